@@ -1,0 +1,1 @@
+"""Qwen-Omni llms for LlamaIndex."""

@@ -1,0 +1,1 @@
+"""Qwen-Omni readers for LlamaIndex."""

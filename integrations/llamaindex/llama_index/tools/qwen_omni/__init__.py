@@ -1,0 +1,1 @@
+"""Qwen-Omni tools for LlamaIndex."""

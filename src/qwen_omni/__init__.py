@@ -1,0 +1,1 @@
+"""Qwen-Omni for LLM agents."""
