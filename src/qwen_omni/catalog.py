@@ -1,0 +1,424 @@
+"""Per-model facts, as data: the one place where model limits, token constants and prices live.
+
+Everything here comes from ``shared/reference/dashscope_api.md`` (sections named in comments).
+Where the reference marks a value UNCONFIRMED the comment says so, and the code that uses it
+must tolerate both possibilities (a rule we are unsure of is only enforced when ``confirmed``).
+
+Use :func:`get_model` to look a model up: unknown names get the generic rules (``known=False``),
+so a new snapshot works before this table learns about it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+__all__ = [
+    "DATA_URI_MAX_BYTES",
+    "GENERIC",
+    "MODELS",
+    "ModelSpec",
+    "Prices",
+    "TokenConstants",
+    "get_model",
+    "known_models",
+]
+
+#: Gateway cap on one data-URI item, encoded (§4.1: "max bytes per data-uri item : 10485760").
+DATA_URI_MAX_BYTES = 10_485_760
+
+MB = 1024 * 1024
+GB = 1024 * MB
+
+ThinkingMode = Literal["none", "hybrid", "default_on"]
+
+
+@dataclass(frozen=True)
+class TokenConstants:
+    """Constants of the official token estimators (§6).
+
+    ``image_patch`` is the side in pixels of one visual token (after the 2×2 merge): 32 for
+    Qwen3.x-Omni, 28 for Turbo and Qwen2.5-Omni.
+    """
+
+    image_patch: int
+    image_min_tokens: int
+    image_max_tokens: int
+    #: Qwen3.5-Omni with ``vl_high_resolution_images``; None where the switch is unsupported.
+    image_max_tokens_hires: int | None
+    video_min_pixels: int
+    video_max_pixels: int
+    video_fps: float
+    video_min_frames: int
+    video_max_frames: int
+    video_total_pixels: int
+    audio_in_tokens_per_s: float
+    audio_out_tokens_per_s: float
+    frame_factor: int = 2
+    max_ratio: int = 200
+
+
+@dataclass(frozen=True)
+class Prices:
+    """CNY per 1M tokens for one model in one region (§6.4)."""
+
+    input_text: float
+    input_audio: float
+    input_image_video: float
+    #: output text when the input was text only
+    output_text: float
+    #: output text when the input held image, audio or video
+    output_text_multimodal: float
+    #: output audio tokens (the text of a spoken reply is then free)
+    output_audio: float
+    confirmed: bool = True
+    currency: str = "CNY"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What one Qwen-Omni model accepts, returns and costs."""
+
+    name: str
+    family: str
+    known: bool
+    context_window: int
+    max_input_tokens: int
+    max_output_tokens: int
+    #: max input tokens when thinking is on (None: the model does not think)
+    max_input_tokens_thinking: int | None
+    max_reasoning_tokens: int | None
+    thinking: ThinkingMode
+    audio_output: bool
+    tools: bool
+    web_search: bool
+    #: False: a user message holds text plus ONE other modality (§2 multi-turn rules)
+    mixed_modalities: bool
+    #: max audio / video files in one request (None: bounded by tokens only)
+    max_audio_files: int | None
+    max_video_files: int | None
+    max_inline_items: int
+    audio_max_seconds: float | None
+    video_max_seconds: float | None
+    image_url_max_bytes: int | None
+    audio_url_max_bytes: int | None
+    video_url_max_bytes: int | None
+    frames_min: int
+    frames_max: int
+    voices: tuple[str, ...]
+    default_voice: str | None
+    tokens: TokenConstants
+    prices: dict[str, Prices] = field(default_factory=dict)
+    regions: tuple[str, ...] = ("beijing", "singapore")
+    #: True when this model's limits come from a primary source; False for guesses.
+    confirmed: bool = True
+    #: qwen-omni-turbo ignores the system prompt when it speaks (§2, "System message")
+    system_prompt_with_audio: bool = True
+
+    def max_input(self, *, thinking: bool) -> int:
+        """Max input tokens for the chosen mode."""
+        if thinking and self.max_input_tokens_thinking is not None:
+            return self.max_input_tokens_thinking
+        return self.max_input_tokens
+
+    def price(self, region: str) -> Prices | None:
+        """Prices for a region (``beijing``, ``singapore``…), or None when unknown."""
+        return self.prices.get(region)
+
+
+# --- token constants (§6) ---------------------------------------------------------------------
+
+_F32 = 32 * 32
+_F28 = 28 * 28
+
+TOKENS_QWEN35 = TokenConstants(
+    image_patch=32,
+    image_min_tokens=24,
+    image_max_tokens=1280,
+    image_max_tokens_hires=16384,
+    video_min_pixels=64 * _F32,
+    video_max_pixels=640 * _F32,
+    video_fps=2.0,
+    video_min_frames=2,
+    video_max_frames=2048,
+    video_total_pixels=180224 * _F32,
+    audio_in_tokens_per_s=7.0,
+    audio_out_tokens_per_s=12.5,
+)
+
+# OMNI-35 gives VIDEO_MIN_PIXELS 64*32*32 and FPS_MIN_FRAMES 2 for Flash; the older OMNI-2602
+# said 128*32*32 and 4. We follow the newer page.
+TOKENS_QWEN3_FLASH = TokenConstants(
+    image_patch=32,
+    image_min_tokens=4,
+    image_max_tokens=1280,
+    image_max_tokens_hires=None,
+    video_min_pixels=64 * _F32,
+    video_max_pixels=768 * _F32,
+    video_fps=2.0,
+    video_min_frames=2,
+    video_max_frames=128,
+    video_total_pixels=16384 * _F32,
+    audio_in_tokens_per_s=12.5,
+    audio_out_tokens_per_s=12.5,
+)
+
+TOKENS_TURBO = TokenConstants(
+    image_patch=28,
+    image_min_tokens=4,
+    image_max_tokens=1280,
+    image_max_tokens_hires=None,
+    video_min_pixels=64 * _F28,
+    video_max_pixels=768 * _F28,
+    video_fps=2.0,
+    video_min_frames=4,
+    video_max_frames=80,
+    video_total_pixels=16384 * _F28,
+    audio_in_tokens_per_s=25.0,
+    audio_out_tokens_per_s=25.0,
+)
+
+# --- voices (§2) --------------------------------------------------------------------------------
+
+VOICES_TURBO = ("Cherry", "Serena", "Ethan", "Chelsie")
+VOICES_QWEN25_7B = ("Ethan", "Chelsie")
+VOICES_FLASH_0915 = (
+    "Cherry", "Ethan", "Nofish", "Jennifer", "Ryan", "Katerina", "Elias", "Jada", "Dylan",
+    "Sunny", "Li", "Marcus", "Roy", "Peter", "Rocky", "Kiki", "Eric",
+)  # fmt: skip
+# The reference lists 49 voices for 2025-12-01 but truncates the list ("…"); the names we know:
+VOICES_FLASH_1201 = (
+    *VOICES_FLASH_0915,
+    "Serena", "Chelsie", "Momo", "Vivian", "Moon", "Maia", "Kai", "Bella", "Aiden",
+    "Eldric Sage", "Mia", "Mochi", "Bellona", "Vincent", "Bunny", "Neil", "Arthur", "Nini",
+    "Ebona", "Seren", "Pip", "Stella", "Bodega", "Sonrisa", "Alek", "Dolce", "Sohee",
+    "Ono Anna", "Lenn", "Emilien", "Andre", "Radio Gol",
+)  # fmt: skip
+# Qwen3.5-Omni has 55 voices; only "Tina" is named in the reference. An empty tuple below means
+# "list unknown": the voice is not checked locally.
+
+# --- prices (§6.4) ------------------------------------------------------------------------------
+
+PRICES_FLASH = {
+    "beijing": Prices(1.8, 15.8, 3.3, 6.9, 12.7, 62.6),
+    # MODELS says 3.3 for image/video in Singapore, PRICE says 5.725: we take the higher.
+    "singapore": Prices(3.156, 27.962, 5.725, 12.183, 22.458, 110.896),
+}
+PRICES_TURBO = {
+    "beijing": Prices(0.4, 25.0, 1.5, 1.6, 4.5, 50.0),
+    "singapore": Prices(0.514, 32.586, 1.541, 1.982, 4.624, 65.246),
+}
+PRICES_QWEN25_7B = {"beijing": Prices(0.6, 38.0, 2.0, 2.4, 6.0, 76.0)}
+# Qwen3.5-Omni prices conflict between doc revisions: UNCONFIRMED (PRICE page values).
+PRICES_QWEN35_PLUS = {
+    "beijing": Prices(7.0, 53.0, 7.0, 40.0, 40.0, 213.0, confirmed=False),
+    "singapore": Prices(10.49, 82.44, 10.49, 62.2, 62.2, 329.74, confirmed=False),
+}
+PRICES_QWEN35_FLASH = {
+    "beijing": Prices(2.2, 18.0, 2.2, 13.3, 13.3, 72.0, confirmed=False),
+    "singapore": Prices(3.0, 22.48, 3.0, 16.49, 16.49, 89.18, confirmed=False),
+}
+
+
+def _qwen35(name: str, prices: dict[str, Prices]) -> ModelSpec:
+    return ModelSpec(
+        name=name,
+        family="qwen3.5-omni",
+        known=True,
+        context_window=262_144,
+        max_input_tokens=196_608,
+        max_output_tokens=65_536,
+        max_input_tokens_thinking=None,
+        max_reasoning_tokens=None,
+        thinking="none",
+        audio_output=True,
+        tools=True,
+        web_search=True,
+        mixed_modalities=True,
+        max_audio_files=2048,
+        max_video_files=512,
+        max_inline_items=250,
+        audio_max_seconds=3 * 3600,
+        video_max_seconds=3600,
+        image_url_max_bytes=20 * MB,
+        audio_url_max_bytes=2 * GB,
+        video_url_max_bytes=2 * GB,
+        frames_min=2,
+        frames_max=2048,
+        voices=(),
+        default_voice="Tina",
+        tokens=TOKENS_QWEN35,
+        prices=prices,
+    )
+
+
+def _flash(name: str, voices: tuple[str, ...]) -> ModelSpec:
+    return ModelSpec(
+        name=name,
+        family="qwen3-omni-flash",
+        known=True,
+        context_window=65_536,
+        max_input_tokens=49_152,
+        max_output_tokens=16_384,
+        max_input_tokens_thinking=16_384,
+        max_reasoning_tokens=32_768,
+        thinking="hybrid",
+        audio_output=True,
+        tools=True,
+        web_search=False,
+        mixed_modalities=False,
+        max_audio_files=1,
+        max_video_files=1,
+        max_inline_items=250,
+        # OMNI-35's table: audio ≤ 20 min, video ≤ 150 s.
+        audio_max_seconds=20 * 60,
+        video_max_seconds=150,
+        image_url_max_bytes=10 * MB,
+        audio_url_max_bytes=100 * MB,
+        video_url_max_bytes=256 * MB,
+        frames_min=2,
+        frames_max=128,
+        voices=voices,
+        default_voice="Cherry",
+        tokens=TOKENS_QWEN3_FLASH,
+        prices=PRICES_FLASH,
+    )
+
+
+def _turbo(name: str, *, regions: tuple[str, ...] = ("beijing", "singapore")) -> ModelSpec:
+    return ModelSpec(
+        name=name,
+        family="qwen-omni-turbo",
+        known=True,
+        context_window=32_768,
+        max_input_tokens=30_720,
+        max_output_tokens=2_048,
+        max_input_tokens_thinking=None,
+        max_reasoning_tokens=None,
+        thinking="none",
+        audio_output=True,
+        # Not in the function-calling model lists: assumed unsupported (§2, inference).
+        tools=False,
+        web_search=False,
+        mixed_modalities=False,
+        max_audio_files=1,
+        max_video_files=1,
+        max_inline_items=250,
+        audio_max_seconds=180,
+        video_max_seconds=40,
+        image_url_max_bytes=10 * MB,
+        audio_url_max_bytes=10 * MB,
+        video_url_max_bytes=150 * MB,
+        frames_min=4,
+        frames_max=80,
+        voices=VOICES_TURBO,
+        default_voice="Cherry",
+        tokens=TOKENS_TURBO,
+        prices=PRICES_TURBO,
+        regions=regions,
+        system_prompt_with_audio=False,
+    )
+
+
+def _build() -> dict[str, ModelSpec]:
+    models: dict[str, ModelSpec] = {}
+
+    def add(spec: ModelSpec, *aliases: str) -> None:
+        models[spec.name] = spec
+        for alias in aliases:
+            models[alias] = replace(spec, name=alias)
+
+    add(_qwen35("qwen3.5-omni-plus", PRICES_QWEN35_PLUS), "qwen3.5-omni-plus-2026-03-15")
+    add(_qwen35("qwen3.5-omni-flash", PRICES_QWEN35_FLASH), "qwen3.5-omni-flash-2026-03-15")
+    add(_flash("qwen3-omni-flash", VOICES_FLASH_1201), "qwen3-omni-flash-2025-12-01")
+    add(
+        _flash("qwen3-omni-flash-2025-09-15", VOICES_FLASH_0915),
+        "qwen3-omni-flash-0915",
+    )
+    add(
+        _turbo("qwen-omni-turbo"),
+        "qwen-omni-turbo-latest",
+        "qwen-omni-turbo-2025-03-26",
+        "qwen-omni-turbo-0326",
+    )
+    add(
+        _turbo("qwen-omni-turbo-2025-01-19", regions=("beijing",)),
+        "qwen-omni-turbo-0119",
+    )
+    add(
+        replace(
+            _turbo("qwen2.5-omni-7b", regions=("beijing",)),
+            family="qwen2.5-omni",
+            voices=VOICES_QWEN25_7B,
+            default_voice="Chelsie",
+            prices=PRICES_QWEN25_7B,
+        )
+    )
+    # qwen3.8-omni-flash: text output only, thinking on by default, function calling (Q38).
+    # Its media limits are not documented in the reference: UNCONFIRMED, we use Qwen3.5-Omni's
+    # and do not enforce them (confirmed=False).
+    add(
+        replace(
+            _qwen35("qwen3.8-omni-flash", {}),
+            family="qwen3.8-omni",
+            context_window=1_000_000,
+            max_input_tokens=991_808,
+            max_input_tokens_thinking=983_616,
+            max_output_tokens=131_072,
+            thinking="default_on",
+            audio_output=False,
+            web_search=False,
+            default_voice=None,
+            confirmed=False,
+            regions=("beijing", "singapore", "hongkong", "tokyo", "frankfurt", "us"),
+        )
+    )
+    return models
+
+
+MODELS: dict[str, ModelSpec] = _build()
+
+#: The rules for a model this table does not know: only the gateway's own limits.
+GENERIC = ModelSpec(
+    name="",
+    family="unknown",
+    known=False,
+    context_window=1_000_000,
+    max_input_tokens=1_000_000,
+    max_output_tokens=131_072,
+    max_input_tokens_thinking=None,
+    max_reasoning_tokens=None,
+    thinking="hybrid",
+    audio_output=True,
+    tools=True,
+    web_search=False,
+    mixed_modalities=True,
+    max_audio_files=None,
+    max_video_files=None,
+    max_inline_items=250,
+    audio_max_seconds=None,
+    video_max_seconds=None,
+    image_url_max_bytes=None,
+    audio_url_max_bytes=None,
+    video_url_max_bytes=None,
+    frames_min=2,
+    frames_max=2048,
+    voices=(),
+    default_voice="Cherry",
+    tokens=TOKENS_QWEN3_FLASH,
+    confirmed=False,
+    regions=(),
+)
+
+
+def get_model(name: str) -> ModelSpec:
+    """The spec of ``name``; unknown models get the generic rules with ``known=False``."""
+    spec = MODELS.get(name)
+    if spec is not None:
+        return spec
+    return replace(GENERIC, name=name)
+
+
+def known_models() -> list[str]:
+    """Every model id and alias the catalog knows."""
+    return sorted(MODELS)
