@@ -3,7 +3,8 @@
 A media part holds exactly one source:
 
 - ``url``: ``http(s)://``, ``oss://`` (DashScope temporary upload) or a ``data:`` URI;
-- ``path``: a local file, delivered by the core (inline data URI or an upload), never sent as a path;
+- ``path``: a local file, delivered by the core (inline data URI or an upload), never sent
+  as a path;
 - ``data``: raw bytes, delivered like a local file.
 
 Build parts with :func:`image`, :func:`audio`, :func:`video`, :func:`video_frames` and

@@ -4,16 +4,16 @@
 
     QwenOmniError
     ├── ConfigurationError          you: a key, region, endpoint or store is missing or wrong
-    ├── RequestValidationError      you: the request breaks a rule the catalog knows (checked before sending)
+    ├── RequestValidationError      you: the request breaks a model rule (checked before sending)
     ├── MediaError                  the media: unreadable, corrupt, too big, too long, not fetchable
     │   ├── MediaNotFoundError          a local file does not exist
     │   ├── UnsupportedMediaError       unknown or unsupported format or codec, wrong modality
     │   ├── MediaTooLargeError          over a byte, pixel or inline cap
     │   ├── MediaTooLongError           over the model's duration limit
     │   ├── MediaAccessDenied           the access policy refused a path or URL (agent input)
-    │   ├── MediaNotFetchableError      a URL the service can never fetch (private, loopback, expired…)
+    │   ├── MediaNotFetchableError      a URL the service can never fetch (private, expired…)
     │   └── UploadError                 a store could not upload or sign
-    ├── APIError                    the service answered with an error (status, code, request_id, body)
+    ├── APIError                    the service answered with an error (status, code, request id)
     │   ├── BadRequestError             400
     │   │   ├── MediaFetchError             400: the service could not download a media URL
     │   │   ├── ServiceMediaTooLargeError   400: the service found an item too large
@@ -269,7 +269,8 @@ def _error_fields(body: Any) -> tuple[str | None, str | None, str | None]:
         try:
             body = json.loads(body)
         except (ValueError, TypeError):
-            return (body.decode("utf-8", "replace") if isinstance(body, bytes) else body), None, None
+            text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+            return text, None, None
     if not isinstance(body, dict):
         return None, None, None
     request_id = body.get("request_id")
@@ -369,7 +370,6 @@ def map_api_error(exc: BaseException) -> QwenOmniError:
     """
     if isinstance(exc, QwenOmniError):
         return exc
-    import httpx
     import openai
 
     if isinstance(exc, openai.APIStatusError):
@@ -384,11 +384,16 @@ def map_api_error(exc: BaseException) -> QwenOmniError:
             headers=response.headers,
             request_id=getattr(exc, "request_id", None),
         )
-    if isinstance(exc, openai.APITimeoutError) or isinstance(exc, httpx.TimeoutException):
-        return APITimeoutError(f"timed out talking to the service: {exc}")
-    if isinstance(exc, openai.APIConnectionError) or isinstance(exc, httpx.TransportError):
+    # openai 3.x runs on httpx2 and wraps its transport errors; a bare httpx/httpx2 error can
+    # still escape from a response body read, so those are recognised by name too.
+    transport = type(exc).__module__.split(".")[0] in ("httpx", "httpx2")
+    if isinstance(exc, (openai.APITimeoutError, TimeoutError)) or (
+        transport and "Timeout" in type(exc).__name__
+    ):
+        return APITimeoutError(f"timed out talking to the service: {exc or type(exc).__name__}")
+    if isinstance(exc, (openai.APIConnectionError, ConnectionError)) or transport:
         cause = exc.__cause__ or exc
-        return APIConnectionError(f"could not reach the service: {cause}")
+        return APIConnectionError(f"could not reach the service: {cause or type(cause).__name__}")
     if isinstance(exc, openai.APIError):
         # An error event inside the SSE stream ({"error": {...}} data line).
         body = getattr(exc, "body", None)

@@ -1,0 +1,716 @@
+"""``OmniClient`` and ``AsyncOmniClient``: the one wire path to Qwen-Omni.
+
+Every request goes out with ``stream=True`` and usage on, whatever the caller asked, because
+the service only streams. ``stream()`` yields typed events; ``complete()`` consumes the same
+stream into one ``OmniResponse``.
+
+Per request, in order: the parameters and messages are checked against the model's rules
+(catalog), local media is delivered (inline data URI or upload, with URL checks), the body is
+built, and the stream is opened. Failures before anything reached the caller are retried when
+retrying is safe (429, 5xx, connection), with jittered exponential backoff that honours
+``Retry-After``; after that, a failure raises ``StreamInterrupted`` carrying the partial answer.
+A stream that ends without a finish reason is an error, never a silently short answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import threading
+import time
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Generator,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
+from dataclasses import dataclass
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from qwen_omni import _wire
+from qwen_omni._stream import ResponseBuilder, StreamDecoder
+from qwen_omni.catalog import ModelSpec, get_model
+from qwen_omni.config import Dialect, Settings, Timeouts, resolve_settings
+from qwen_omni.content import (
+    Audio,
+    Image,
+    Message,
+    Part,
+    Text,
+    Video,
+    VideoFrames,
+)
+from qwen_omni.errors import (
+    APIConnectionError,
+    APITimeoutError,
+    QwenOmniError,
+    RateLimitError,
+    StreamInterrupted,
+    is_retryable,
+    map_api_error,
+)
+from qwen_omni.response import Event, OmniResponse, Started
+from qwen_omni.rules import check_request
+
+if TYPE_CHECKING:
+    from qwen_omni.delivery import DeliveryContext, DeliveryPolicy, MediaDelivery
+
+__all__ = ["AsyncOmniClient", "AsyncOmniStream", "MessagesInput", "OmniClient", "OmniStream"]
+
+logger = logging.getLogger("qwen_omni")
+
+OSS_RESOLVE_HEADER = "X-DashScope-OssResourceResolve"
+#: Backoff: first delay, growth factor, cap (seconds); Retry-After is honoured up to the cap.
+RETRY_BASE_S = 0.5
+RETRY_MAX_S = 30.0
+#: Extra validity a delivered URL needs beyond the request's own total timeout.
+URL_VALIDITY_MARGIN_S = 300.0
+
+MessagesInput = str | Part | Sequence[Message | Part | Mapping[str, Any]]
+
+
+class _StreamCut(APIConnectionError):
+    """The stream ended (or broke) before a finish reason arrived."""
+
+
+@dataclass(frozen=True)
+class _Request:
+    """A checked request, before delivery: what the caller asked for, resolved."""
+
+    spec: ModelSpec
+    messages: list[Message]
+    params: _wire.RequestParams
+    extra_headers: dict[str, str]
+
+
+def _coerce_messages(messages: MessagesInput) -> list[Message]:
+    """Accept a string, a part, a list of parts (one user message) or a list of messages."""
+    if isinstance(messages, str):
+        return [Message(role="user", content=messages)]
+    if isinstance(messages, (Text, Image, Audio, Video, VideoFrames)):
+        return [Message(role="user", content=(messages,))]
+    items = list(messages)
+    if items and all(isinstance(i, (Text, Image, Audio, Video, VideoFrames)) for i in items):
+        return [Message(role="user", content=tuple(items))]  # type: ignore[arg-type]
+    out: list[Message] = []
+    for item in items:
+        if isinstance(item, Message):
+            out.append(item)
+        elif isinstance(item, Mapping):
+            out.append(Message.model_validate(dict(item)))
+        else:
+            raise TypeError(
+                "messages must be a string, a part, a list of parts, or a list of Message "
+                f"objects or dicts; got an item of type {type(item).__name__}"
+            )
+    return out
+
+
+def backoff_delay(attempt: int, err: QwenOmniError) -> float:
+    """Seconds to wait before retry ``attempt`` (0-based): Retry-After, else full jitter."""
+    if isinstance(err, RateLimitError) and err.retry_after is not None:
+        return min(RETRY_MAX_S, err.retry_after)
+    ceiling = min(RETRY_MAX_S, RETRY_BASE_S * (2**attempt))
+    return random.uniform(ceiling / 2, ceiling)
+
+
+class _ClientBase:
+    """What the sync and async clients share: settings, checks, delivery and the body."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        model: str | None = None,
+        region: str | None = None,
+        base_url: str | None = None,
+        dialect: Dialect | None = None,
+        timeout: float | Timeouts | None = None,
+        max_retries: int = 2,
+        delivery: MediaDelivery | DeliveryPolicy | None = None,
+        default_headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.settings: Settings = resolve_settings(
+            api_key=api_key,
+            base_url=base_url,
+            region=region,
+            model=model,
+            dialect=dialect,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+        self._delivery_arg = delivery
+        self._delivery: MediaDelivery | None = None
+        self._default_headers = dict(default_headers or {})
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        s = self.settings
+        return (
+            f"{type(self).__name__}(model={s.model!r}, base_url={s.base_url!r}, "
+            f"region={s.region!r}, dialect={s.dialect!r})"
+        )
+
+    @property
+    def model(self) -> str:
+        """The default model."""
+        return self.settings.model
+
+    @property
+    def delivery(self) -> MediaDelivery:
+        """The media delivery in use (created on first use)."""
+        if self._delivery is None:
+            from qwen_omni.delivery import MediaDelivery
+
+            arg = self._delivery_arg
+            self._delivery = arg if isinstance(arg, MediaDelivery) else MediaDelivery(arg or "auto")
+        return self._delivery
+
+    def _request(self, messages: MessagesInput, model: str | None, kw: dict[str, Any]) -> _Request:
+        extra_headers = dict(kw.pop("extra_headers", None) or {})
+        for key in ("stream", "stream_options"):
+            # The service only streams; we always do, so these are not the caller's to set.
+            kw.pop(key, None)
+        for key in ("tools", "modalities"):
+            if isinstance(kw.get(key), list):
+                kw[key] = tuple(kw[key])
+        if isinstance(kw.get("stop"), list):
+            kw["stop"] = tuple(kw["stop"])
+        params = _wire.RequestParams(**kw)
+        spec = get_model(model or self.settings.model)
+        msgs = _coerce_messages(messages)
+        check_request(spec, msgs, params)
+        return _Request(spec, msgs, params, extra_headers)
+
+    def _delivery_context(self, spec: ModelSpec) -> DeliveryContext:
+        from qwen_omni.delivery import DeliveryContext
+
+        s = self.settings
+        return DeliveryContext(
+            model=spec.name,
+            base_url=s.base_url,
+            api_key=s.api_key.get_secret_value() if s.api_key else None,
+            region=s.region,
+            deadline_s=s.timeouts.total + URL_VALIDITY_MARGIN_S,
+            api_base_url=s.api_base_url,
+        )
+
+    def _media_parts(self, req: _Request) -> list[Image | Audio | Video]:
+        """Every media item of the request that needs delivering, frames included."""
+        out: list[Image | Audio | Video] = []
+        for message in req.messages:
+            for part in message.parts:
+                if isinstance(part, VideoFrames):
+                    out.extend(part.frames)
+                elif isinstance(part, (Image, Audio, Video)):
+                    out.append(part)
+        return out
+
+    def _apply_delivery(
+        self, req: _Request, delivered: dict[int, tuple[str, str | None]]
+    ) -> list[Message]:
+        """Messages with every media part replaced by its delivered URL."""
+
+        def swap(part: Any) -> Any:
+            if isinstance(part, VideoFrames):
+                return part.model_copy(update={"frames": tuple(swap(f) for f in part.frames)})
+            if isinstance(part, (Image, Audio, Video)):
+                url, fmt = delivered[id(part)]
+                update: dict[str, Any] = {"url": url, "path": None, "data": None}
+                if isinstance(part, Audio):
+                    update["format"] = fmt
+                return part.model_copy(update=update)
+            return part
+
+        out = []
+        for message in req.messages:
+            if isinstance(message.content, str):
+                out.append(message)
+            else:
+                out.append(
+                    message.model_copy(update={"content": tuple(swap(p) for p in message.content)})
+                )
+        return out
+
+    def _body_and_headers(
+        self, req: _Request, messages: list[Message], oss_resolve: bool
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        body = _wire.build_body(
+            req.spec.name,
+            messages,
+            req.params,
+            dialect=self.settings.dialect,
+            voice=req.spec.default_voice,
+        )
+        headers = {**self._default_headers, **req.extra_headers}
+        if oss_resolve:
+            headers[OSS_RESOLVE_HEADER] = "enable"
+        if logger.isEnabledFor(logging.DEBUG):
+            kinds = [type(p).__name__ for m in messages for p in m.parts]
+            logger.debug(
+                "request model=%s messages=%d parts=%s oss_resolve=%s",
+                req.spec.name,
+                len(messages),
+                kinds,
+                oss_resolve,
+            )
+        return body, headers
+
+    def _sdk_options(self, headers: dict[str, str], remaining: float) -> dict[str, Any]:
+        import openai
+
+        t = self.settings.timeouts
+        return {
+            "headers": headers,
+            "timeout": openai.Timeout(
+                connect=min(t.connect, remaining),
+                read=min(t.first_byte, remaining),
+                write=min(t.first_byte, remaining),
+                pool=min(t.connect, remaining),
+            ),
+        }
+
+    def _sdk_kwargs(self) -> dict[str, Any]:
+        s = self.settings
+        return {
+            # An empty key still lets the SDK build; the service (or emulator) answers 401.
+            "api_key": s.api_key.get_secret_value() if s.api_key else "missing-key",
+            "base_url": s.base_url,
+            "max_retries": 0,  # retries are ours: a stream may only retry before output
+            "default_headers": {"User-Agent": "qwen-omni/0.1"},
+        }
+
+
+def _request_id(response: Any) -> str | None:
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
+    return headers.get("x-request-id") or headers.get("x-dashscope-request-id")
+
+
+class OmniStream:
+    """A response as it streams: iterate for events; ``response`` is what arrived so far.
+
+    Use it as a context manager (or call ``close()``) to release the connection early.
+    """
+
+    def __init__(self, client: OmniClient, req: _Request) -> None:
+        self._builder = ResponseBuilder()
+        self._events = client._run(req, self._builder)
+
+    def __iter__(self) -> Iterator[Event]:
+        return self
+
+    def __next__(self) -> Event:
+        return next(self._events)
+
+    def __enter__(self) -> OmniStream:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop reading and release the connection."""
+        self._events.close()
+
+    @property
+    def response(self) -> OmniResponse:
+        """The answer assembled from the events seen so far."""
+        return self._builder.build()
+
+    def until_done(self) -> OmniResponse:
+        """Consume the rest of the stream and return the whole answer."""
+        for _ in self._events:
+            pass
+        return self._builder.build()
+
+
+class OmniClient(_ClientBase):
+    """Synchronous Qwen-Omni client.
+
+    Example::
+
+        from qwen_omni import OmniClient, video
+        client = OmniClient()                     # DASHSCOPE_API_KEY, Beijing, qwen3-omni-flash
+        answer = client.complete([video("clip.mp4"), "What happens in this clip?"])
+        print(answer.text, answer.usage)
+
+    Args:
+        api_key: DashScope key; default ``DASHSCOPE_API_KEY``.
+        model: default model; default ``QWEN_OMNI_MODEL`` or ``qwen3-omni-flash``.
+        region: ``beijing``, ``singapore`` or ``us`` (picks the endpoint).
+        base_url: any OpenAI-compatible endpoint (workspace domain, emulator, vLLM).
+        dialect: ``dashscope`` or ``vllm`` (self-hosted vLLM wants raw base64 audio).
+        timeout: seconds, or ``Timeouts(connect, first_byte, total)``.
+        max_retries: retries of 429/5xx/connection failures before any output.
+        delivery: a ``MediaDelivery`` or a policy name (``auto``, ``inline``, ``oss``,
+            ``dashscope_temp``) for local media.
+        default_headers: headers sent with every request.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._openai: Any = None
+
+    @property
+    def _sdk(self) -> Any:
+        if self._openai is None:
+            with self._lock:
+                if self._openai is None:
+                    import openai
+
+                    self._openai = openai.OpenAI(**self._sdk_kwargs())
+        return self._openai
+
+    def close(self) -> None:
+        """Close the HTTP connection pool."""
+        if self._openai is not None:
+            self._openai.close()
+            self._openai = None
+
+    def __enter__(self) -> OmniClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def stream(
+        self, messages: MessagesInput, *, model: str | None = None, **params: Any
+    ) -> OmniStream:
+        """Stream the answer as events (``TextDelta``, ``AudioDelta``, ``ToolCallDelta``…).
+
+        ``messages``: a string, a part, a list of parts (one user message), or a list of
+        ``Message`` objects / dicts. ``params``: see ``RequestParams`` (temperature,
+        max_tokens, modalities, voice, tools, tool_choice, response_format, enable_thinking,
+        seed, top_p, top_k, presence_penalty, stop, extra_body) plus ``extra_headers``.
+        The request is checked against the model's rules now; it is sent when you iterate.
+        """
+        return OmniStream(self, self._request(messages, model, params))
+
+    def complete(
+        self, messages: MessagesInput, *, model: str | None = None, **params: Any
+    ) -> OmniResponse:
+        """Send the request (streaming, as the service requires) and return the whole answer."""
+        with self.stream(messages, model=model, **params) as s:
+            return s.until_done()
+
+    def _deliver(self, req: _Request) -> tuple[list[Message], bool]:
+        from qwen_omni.delivery import audio_format_for
+
+        parts = self._media_parts(req)
+        if not parts:
+            return req.messages, False
+        ctx = self._delivery_context(req.spec)
+        delivered: dict[int, tuple[str, str | None]] = {}
+        oss_resolve = False
+        for part in parts:
+            result = self.delivery.deliver(part, ctx)
+            oss_resolve = oss_resolve or result.oss_resolve
+            fmt = audio_format_for(part) if isinstance(part, Audio) else None
+            delivered[id(part)] = (result.url, fmt)
+        return self._apply_delivery(req, delivered), oss_resolve
+
+    def _run(self, req: _Request, builder: ResponseBuilder) -> Generator[Event, None, None]:
+        deadline = time.monotonic() + self.settings.timeouts.total
+        messages, oss_resolve = self._deliver(req)
+        body, headers = self._body_and_headers(req, messages, oss_resolve)
+        attempt = 0
+        while True:
+            emitted = False
+            decoder = StreamDecoder()
+            try:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise APITimeoutError(
+                        f"total timeout of {self.settings.timeouts.total:g} s expired"
+                    )
+                import openai
+
+                sdk_stream = self._sdk.post(
+                    "/chat/completions",
+                    body=body,
+                    cast_to=object,
+                    stream=True,
+                    stream_cls=openai.Stream[object],
+                    options=self._sdk_options(headers, remaining),
+                )
+                decoder.request_id = _request_id(sdk_stream.response)
+                pending: Started | None = None
+                try:
+                    for chunk in sdk_stream:
+                        if time.monotonic() > deadline:
+                            raise APITimeoutError(
+                                f"total timeout of {self.settings.timeouts.total:g} s expired "
+                                "while streaming"
+                            )
+                        for event in decoder.feed(chunk):
+                            builder.add(event)
+                            if type(event) is Started:
+                                pending = event
+                                continue
+                            if pending is not None:
+                                emitted = True
+                                yield pending
+                                pending = None
+                            emitted = True
+                            yield event
+                finally:
+                    sdk_stream.close()
+                if decoder.finished is None:
+                    raise _StreamCut("the stream ended without a finish reason")
+                return
+            except GeneratorExit:
+                raise
+            except Exception as exc:
+                err = map_api_error(exc)
+                if decoder.finished is not None and isinstance(err, APIConnectionError):
+                    # The answer was complete; only the trailing usage chunk was lost.
+                    logger.warning("stream closed after finish, before usage: %s", err)
+                    return
+                if emitted or builder.has_output:
+                    raise StreamInterrupted(
+                        f"the stream broke after output had arrived ({err}); "
+                        "the partial answer is in .partial",
+                        partial=builder.build(),
+                    ) from exc
+                if (
+                    attempt < self.settings.max_retries
+                    and is_retryable(err)
+                    and deadline - time.monotonic() > 0
+                ):
+                    delay = min(backoff_delay(attempt, err), max(0.0, deadline - time.monotonic()))
+                    logger.info("retrying after %s (attempt %d, %.2f s)", err, attempt + 1, delay)
+                    time.sleep(delay)
+                    attempt += 1
+                    builder.reset()
+                    continue
+                if err is exc:
+                    raise
+                raise err from exc
+
+
+class AsyncOmniStream:
+    """An async response stream: ``async for`` events; ``response`` is what arrived so far."""
+
+    def __init__(self, client: AsyncOmniClient, req: _Request) -> None:
+        self._builder = ResponseBuilder()
+        self._events = client._run(req, self._builder)
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        return self
+
+    async def __anext__(self) -> Event:
+        return await self._events.__anext__()
+
+    async def __aenter__(self) -> AsyncOmniStream:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop reading and release the connection."""
+        await self._events.aclose()
+
+    @property
+    def response(self) -> OmniResponse:
+        """The answer assembled from the events seen so far."""
+        return self._builder.build()
+
+    async def until_done(self) -> OmniResponse:
+        """Consume the rest of the stream and return the whole answer."""
+        async for _ in self._events:
+            pass
+        return self._builder.build()
+
+
+class AsyncOmniClient(_ClientBase):
+    """Asynchronous Qwen-Omni client; the same arguments as ``OmniClient``, plus
+    ``max_concurrency``: at most this many requests stream at once (None: no limit).
+    """
+
+    def __init__(self, *, max_concurrency: int | None = 16, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if max_concurrency is not None and max_concurrency < 1:
+            from qwen_omni.errors import ConfigurationError
+
+            raise ConfigurationError(f"max_concurrency must be >= 1, got {max_concurrency}")
+        self.max_concurrency = max_concurrency
+        self._semaphores: dict[int, asyncio.Semaphore] = {}
+        self._openai: Any = None
+        self.in_flight = 0
+        """Requests streaming right now (for monitoring and tests)."""
+
+    @property
+    def _sdk(self) -> Any:
+        if self._openai is None:
+            import openai
+
+            self._openai = openai.AsyncOpenAI(**self._sdk_kwargs())
+        return self._openai
+
+    def _semaphore(self) -> asyncio.Semaphore | None:
+        if self.max_concurrency is None:
+            return None
+        # One semaphore per event loop: a client may be used from several loops over time.
+        loop_id = id(asyncio.get_running_loop())
+        sem = self._semaphores.get(loop_id)
+        if sem is None:
+            sem = self._semaphores[loop_id] = asyncio.Semaphore(self.max_concurrency)
+        return sem
+
+    async def close(self) -> None:
+        """Close the HTTP connection pool."""
+        if self._openai is not None:
+            await self._openai.close()
+            self._openai = None
+
+    async def __aenter__(self) -> AsyncOmniClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def stream(
+        self, messages: MessagesInput, *, model: str | None = None, **params: Any
+    ) -> AsyncOmniStream:
+        """Stream the answer as events; see ``OmniClient.stream``. Use ``async for``."""
+        return AsyncOmniStream(self, self._request(messages, model, params))
+
+    async def complete(
+        self, messages: MessagesInput, *, model: str | None = None, **params: Any
+    ) -> OmniResponse:
+        """Send the request and return the whole answer."""
+        async with self.stream(messages, model=model, **params) as s:
+            return await s.until_done()
+
+    async def _deliver(self, req: _Request) -> tuple[list[Message], bool]:
+        from qwen_omni.delivery import audio_format_for
+
+        parts = self._media_parts(req)
+        if not parts:
+            return req.messages, False
+        ctx = self._delivery_context(req.spec)
+        results = await asyncio.gather(*(self.delivery.adeliver(p, ctx) for p in parts))
+        delivered = {
+            id(part): (result.url, audio_format_for(part) if isinstance(part, Audio) else None)
+            for part, result in zip(parts, results, strict=True)
+        }
+        oss_resolve = any(r.oss_resolve for r in results)
+        return self._apply_delivery(req, delivered), oss_resolve
+
+    async def _run(self, req: _Request, builder: ResponseBuilder) -> AsyncGenerator[Event, None]:
+        deadline = time.monotonic() + self.settings.timeouts.total
+        messages, oss_resolve = await self._deliver(req)
+        body, headers = self._body_and_headers(req, messages, oss_resolve)
+        sem = self._semaphore()
+        if sem is not None:
+            await sem.acquire()
+        self.in_flight += 1
+        try:
+            async for event in self._attempts(body, headers, deadline, builder):
+                yield event
+        finally:
+            self.in_flight -= 1
+            if sem is not None:
+                sem.release()
+
+    async def _attempts(
+        self,
+        body: dict[str, Any],
+        headers: dict[str, str],
+        deadline: float,
+        builder: ResponseBuilder,
+    ) -> AsyncGenerator[Event, None]:
+        attempt = 0
+        while True:
+            emitted = False
+            decoder = StreamDecoder()
+            try:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise APITimeoutError(
+                        f"total timeout of {self.settings.timeouts.total:g} s expired"
+                    )
+                import openai
+
+                sdk_stream = await self._sdk.post(
+                    "/chat/completions",
+                    body=body,
+                    cast_to=object,
+                    stream=True,
+                    stream_cls=openai.AsyncStream[object],
+                    options=self._sdk_options(headers, remaining),
+                )
+                decoder.request_id = _request_id(sdk_stream.response)
+                pending: Started | None = None
+                try:
+                    async for chunk in sdk_stream:
+                        if time.monotonic() > deadline:
+                            raise APITimeoutError(
+                                f"total timeout of {self.settings.timeouts.total:g} s expired "
+                                "while streaming"
+                            )
+                        for event in decoder.feed(chunk):
+                            builder.add(event)
+                            if type(event) is Started:
+                                pending = event
+                                continue
+                            if pending is not None:
+                                emitted = True
+                                yield pending
+                                pending = None
+                            emitted = True
+                            yield event
+                finally:
+                    await sdk_stream.close()
+                if decoder.finished is None:
+                    raise _StreamCut("the stream ended without a finish reason")
+                return
+            except (GeneratorExit, asyncio.CancelledError):
+                raise
+            except Exception as exc:
+                err = map_api_error(exc)
+                if decoder.finished is not None and isinstance(err, APIConnectionError):
+                    logger.warning("stream closed after finish, before usage: %s", err)
+                    return
+                if emitted or builder.has_output:
+                    raise StreamInterrupted(
+                        f"the stream broke after output had arrived ({err}); "
+                        "the partial answer is in .partial",
+                        partial=builder.build(),
+                    ) from exc
+                if (
+                    attempt < self.settings.max_retries
+                    and is_retryable(err)
+                    and deadline - time.monotonic() > 0
+                ):
+                    delay = min(backoff_delay(attempt, err), max(0.0, deadline - time.monotonic()))
+                    logger.info("retrying after %s (attempt %d, %.2f s)", err, attempt + 1, delay)
+                    await asyncio.sleep(delay)
+                    attempt += 1
+                    builder.reset()
+                    continue
+                if err is exc:
+                    raise
+                raise err from exc
+
+
+def iter_text(events: Iterable[Event]) -> Iterator[str]:
+    """Only the answer text of an event stream (handy for printing as it arrives)."""
+    from qwen_omni.response import TextDelta
+
+    for event in events:
+        if isinstance(event, TextDelta):
+            yield event.text
