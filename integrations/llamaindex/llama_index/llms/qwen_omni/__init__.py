@@ -1,1 +1,5 @@
-"""Qwen-Omni llms for LlamaIndex."""
+"""Qwen-Omni for LlamaIndex: the ``QwenOmni`` multimodal, function-calling LLM."""
+
+from llama_index.llms.qwen_omni.base import QwenOmni
+
+__all__ = ["QwenOmni"]

@@ -1,0 +1,627 @@
+"""``ChatQwenOmni``: Qwen-Omni as a LangChain chat model."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import warnings
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from functools import cached_property
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any, Literal
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import LanguageModelInput
+from langchain_core.language_models.chat_models import (
+    BaseChatModel,
+    agenerate_from_stream,
+    generate_from_stream,
+)
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
+from langchain_core.output_parsers.openai_tools import (
+    JsonOutputKeyToolsParser,
+    PydanticToolsParser,
+)
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
+from langchain_core.tools import BaseTool
+from langchain_core.utils import from_env, secret_from_env
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from langchain_core.utils.pydantic import is_basemodel_subclass
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from langchain_qwen_omni._chunks import ChunkAssembler, finalize_audio
+from langchain_qwen_omni._messages import to_core_messages
+
+if TYPE_CHECKING:
+    from langchain_core.language_models.base import LangSmithParams
+    from langchain_core.language_models.model_profile import ModelProfile
+    from qwen_omni import AsyncOmniClient, OmniClient
+
+__all__ = ["ChatQwenOmni"]
+
+DEFAULT_MODEL = "qwen3-omni-flash"
+
+# Call-time keyword arguments LangChain itself may pass down; they are not request parameters.
+_LANGCHAIN_KWARGS = ("stream", "ls_structured_output_format")
+
+StructuredOutputMethod = Literal["function_calling", "json_mode", "json_schema"]
+
+
+class ChatQwenOmni(BaseChatModel):
+    r"""Qwen-Omni chat model: text, image, audio and video in; text and speech out.
+
+    Qwen-Omni is served by Alibaba Cloud Model Studio (DashScope) on its OpenAI-compatible
+    endpoint and **only streams**; ``invoke``/``batch`` are built from the stream, and
+    ``stream``/``astream``/``ainvoke``/``abatch`` are native (async end to end). Everything
+    goes through the ``qwen-omni`` core adapter, which also prepares and delivers local media
+    (inline data URI or an upload) so that you can pass file paths.
+
+    Setup:
+        Install ``langchain-qwen-omni`` and set your key (for the region the key belongs to):
+
+        .. code-block:: bash
+
+            pip install -U langchain-qwen-omni
+            export DASHSCOPE_API_KEY="sk-..."
+
+        Offline, point ``base_url`` at the bundled emulator (``qwen-omni emulator``).
+
+    Key init args — completion params:
+        model: str
+            Model id, e.g. ``"qwen3-omni-flash"`` (default) or ``"qwen3.5-omni-plus"``.
+        temperature: float | None
+            Sampling temperature in [0, 2).
+        max_tokens: int | None
+            Max output tokens.
+        modalities: list[str] | None
+            ``["text", "audio"]`` for a spoken reply.
+        voice: str | None
+            Voice of the spoken reply (e.g. ``"Cherry"``).
+        enable_thinking: bool | None
+            Stream reasoning first (Qwen3-Omni-Flash).
+
+    Key init args — client params:
+        api_key: SecretStr | None
+            DashScope key; read from ``DASHSCOPE_API_KEY`` when not given.
+        region: str | None
+            ``"beijing"`` (default), ``"singapore"`` or ``"us"``.
+        base_url: str | None
+            Any OpenAI-compatible endpoint (a workspace domain, vLLM, the emulator).
+        timeout: float | None
+            Seconds to wait for the first byte (and between chunks).
+        max_retries: int
+            Retries before any output arrived (429, 5xx, connection errors).
+        delivery: str | MediaDelivery | None
+            How local media reaches the service: ``"auto"``, ``"inline"``, ``"oss"``,
+            ``"dashscope_temp"`` or a configured ``qwen_omni.delivery.MediaDelivery``.
+
+    Instantiate:
+        .. code-block:: python
+
+            from langchain_qwen_omni import ChatQwenOmni
+
+            llm = ChatQwenOmni(model="qwen3-omni-flash", temperature=0.3)
+
+    Invoke:
+        .. code-block:: python
+
+            llm.invoke([("system", "Answer in one sentence."), ("human", "What is Qwen-Omni?")])
+
+    Stream:
+        .. code-block:: python
+
+            for chunk in llm.stream("Write a haiku about rivers."):
+                print(chunk.text, end="", flush=True)
+
+    Async:
+        .. code-block:: python
+
+            await llm.ainvoke("Hello")
+            async for chunk in llm.astream("Hello"):
+                ...
+            await llm.abatch(["Hello", "Hi"])
+
+    Multimodal input:
+        Standard LangChain blocks (``url``, or ``base64`` + ``mime_type``), OpenAI
+        ``image_url``/``input_audio`` parts, DashScope ``video_url`` parts, and, as this
+        package's extension, local files with ``path``:
+
+        .. code-block:: python
+
+            from langchain_core.messages import HumanMessage
+
+            msg = HumanMessage(content=[
+                {"type": "video", "path": "clip.mp4"},            # local file, delivered for you
+                {"type": "text", "text": "What happens in this clip?"},
+            ])
+            llm.invoke([msg])
+            HumanMessage(content=[
+                {"type": "image", "url": "https://example.com/cat.png"},
+                {"type": "audio", "base64": b64_wav, "mime_type": "audio/wav"},
+                {"type": "video", "url": "https://example.com/a.mp4", "extras": {"fps": 1}},
+                {"type": "text", "text": "..."},
+            ])
+
+        Qwen3-Omni-Flash takes text plus ONE other modality per user message (split others
+        over several messages); Qwen3.5-Omni takes any mix.
+
+    Audio output:
+        .. code-block:: python
+
+            from langchain_qwen_omni import get_audio
+
+            speaker = ChatQwenOmni(modalities=["text", "audio"], voice="Cherry")
+            msg = speaker.invoke("Say hello in French.")
+            msg.text                      # the transcript
+            open("hello.wav", "wb").write(get_audio(msg))
+
+        The reply's content is ``[{"type": "text", ...}, {"type": "audio", "base64": ...,
+        "mime_type": "audio/wav"}]``. Streamed chunks carry the audio as it arrives, each piece
+        decodable on its own (PCM16 mono 24 kHz after the 44-byte header of the first);
+        ``get_audio`` gives the WAV of merged chunks with exact lengths.
+
+    Tool calling:
+        .. code-block:: python
+
+            from pydantic import BaseModel, Field
+
+            class GetWeather(BaseModel):
+                '''Get the current weather in a city.'''
+                city: str = Field(description="City name")
+
+            llm_tools = llm.bind_tools([GetWeather], tool_choice="auto")
+            llm_tools.invoke("Weather in Hangzhou?").tool_calls
+            # [{'name': 'GetWeather', 'args': {'city': 'Hangzhou'}, 'id': 'call_…', ...}]
+
+        ``tool_choice``: ``"auto"``, ``"none"``, a tool name, or ``"any"``/``"required"``/
+        ``True`` (forced: with one tool, that tool).
+
+    Structured output:
+        .. code-block:: python
+
+            class Joke(BaseModel):
+                '''A joke.'''
+                setup: str
+                punchline: str
+
+            llm.with_structured_output(Joke).invoke("Tell me a joke about cats")
+            llm.with_structured_output(Joke, method="json_mode").invoke(
+                "Tell me a joke about cats, as JSON with keys setup and punchline"
+            )
+
+        Pydantic classes, TypedDicts and JSON schemas; ``function_calling`` (default),
+        ``json_mode`` (the prompt must mention JSON) or ``json_schema`` (served by function
+        calling: native JSON-schema output is not documented for Qwen-Omni).
+
+    Token usage:
+        .. code-block:: python
+
+            msg.usage_metadata
+            # {'input_tokens': 207, 'output_tokens': 103, 'total_tokens': 310,
+            #  'input_token_details': {'audio': 0, 'video': 180},
+            #  'output_token_details': {'audio': 83}}
+
+        ``input_token_details`` also reports ``image`` and ``video`` tokens when the service
+        gives them.
+
+    Response metadata:
+        .. code-block:: python
+
+            msg.response_metadata
+            # {'model_provider': 'qwen_omni', 'model_name': 'qwen3-omni-flash',
+            #  'finish_reason': 'stop', 'request_id': '…', 'id': 'chatcmpl-…'}
+
+    Reasoning:
+        With ``enable_thinking=True`` the reasoning is in
+        ``additional_kwargs["reasoning_content"]`` (and a ``reasoning`` block of
+        ``content_blocks``).
+    """
+
+    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
+
+    model: str = Field(
+        default_factory=from_env("QWEN_OMNI_MODEL", default=DEFAULT_MODEL), alias="model_name"
+    )
+    """Model id: ``qwen3-omni-flash`` (default, or ``QWEN_OMNI_MODEL``), ``qwen3.5-omni-plus``,
+    ``qwen3.5-omni-flash``, ``qwen-omni-turbo``… (see ``qwen_omni.known_models()``)."""
+
+    api_key: SecretStr | None = Field(
+        default_factory=secret_from_env("DASHSCOPE_API_KEY", default=None),
+        alias="dashscope_api_key",
+    )
+    """DashScope API key; read from ``DASHSCOPE_API_KEY`` when not given. Never shown in
+    ``repr`` or serialized."""
+
+    region: str | None = None
+    """``beijing`` (default), ``singapore`` or ``us`` (or ``QWEN_OMNI_REGION``); ignored for
+    the endpoint when ``base_url`` is set."""
+
+    base_url: str | None = Field(default=None, alias="api_base")
+    """An OpenAI-compatible endpoint to use instead of the region's (``QWEN_OMNI_BASE_URL``):
+    a workspace domain, a self-hosted vLLM, or the qwen-omni emulator."""
+
+    temperature: float | None = None
+    """Sampling temperature in [0, 2); None: the model's default."""
+
+    top_p: float | None = None
+    """Nucleus sampling in (0, 1]; None: the model's default."""
+
+    top_k: int | None = None
+    """Top-k sampling; None: the model's default."""
+
+    max_tokens: int | None = Field(default=None, alias="max_completion_tokens")
+    """Max tokens to generate; None: the model's maximum."""
+
+    seed: int | None = None
+    """Sampling seed in [0, 2^31 - 1]."""
+
+    presence_penalty: float | None = None
+    """Presence penalty in [-2, 2]."""
+
+    stop: list[str] | None = Field(default=None, alias="stop_sequences")
+    """Stop sequences."""
+
+    modalities: list[Literal["text", "audio"]] | None = None
+    """Output modalities: ``["text"]`` (default) or ``["text", "audio"]`` for a spoken reply,
+    returned as an ``audio`` content block (WAV)."""
+
+    voice: str | None = None
+    """Voice of the spoken reply (e.g. ``"Cherry"``, ``"Ethan"``); None: the model's default."""
+
+    enable_thinking: bool | None = Field(default=None, alias="thinking")
+    """Qwen3-Omni-Flash's thinking mode: reasoning streams first, into
+    ``additional_kwargs["reasoning_content"]``. Cannot be combined with a spoken reply,
+    JSON mode or a forced tool choice."""
+
+    extra_body: dict[str, Any] | None = Field(default=None, alias="model_kwargs")
+    """Extra top-level request fields, e.g. ``{"vl_high_resolution_images": True}``."""
+
+    delivery: Any = None
+    """How local files and bytes reach the service: ``"auto"`` (default: inline when small,
+    else an upload), ``"inline"``, ``"oss"``, ``"dashscope_temp"``, or a configured
+    ``qwen_omni.delivery.MediaDelivery`` (e.g. with your OSS bucket)."""
+
+    max_retries: int = 2
+    """Retries of a request that failed before any output (429, 5xx, connection errors),
+    with backoff that honours ``Retry-After``. A stream that breaks after output raises."""
+
+    timeout: float | None = Field(default=None, alias="request_timeout")
+    """Seconds to wait for the first byte and between chunks; None: the core's defaults
+    (120 s, 900 s in all)."""
+
+    max_concurrency: int | None = 16
+    """Async only: at most this many requests of this model stream at once (None: no cap)."""
+
+    streaming: bool = False
+    """Make ``invoke`` stream through callbacks (the service streams either way)."""
+
+    # --- LangChain plumbing ------------------------------------------------------------------
+
+    @property
+    def _llm_type(self) -> str:
+        return "qwen-omni-chat"
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        return True
+
+    @classmethod
+    def get_lc_namespace(cls) -> list[str]:
+        return ["langchain_qwen_omni", "chat_models"]
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        return {"api_key": "DASHSCOPE_API_KEY"}
+
+    @property
+    def _default_params(self) -> dict[str, Any]:
+        params = {
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "top_k": self.top_k,
+            "max_tokens": self.max_tokens,
+            "seed": self.seed,
+            "presence_penalty": self.presence_penalty,
+            "modalities": list(self.modalities) if self.modalities else None,
+            "voice": self.voice,
+            "enable_thinking": self.enable_thinking,
+        }
+        return {k: v for k, v in params.items() if v is not None}
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model_name": self.model, **self._default_params}
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        params = super()._get_ls_params(stop=stop, **kwargs)
+        params["ls_provider"] = "qwen_omni"
+        params["ls_model_name"] = kwargs.get("model") or self.model
+        params["ls_model_type"] = "chat"
+        temperature = kwargs.get("temperature", self.temperature)
+        if temperature is not None:
+            params["ls_temperature"] = temperature
+        max_tokens = kwargs.get("max_tokens", self.max_tokens)
+        if max_tokens is not None:
+            params["ls_max_tokens"] = max_tokens
+        stops = stop or self.stop
+        if stops:
+            params["ls_stop"] = list(stops)
+        return params
+
+    def _resolve_model_profile(self) -> ModelProfile | None:
+        from langchain_qwen_omni._profile import profile_for
+
+        return profile_for(self.model)
+
+    # --- clients (created on first use) -------------------------------------------------------
+
+    def _client_kwargs(self) -> dict[str, Any]:
+        return {
+            "api_key": self.api_key.get_secret_value() if self.api_key else None,
+            "model": self.model,
+            "region": self.region,
+            "base_url": self.base_url,
+            "timeout": self.timeout,
+            "max_retries": self.max_retries,
+            "delivery": self.delivery,
+        }
+
+    @cached_property
+    def _client(self) -> OmniClient:
+        from qwen_omni import OmniClient
+
+        return OmniClient(**self._client_kwargs())
+
+    @cached_property
+    def _async_clients(self) -> dict[int, AsyncOmniClient]:
+        return {}
+
+    def _async_client(self) -> AsyncOmniClient:
+        """The async client of the running event loop (an HTTP pool is bound to its loop)."""
+        from qwen_omni import AsyncOmniClient
+
+        loop = asyncio.get_running_loop()
+        clients = self._async_clients
+        client = clients.get(id(loop))
+        if client is None:
+            # A pool of a loop that has gone cannot be reused; keep only the current one.
+            clients.clear()
+            client = clients[id(loop)] = AsyncOmniClient(
+                max_concurrency=self.max_concurrency, **self._client_kwargs()
+            )
+        return client
+
+    # --- requests --------------------------------------------------------------------------
+
+    def _request(
+        self, stop: list[str] | None, kwargs: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        """The model and the core request parameters of one call."""
+        kw = dict(kwargs)
+        for name in _LANGCHAIN_KWARGS:
+            kw.pop(name, None)
+        model = kw.pop("model", None) or self.model
+        params: dict[str, Any] = {**self._default_params}
+        stops = stop if stop is not None else self.stop
+        if stops:
+            params["stop"] = list(stops)
+        extra = {**(self.extra_body or {}), **(kw.pop("extra_body", None) or {})}
+        if extra:
+            params["extra_body"] = extra
+        params.update({k: v for k, v in kw.items() if v is not None})
+        if params.get("tool_choice") == "required" and self._client.settings.dialect != "vllm":
+            # DashScope documents tool_choice auto, none and a forced function, and refuses
+            # "required" (the emulator does too). With several tools, "any tool" cannot be
+            # forced there: ask with "auto" instead of failing the whole call.
+            warnings.warn(
+                "Qwen-Omni on DashScope has no tool_choice='required': with several tools, "
+                "tool_choice='any' is sent as 'auto' (the model may answer without a call); "
+                "pass a tool name to force that tool",
+                stacklevel=4,
+            )
+            params["tool_choice"] = "auto"
+        return model, params
+
+    @staticmethod
+    def _assembler(model: str, params: dict[str, Any]) -> ChunkAssembler:
+        return ChunkAssembler(model=model, blocks="audio" in (params.get("modalities") or ()))
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        model, params = self._request(stop, kwargs)
+        core_messages = to_core_messages(messages)
+        assembler = self._assembler(model, params)
+        with self._client.stream(core_messages, model=model, **params) as events:
+            for event in events:
+                chunk = assembler.on_event(event)
+                if chunk is not None:
+                    if run_manager:
+                        run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                    yield chunk
+        last = assembler.last()
+        if run_manager:
+            run_manager.on_llm_new_token(last.text, chunk=last)
+        yield last
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        model, params = self._request(stop, kwargs)
+        core_messages = to_core_messages(messages)
+        assembler = self._assembler(model, params)
+        async with self._async_client().stream(core_messages, model=model, **params) as events:
+            async for event in events:
+                chunk = assembler.on_event(event)
+                if chunk is not None:
+                    if run_manager:
+                        await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                    yield chunk
+        last = assembler.last()
+        if run_manager:
+            await run_manager.on_llm_new_token(last.text, chunk=last)
+        yield last
+
+    @staticmethod
+    def _finalized(result: ChatResult) -> ChatResult:
+        generations = []
+        for gen in result.generations:
+            message = gen.message
+            if isinstance(message, AIMessage):
+                message = finalize_audio(message)
+            generations.append(ChatGeneration(message=message, generation_info=gen.generation_info))
+        return ChatResult(generations=generations, llm_output=result.llm_output)
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        # The service only streams: the answer is the merged stream.
+        chunks = self._stream(messages, stop=stop, run_manager=run_manager, **kwargs)
+        return self._finalized(generate_from_stream(chunks))
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        chunks = self._astream(messages, stop=stop, run_manager=run_manager, **kwargs)
+        return self._finalized(await agenerate_from_stream(chunks))
+
+    # --- tools and structured output ---------------------------------------------------------
+
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: dict[str, Any] | str | bool | None = None,
+        parallel_tool_calls: bool | None = None,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Bind tools (pydantic classes, TypedDicts, functions, ``BaseTool``s, OpenAI dicts).
+
+        Args:
+            tools: the tools the model may call.
+            tool_choice: ``"auto"``, ``"none"``, a tool name (forced), ``"any"``,
+                ``"required"`` or ``True`` (a call is required: with one tool, that tool is
+                forced), or an OpenAI ``{"type": "function", "function": {"name": ...}}``.
+            parallel_tool_calls: let the model call several tools at once.
+            strict: passed to the schema conversion (the service does not enforce it).
+            kwargs: further request parameters bound with the tools.
+        """
+        formatted = [convert_to_openai_tool(t, strict=strict) for t in tools]
+        names = [t["function"]["name"] for t in formatted if "function" in t]
+        choice = _tool_choice(tool_choice, names)
+        if choice is not None:
+            kwargs["tool_choice"] = choice
+        if parallel_tool_calls is not None:
+            kwargs["parallel_tool_calls"] = parallel_tool_calls
+        return super().bind(tools=formatted, **kwargs)
+
+    def with_structured_output(
+        self,
+        schema: dict[str, Any] | type | None = None,
+        *,
+        method: StructuredOutputMethod = "function_calling",
+        include_raw: bool = False,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, dict[str, Any] | BaseModel]:
+        """A runnable that returns ``schema``-shaped output (pydantic, TypedDict, JSON schema).
+
+        Args:
+            schema: a pydantic class (parsed into an instance), a TypedDict or a JSON schema
+                (parsed into a dict). Optional for ``json_mode`` (any JSON object).
+            method: ``"function_calling"`` (default: the schema becomes a forced tool),
+                ``"json_mode"`` (``response_format={"type": "json_object"}``; the prompt must
+                mention JSON and describe the keys), or ``"json_schema"`` (served by
+                function calling, since native JSON-schema output is not documented for
+                Qwen-Omni).
+            include_raw: return ``{"raw": AIMessage, "parsed": ..., "parsing_error": ...}``.
+            strict: passed to the schema conversion for tool calling.
+        """
+        if kwargs:
+            raise ValueError(f"unsupported arguments: {sorted(kwargs)}")
+        is_pydantic = isinstance(schema, type) and is_basemodel_subclass(schema)
+        parser: Runnable[Any, Any]
+        if method in ("function_calling", "json_schema"):
+            if schema is None:
+                raise ValueError(f"method={method!r} needs a schema")
+            tool_name = convert_to_openai_tool(schema)["function"]["name"]
+            llm = self.bind_tools(
+                [schema],
+                tool_choice=tool_name,
+                strict=strict,
+                ls_structured_output_format={
+                    "kwargs": {"method": method, "strict": strict},
+                    "schema": schema,
+                },
+            )
+            if is_pydantic:
+                parser = PydanticToolsParser(tools=[schema], first_tool_only=True)  # type: ignore[list-item]
+            else:
+                parser = JsonOutputKeyToolsParser(key_name=tool_name, first_tool_only=True)
+        elif method == "json_mode":
+            llm = self.bind(
+                response_format={"type": "json_object"},
+                ls_structured_output_format={
+                    "kwargs": {"method": "json_mode"},
+                    "schema": schema,
+                },
+            )
+            if is_pydantic:
+                parser = PydanticOutputParser(pydantic_object=schema)  # type: ignore[arg-type]
+            else:
+                parser = JsonOutputParser()
+        else:
+            raise ValueError(
+                f"unknown method {method!r}: use 'function_calling', 'json_mode' or 'json_schema'"
+            )
+        if include_raw:
+            parser_assign = RunnablePassthrough.assign(
+                parsed=itemgetter("raw") | parser, parsing_error=lambda _: None
+            )
+            parser_none = RunnablePassthrough.assign(parsed=lambda _: None)
+            with_fallback = parser_assign.with_fallbacks(
+                [parser_none], exception_key="parsing_error"
+            )
+            return RunnableMap(raw=llm) | with_fallback
+        return llm | parser
+
+
+def _tool_choice(choice: dict[str, Any] | str | bool | None, names: list[str]) -> Any:
+    """LangChain's ``tool_choice`` → the service's (auto, none, or a forced function)."""
+    if choice is None or choice is False:
+        return None
+    if isinstance(choice, dict):
+        return choice
+    if choice is True or choice in ("any", "required"):
+        if len(names) == 1:
+            return {"type": "function", "function": {"name": names[0]}}
+        # Several tools: "required" where the endpoint has it (vLLM); see ChatQwenOmni._request.
+        return "required"
+    if choice in ("auto", "none"):
+        return choice
+    if isinstance(choice, str):
+        if choice not in names:
+            raise ValueError(
+                f"tool_choice={choice!r} names no bound tool; bound: {', '.join(names) or 'none'}"
+            )
+        return {"type": "function", "function": {"name": choice}}
+    raise ValueError(f"unsupported tool_choice {choice!r}: {json.dumps(choice, default=str)}")

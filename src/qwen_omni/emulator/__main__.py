@@ -1,0 +1,5 @@
+"""``python -m qwen_omni.emulator``."""
+
+from qwen_omni.emulator.server import main
+
+raise SystemExit(main())

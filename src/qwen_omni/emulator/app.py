@@ -1,0 +1,533 @@
+"""The model endpoint as an ASGI app (served by uvicorn): DashScope's compatible mode and uploads.
+
+Routes:
+
+- ``POST /compatible-mode/v1/chat/completions``: the streaming chat endpoint;
+- ``GET  /compatible-mode/v1/models``: the served models (OpenAI list shape);
+- ``GET  /api/v1/uploads?action=getPolicy&model=…``: a temporary-upload policy (§7).
+
+The app is a plain ASGI callable rather than a framework router so that it holds uvicorn's
+own ``send``: a dropped connection is a real reset (``transport.abort()``), not an error page,
+and a 5,000-delta stream is written in a few large writes instead of 5,000 framework calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import parse_qs
+
+from qwen_omni.emulator.bodies import (
+    MSG,
+    ServiceError,
+    bad_request,
+    compat_error_body,
+    native_error_body,
+    new_request_id,
+    status_error,
+)
+from qwen_omni.emulator.faults import FAULT_HEADER, Fault, FaultSyntaxError, parse_fault_header
+from qwen_omni.emulator.log import RecordedRequest, mask_headers
+from qwen_omni.emulator.perception import MediaSource, perceive
+from qwen_omni.emulator.render import Rendered, apply_limits, prompt_usage, render
+from qwen_omni.emulator.replies import Reply
+from qwen_omni.emulator.request import ChatRequest, ParseOptions, parse_chat_request
+from qwen_omni.emulator.responder import default_reply
+from qwen_omni.emulator.state import Endpoint, EmulatorState
+
+__all__ = ["CHAT_PATH", "MODELS_PATH", "UPLOADS_PATH", "ModelApp"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+_log = logging.getLogger(__name__)
+
+CHAT_PATH = "/compatible-mode/v1/chat/completions"
+MODELS_PATH = "/compatible-mode/v1/models"
+UPLOADS_PATH = "/api/v1/uploads"
+#: header that makes ``oss://`` URLs resolvable (§7)
+OSS_RESOLVE_HEADER = "x-dashscope-ossresourceresolve"
+#: coalesce back-to-back chunks into writes of about this size
+WRITE_BATCH_BYTES = 64 * 1024
+_SSE_HEADERS = [
+    (b"content-type", b"text/event-stream;charset=UTF-8"),
+    (b"cache-control", b"no-cache"),
+]
+
+
+class _Dropped(Exception):
+    """Raised to make uvicorn close a connection when a clean reset is not possible."""
+
+
+def _abort_connection(send: Send) -> None:
+    """Reset the TCP connection under ``send`` (uvicorn's bound ``send`` knows its transport)."""
+    cycle = getattr(send, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if transport is None:
+        raise _Dropped("connection dropped by fault injection")
+    transport.abort()
+    if hasattr(cycle, "disconnected"):
+        cycle.disconnected = True  # uvicorn then writes nothing more on it
+
+
+async def _read_body(receive: Receive) -> bytes:
+    parts: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        parts.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    return b"".join(parts)
+
+
+def _elide(value: Any, limit: int) -> Any:
+    """The JSON body for the log: long data URIs shortened to their header and length."""
+    if isinstance(value, str):
+        if len(value) > limit and value[:5].lower() == "data:":
+            head = value.partition(",")[0]
+            return f"{head},<{len(value) - len(head) - 1} chars elided>"
+        return value
+    if isinstance(value, list):
+        return [_elide(v, limit) for v in value]
+    if isinstance(value, dict):
+        return {k: _elide(v, limit) for k, v in value.items()}
+    return value
+
+
+class ModelApp:
+    """The ASGI app of the model endpoint, reading and writing :class:`EmulatorState`."""
+
+    def __init__(self, state: EmulatorState) -> None:
+        self.state = state
+        self._client: Any = None
+        self._policy_calls: dict[tuple[str, str], deque[float]] = {}
+
+    # --- ASGI ------------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        path = scope["path"].rstrip("/")
+        method = scope["method"]
+        if path == CHAT_PATH:
+            if method != "POST":
+                await self._simple(scope, receive, send, self._method_not_supported)
+                return
+            await self._chat(scope, receive, send)
+        elif path == UPLOADS_PATH and method == "GET":
+            await self._simple(scope, receive, send, self._uploads)
+        elif path == MODELS_PATH and method == "GET":
+            await self._simple(scope, receive, send, self._models)
+        else:
+            await self._simple(scope, receive, send, self._not_found)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def _media_source(self, api_key: str) -> MediaSource:
+        import httpx
+
+        if self._client is None:
+            # trust_env=False: a proxy from the environment must never see emulator traffic.
+            self._client = httpx.AsyncClient(
+                trust_env=False,
+                follow_redirects=True,
+                limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+            )
+        state = self.state
+        return MediaSource(
+            self._client,
+            timeout_s=state.config.fetch_timeout_s,
+            hosted=state.hosted,
+            routes=state.routes,
+            resolve_oss=lambda url, model: state.oss.resolve_oss_url(
+                url, model=model, api_key=api_key
+            ),
+        )
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _record(self, scope: Scope, request_id: str) -> RecordedRequest:
+        headers = {
+            k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]
+        }
+        record = RecordedRequest(
+            request_id=request_id,
+            method=scope["method"],
+            path=scope["path"],
+            query=scope.get("query_string", b"").decode("latin-1"),
+            headers=mask_headers(headers),
+        )
+        self.state.log.add(record)
+        return record
+
+    @staticmethod
+    def _raw_headers(scope: Scope) -> dict[str, str]:
+        return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+
+    def _api_key(self, headers: dict[str, str]) -> str | None:
+        """The accepted key from ``Authorization: Bearer <key>``, or None."""
+        scheme, _, key = headers.get("authorization", "").strip().partition(" ")
+        key = key.strip()
+        if scheme.lower() != "bearer" or not key:
+            return None
+        expected = self.state.config.api_key
+        if expected is not None and key != expected:
+            return None
+        return key
+
+    async def _send_json(
+        self,
+        send: Send,
+        status: int,
+        body: Any,
+        *,
+        request_id: str,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        data = json.dumps(body, ensure_ascii=False).encode()
+        raw = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(data)).encode()),
+            (b"x-request-id", request_id.encode()),
+        ]
+        raw += [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
+        await send({"type": "http.response.start", "status": status, "headers": raw})
+        await send({"type": "http.response.body", "body": data})
+
+    def _take_fault(self, headers: dict[str, str], endpoint: Endpoint, request_id: str
+                    ) -> Fault | None:  # fmt: skip
+        value = headers.get(FAULT_HEADER)
+        if value:
+            try:
+                return parse_fault_header(value)
+            except FaultSyntaxError as exc:
+                raise bad_request(str(exc), request_id=request_id) from None
+        return self.state.next_fault(endpoint)
+
+    async def _apply_fault_before_body(
+        self, fault: Fault | None, send: Send, request_id: str
+    ) -> bool:
+        """Apply faults that act before any response byte; True when the request is over."""
+        if fault is None:
+            return False
+        if fault.kind == "status":
+            raise status_error(
+                fault.status,
+                request_id=request_id,
+                message=fault.message,
+                retry_after=fault.retry_after,
+            )
+        if fault.kind == "disconnect":
+            _abort_connection(send)
+            return True
+        if fault.kind == "slow":
+            await asyncio.sleep(fault.seconds)
+        return False
+
+    # --- simple endpoints ------------------------------------------------------------------
+
+    async def _simple(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        handler: Callable[[Scope, dict[str, str], str, RecordedRequest, Send],
+                          Awaitable[tuple[int, Any, dict[str, str]] | None]],
+    ) -> None:  # fmt: skip
+        request_id = new_request_id()
+        record = self._record(scope, request_id)
+        started = time.perf_counter()
+        await _read_body(receive)
+        headers = self._raw_headers(scope)
+        try:
+            result = await handler(scope, headers, request_id, record, send)
+            if result is None:  # the handler dropped the connection
+                record.status = None
+                return
+            status, body, extra = result
+        except ServiceError as err:
+            status, body, extra = err.status, err.body, err.headers
+            record.error = body
+        record.status = status
+        try:
+            await self._send_json(send, status, body, request_id=request_id, headers=extra)
+        finally:
+            record.elapsed_s = time.perf_counter() - started
+
+    async def _method_not_supported(
+        self, scope: Scope, headers: dict[str, str], request_id: str, record: Any, send: Send
+    ) -> tuple[int, Any, dict[str, str]]:
+        raise bad_request(
+            f"Request method '{scope['method']}' is not supported.", request_id=request_id
+        )
+
+    async def _not_found(
+        self, scope: Scope, headers: dict[str, str], request_id: str, record: Any, send: Send
+    ) -> tuple[int, Any, dict[str, str]]:
+        raise status_error(404, request_id=request_id)
+
+    async def _models(
+        self, scope: Scope, headers: dict[str, str], request_id: str, record: Any, send: Send
+    ) -> tuple[int, Any, dict[str, str]]:
+        if self._api_key(headers) is None:
+            raise status_error(401, request_id=request_id)
+        data = [
+            {"id": name, "object": "model", "created": 0, "owned_by": "system"}
+            for name in sorted(self.state.config.models)
+        ]
+        return 200, {"object": "list", "data": data}, {}
+
+    async def _uploads(
+        self, scope: Scope, headers: dict[str, str], request_id: str, record: Any, send: Send
+    ) -> tuple[int, Any, dict[str, str]] | None:
+        """``GET /api/v1/uploads?action=getPolicy&model=…`` (§7), DashScope-native bodies."""
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        key = self._api_key(headers)
+        if key is None:
+            raise ServiceError(
+                401,
+                native_error_body("InvalidApiKey", MSG.NATIVE_INVALID_API_KEY, request_id=request_id),
+            )
+        fault = self._take_fault(headers, "uploads", request_id)
+        if fault is not None:
+            record.fault = fault.header_value()
+            if await self._apply_fault_before_body(fault, send, request_id):
+                return None
+        action = (query.get("action") or [""])[0]
+        model = (query.get("model") or [""])[0]
+        if action != "getPolicy":
+            raise ServiceError(
+                400,
+                native_error_body(
+                    "InvalidParameter", MSG.missing_parameter("action"), request_id=request_id
+                ),
+            )
+        if not model:
+            raise ServiceError(
+                400,
+                native_error_body(
+                    "InvalidParameter", MSG.missing_parameter("model"), request_id=request_id
+                ),
+            )
+        record.model = model
+        if model not in self.state.config.models:
+            raise ServiceError(
+                404,
+                native_error_body("ModelNotFound", "Model can not be found.", request_id=request_id),
+            )
+        if not self._policy_allowed(key, model):
+            raise ServiceError(
+                429,
+                native_error_body(
+                    "Throttling.RateQuota", MSG.POLICY_RATE_LIMIT, request_id=request_id
+                ),
+            )
+        data = self.state.oss.issue_upload_policy(
+            model, api_key=key, upload_host=self.state.oss_endpoint
+        )
+        return 200, {"request_id": request_id, "data": data}, {}
+
+    def _policy_allowed(self, key: str, model: str) -> bool:
+        """The 100 QPS per (account, model) limit of getPolicy, as a one-second window."""
+        now = time.monotonic()
+        window = self._policy_calls.setdefault((key, model), deque())
+        while window and now - window[0] >= 1.0:
+            window.popleft()
+        if len(window) >= self.state.config.upload_policy_qps:
+            return False
+        window.append(now)
+        return True
+
+    # --- chat ------------------------------------------------------------------------------
+
+    async def _chat(self, scope: Scope, receive: Receive, send: Send) -> None:
+        state = self.state
+        config = state.config
+        request_id = new_request_id()
+        record = self._record(scope, request_id)
+        started = time.perf_counter()
+        raw = await _read_body(receive)
+        headers = self._raw_headers(scope)
+        try:
+            record.body = _elide(json.loads(raw), config.log_data_uri_chars)
+        except ValueError:
+            record.body = None
+        try:
+            api_key = self._api_key(headers)
+            if api_key is None:
+                raise ServiceError(
+                    401,
+                    compat_error_body(
+                        MSG.INVALID_API_KEY,
+                        code="invalid_api_key",
+                        request_id=request_id,
+                        with_id=False,
+                    ),
+                )
+            fault = self._take_fault(headers, "chat", request_id)
+            if fault is not None:
+                record.fault = fault.header_value()
+            if config.latency_s:
+                await asyncio.sleep(config.latency_s)
+            if await self._apply_fault_before_body(fault, send, request_id):
+                return
+            opts = ParseOptions(
+                models=config.models,
+                allow_required_tool_choice=config.allow_required_tool_choice,
+                oss_resolve_header=headers.get(OSS_RESOLVE_HEADER, "").lower() == "enable",
+            )
+            request = parse_chat_request(raw, request_id=request_id, headers=record.headers,
+                                         opts=opts)  # fmt: skip
+            record.model = request.model
+            request.perceived = await perceive(request, self._media_source(api_key))
+            record.perceived = [p.to_dict() for p in request.perceived]
+            prompt_tokens, _ = prompt_usage(request)
+            limit = request.spec.max_input(thinking=request.thinking)
+            if request.spec.confirmed and prompt_tokens > limit:
+                raise bad_request(MSG.input_length(limit), request_id=request_id)
+            reply = self._next_reply(request)
+            if reply.delay:
+                await asyncio.sleep(reply.delay)
+            if reply.failure is not None:
+                err = reply.failure
+                raise status_error(
+                    err.status,
+                    request_id=request_id,
+                    message=err.message,
+                    code=err.code,
+                    type_=err.type,
+                    retry_after=err.retry_after,
+                )
+            rendered = render(request, apply_limits(request, reply), send_done=config.send_done)
+            record.usage = rendered.usage
+            record.reply_text = rendered.text
+            record.tool_calls = rendered.tool_calls
+            record.status = 200
+            await self._stream(send, receive, rendered, reply, fault, request_id)
+        except ServiceError as err:
+            record.status = err.status
+            record.error = err.body
+            await self._send_json(send, err.status, err.body, request_id=request_id,
+                                  headers=err.headers)  # fmt: skip
+        except Exception:
+            # A bug in the emulator (or a responder): log it, answer the documented 500.
+            _log.exception("emulator error while answering request %s", request_id)
+            if record.status == 200:  # the stream had started: nothing more can be said
+                raise
+            err = status_error(500, request_id=request_id)
+            record.status, record.error = 500, err.body
+            await self._send_json(send, 500, err.body, request_id=request_id)
+        finally:
+            record.elapsed_s = time.perf_counter() - started
+
+    def _next_reply(self, request: ChatRequest) -> Reply:
+        """Scripted queue first, then the responder, then the default."""
+        scripted = self.state.next_scripted()
+        if scripted is not None:
+            return scripted
+        responder = self.state.responder
+        if responder is not None:
+            answer = responder(request)
+            if answer is not None:
+                return answer
+        return default_reply(request)
+
+    async def _stream(
+        self,
+        send: Send,
+        receive: Receive,
+        rendered: Rendered,
+        reply: Reply,
+        fault: Fault | None,
+        request_id: str,
+    ) -> None:
+        chunks = rendered.chunks
+        end = len(chunks)
+        mode = "complete"
+        if fault is not None and fault.kind == "drop":
+            end, mode = min(fault.after, end), "drop"
+        elif fault is not None and fault.kind == "cut":
+            end, mode = min(fault.after, rendered.finish_index), "cut"
+        headers = [*_SSE_HEADERS, (b"x-request-id", request_id.encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+
+        gone = asyncio.Event()
+
+        async def watch() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            gone.set()
+
+        watcher = asyncio.create_task(watch())
+        try:
+            await self._write_chunks(send, chunks[:end], reply.chunk_delay, gone)
+            if gone.is_set():
+                return
+            if mode == "drop":
+                _abort_connection(send)
+                return
+            tail = b"data: [DONE]\n\n" if mode == "cut" and fault is not None and fault.done else b""
+            await send({"type": "http.response.body", "body": tail, "more_body": False})
+        finally:
+            watcher.cancel()
+
+    async def _write_chunks(
+        self, send: Send, chunks: list[bytes], delay: float, gone: asyncio.Event
+    ) -> None:
+        bandwidth = self.state.config.bandwidth_bps
+        if delay > 0:
+            for i, chunk in enumerate(chunks):
+                if gone.is_set():
+                    return
+                if i:
+                    await asyncio.sleep(delay)
+                await self._write(send, chunk, bandwidth)
+            return
+        batch: list[bytes] = []
+        size = 0
+        for chunk in chunks:
+            batch.append(chunk)
+            size += len(chunk)
+            if size >= WRITE_BATCH_BYTES:
+                await self._write(send, b"".join(batch), bandwidth)
+                batch, size = [], 0
+                if gone.is_set():
+                    return
+        if batch:
+            await self._write(send, b"".join(batch), bandwidth)
+
+    @staticmethod
+    async def _write(send: Send, data: bytes, bandwidth: float | None) -> None:
+        if not bandwidth:
+            await send({"type": "http.response.body", "body": data, "more_body": True})
+            return
+        step = max(1024, int(bandwidth / 20))
+        for i in range(0, len(data), step):
+            piece = data[i : i + step]
+            await send({"type": "http.response.body", "body": piece, "more_body": True})
+            await asyncio.sleep(len(piece) / bandwidth)

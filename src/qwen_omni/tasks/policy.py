@@ -1,0 +1,629 @@
+"""The media access policy: what a tool may read when an agent names the file or URL.
+
+An agent's arguments are untrusted (a prompt injected into a web page, a transcript or an
+e-mail can steer them). Before a tool touches a source it names, :class:`AccessPolicy` decides:
+
+- **local files**: only under configured ``roots`` (none by default, so no local file at all);
+  no ``..`` escape, no symlink escape, no devices, FIFOs or directories, no hidden files or
+  directories and no well-known credential files; at most ``max_bytes``;
+- **URLs**: only ``allowed_schemes`` (``https`` and ``http`` by default) and, when set, only
+  ``allowed_hosts``; never a loopback, private, link-local, carrier-grade NAT, reserved or
+  cloud-metadata address (``169.254.169.254``, ``100.100.100.200``…), whether written as a
+  literal (also in the legacy forms ``2130706433``, ``0x7f.1``, ``127.1``, IPv4-mapped or
+  6to4 IPv6) or as a name that resolves to one, unless ``allow_private_hosts`` names the host.
+  The rule holds whoever fetches: our own probe, or the model server (a self-hosted server on
+  a private network is an SSRF path too);
+- **content**: sniffed from the first bytes and checked against the modality the tool expects.
+
+Our own fetches (:func:`fetch_head`, :func:`download`) follow redirects by hand and check every
+hop again. A refusal raises :class:`AccessRefused` (a :class:`~qwen_omni.errors.MediaAccessDenied`)
+whose message tells the agent what to do instead; the tool wrappers turn it into a tool message.
+
+The policy guards agent input only: direct library calls and the CLI read what the user names.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import os
+import socket
+import stat
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+from urllib.parse import unquote, urljoin, urlsplit
+
+from qwen_omni.errors import MediaAccessDenied
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "AccessPolicy",
+    "AccessRefused",
+    "CheckedSource",
+    "Reason",
+    "Resolver",
+    "classify_address",
+    "parse_ip_literal",
+]
+
+#: Default cap on a local file or a download an agent may make us read (2 GiB: the service's
+#: own URL cap for Qwen3.5-Omni video and audio).
+DEFAULT_MAX_BYTES = 2 * 1024**3
+
+Reason = Literal[
+    "invalid",
+    "local_disabled",
+    "outside_roots",
+    "symlink_escape",
+    "hidden",
+    "credential_file",
+    "not_regular_file",
+    "not_found",
+    "too_large",
+    "scheme",
+    "userinfo",
+    "host_not_allowed",
+    "private_address",
+    "unresolvable",
+    "redirect",
+    "fetch_failed",
+    "wrong_modality",
+]
+
+#: ``host -> addresses``; the default calls ``socket.getaddrinfo``. Tests replace it.
+Resolver = Callable[[str], Sequence[str]]
+
+AddressClass = Literal["public", "loopback", "private", "link_local", "metadata", "reserved"]
+
+_METADATA_IPS = frozenset(
+    ipaddress.ip_address(a)
+    for a in ("100.100.100.200", "169.254.169.254", "169.254.170.2", "fd00:ec2::254")
+)
+_METADATA_NAMES = frozenset(
+    {"metadata", "metadata.google.internal", "metadata.azure.internal", "instance-data"}
+)
+_LOCAL_SUFFIXES = (
+    ".localhost", ".internal", ".local", ".lan", ".intranet", ".corp", ".home", ".home.arpa",
+    ".localdomain",
+)  # fmt: skip
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+#: File names (lower case) never handed to a tool, whatever the root: keys, tokens, wallets.
+CREDENTIAL_NAMES = frozenset(
+    {
+        "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", "authorized_keys", "known_hosts",
+        "credentials", "credentials.json", "config.json", "secrets.json", "secrets.yaml",
+        "secrets.yml", "service-account.json", "token.json", "netrc", "_netrc", "pgpass",
+        "shadow", "passwd", "htpasswd", "wallet.dat", "keychain",
+    }
+)  # fmt: skip
+CREDENTIAL_SUFFIXES = (
+    ".pem", ".key", ".p12", ".pfx", ".jks", ".keystore", ".kdbx", ".gpg", ".asc", ".ppk",
+    ".ovpn", ".env", ".crt", ".cer", ".der",
+)  # fmt: skip
+
+
+class AccessRefused(MediaAccessDenied):
+    """The access policy refused a source named by an agent.
+
+    Attributes:
+        reason: a short code (``outside_roots``, ``private_address``…), see :data:`Reason`.
+        source: the file or URL as the agent gave it (URLs without query string).
+    """
+
+    def __init__(self, message: str, *, reason: Reason, source: str | None = None) -> None:
+        super().__init__(message, source=source, value=reason)
+        self.reason: Reason = reason
+
+
+@dataclass(frozen=True)
+class CheckedSource:
+    """A source that passed the policy.
+
+    Attributes:
+        kind: ``"path"`` or ``"url"``.
+        value: the real path (symlinks resolved) or the URL to use.
+        label: how to name it in messages (path, or URL without query).
+        size: bytes of a local file (None for URLs).
+    """
+
+    kind: Literal["path", "url"]
+    value: str
+    label: str
+    size: int | None = None
+
+    @property
+    def path(self) -> Path:
+        """The checked real path (only for ``kind == "path"``)."""
+        if self.kind != "path":
+            raise ValueError("this source is a URL, not a path")
+        return Path(self.value)
+
+
+def parse_ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a host string denotes *without DNS*, as resolvers read it.
+
+    Besides dotted quads and IPv6 this reads the legacy IPv4 forms that ``inet_aton`` (and so
+    most HTTP clients) accept: ``2130706433``, ``0x7f000001``, ``0177.0.0.1``, ``127.1``.
+    """
+    name = host.strip().strip("[]").split("%", 1)[0].rstrip(".")
+    if not name:
+        return None
+    try:
+        return ipaddress.ip_address(name)
+    except ValueError:
+        pass
+    if all(c in "0123456789abcdefxABCDEFX." for c in name) and any(c.isdigit() for c in name):
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(name))
+        except (OSError, ValueError):
+            return None
+    return None
+
+
+def _embedded_v4(addr: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if addr.ipv4_mapped is not None:
+        return addr.ipv4_mapped
+    if addr.sixtofour is not None:
+        return addr.sixtofour
+    if addr.teredo is not None:
+        return addr.teredo[1]
+    if addr in _NAT64:
+        return ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF)
+    return None
+
+
+def classify_address(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> AddressClass:
+    """Where an address lives: ``public`` or one of the classes a tool never fetches."""
+    if isinstance(addr, ipaddress.IPv6Address):
+        inner = _embedded_v4(addr)
+        if inner is not None:
+            return classify_address(inner)
+    if addr in _METADATA_IPS:
+        return "metadata"
+    if addr.is_loopback or addr.is_unspecified:
+        return "loopback"
+    if addr.is_link_local:
+        return "link_local"
+    if addr.is_private or (
+        isinstance(addr, ipaddress.IPv4Address) and addr in ipaddress.ip_network("100.64.0.0/10")
+    ):
+        return "private"
+    if addr.is_reserved or addr.is_multicast or not addr.is_global:
+        return "reserved"
+    return "public"
+
+
+def _default_resolver(host: str) -> list[str]:
+    infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    return sorted({str(info[4][0]) for info in infos})
+
+
+def _host_matches(host: str, addr: object, rules: Iterable[str]) -> bool:
+    """Whether ``host`` (or its address) matches a rule: a name, ``.suffix``/``*.suffix``, CIDR."""
+    name = host.lower().rstrip(".")
+    for raw in rules:
+        rule = raw.strip().lower().rstrip(".")
+        if not rule:
+            continue
+        if "/" in rule:
+            try:
+                net = ipaddress.ip_network(rule, strict=False)
+            except ValueError:
+                continue
+            if isinstance(addr, (ipaddress.IPv4Address, ipaddress.IPv6Address)) and (
+                addr.version == net.version and addr in net
+            ):
+                return True
+            continue
+        if rule.startswith("*."):
+            rule = rule[1:]
+        if rule.startswith("."):
+            if name.endswith(rule) or name == rule[1:]:
+                return True
+            continue
+        if name == rule:
+            return True
+        rule_addr = parse_ip_literal(rule)
+        if rule_addr is not None and addr is not None and rule_addr == addr:
+            return True
+    return False
+
+
+_CLASS_TEXT = {
+    "loopback": "a loopback address (this machine)",
+    "private": "a private-network address",
+    "link_local": "a link-local address",
+    "metadata": "a cloud instance-metadata address",
+    "reserved": "a reserved or non-global address",
+}
+
+
+@dataclass(frozen=True)
+class AccessPolicy:
+    """What a tool may read when an agent names the source.
+
+    Args:
+        roots: directories local files must live under. Empty (the default): no local files.
+        max_bytes: largest local file or download (bytes).
+        allowed_schemes: URL schemes an agent may use (``https``, ``http``; add ``data`` or
+            ``oss`` deliberately).
+        allowed_hosts: when not None, the only URL hosts allowed: names, ``.suffix`` or
+            ``*.suffix`` patterns, IPs or CIDR blocks.
+        allow_private_hosts: hosts (same patterns) that may be loopback, private or
+            link-local; nothing is allowed there unless listed. Cloud-metadata addresses are
+            refused even when listed, unless the exact address is listed.
+        allow_hidden: allow hidden files and directories (names starting with ``.``) under a
+            root. Credential files stay refused.
+        check_content: sniff the content and compare it with the tool's modality.
+        resolve_hosts: resolve URL host names and check every address (DNS); with False only
+            literal addresses and well-known names are judged.
+        max_redirects: redirects our own fetches follow (each hop checked again).
+        fetch_timeout_s: timeout of our own fetches.
+        resolver: ``host -> addresses`` (default: the system resolver).
+    """
+
+    roots: tuple[Path, ...] = ()
+    max_bytes: int = DEFAULT_MAX_BYTES
+    allowed_schemes: tuple[str, ...] = ("https", "http")
+    allowed_hosts: tuple[str, ...] | None = None
+    allow_private_hosts: tuple[str, ...] = ()
+    allow_hidden: bool = False
+    check_content: bool = True
+    resolve_hosts: bool = True
+    max_redirects: int = 5
+    fetch_timeout_s: float = 20.0
+    resolver: Resolver | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "roots", tuple(Path(r) for r in self.roots))
+        object.__setattr__(
+            self, "allowed_schemes", tuple(s.lower().rstrip(":/") for s in self.allowed_schemes)
+        )
+        if self.allowed_hosts is not None:
+            object.__setattr__(self, "allowed_hosts", tuple(self.allowed_hosts))
+        object.__setattr__(self, "allow_private_hosts", tuple(self.allow_private_hosts))
+        if self.max_bytes <= 0:
+            raise ValueError(f"max_bytes must be positive, got {self.max_bytes}")
+
+    # --- construction ----------------------------------------------------------------------
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> AccessPolicy:
+        """A policy from the environment (arguments in ``overrides`` win).
+
+        - ``QWEN_OMNI_TOOL_ROOTS``: directories, separated by ``os.pathsep``;
+        - ``QWEN_OMNI_TOOL_MAX_BYTES``: an integer;
+        - ``QWEN_OMNI_TOOL_ALLOWED_HOSTS``, ``QWEN_OMNI_TOOL_ALLOW_PRIVATE_HOSTS``,
+          ``QWEN_OMNI_TOOL_SCHEMES``: comma-separated lists.
+        """
+        env = os.environ if environ is None else environ
+        kw: dict[str, object] = {}
+        if env.get("QWEN_OMNI_TOOL_ROOTS"):
+            kw["roots"] = tuple(
+                Path(p) for p in env["QWEN_OMNI_TOOL_ROOTS"].split(os.pathsep) if p.strip()
+            )
+        if env.get("QWEN_OMNI_TOOL_MAX_BYTES"):
+            kw["max_bytes"] = int(env["QWEN_OMNI_TOOL_MAX_BYTES"])
+
+        def listed(name: str) -> tuple[str, ...]:
+            return tuple(p.strip() for p in env[name].split(",") if p.strip())
+
+        if env.get("QWEN_OMNI_TOOL_ALLOWED_HOSTS"):
+            kw["allowed_hosts"] = listed("QWEN_OMNI_TOOL_ALLOWED_HOSTS")
+        if env.get("QWEN_OMNI_TOOL_ALLOW_PRIVATE_HOSTS"):
+            kw["allow_private_hosts"] = listed("QWEN_OMNI_TOOL_ALLOW_PRIVATE_HOSTS")
+        if env.get("QWEN_OMNI_TOOL_SCHEMES"):
+            kw["allowed_schemes"] = listed("QWEN_OMNI_TOOL_SCHEMES")
+        kw.update(overrides)
+        return cls(**kw)  # type: ignore[arg-type]
+
+    def with_roots(self, *roots: str | Path) -> AccessPolicy:
+        """A copy with ``roots`` added."""
+        return replace(self, roots=(*self.roots, *(Path(r) for r in roots)))
+
+    def describe(self) -> str:
+        """One paragraph an agent (or a log) can read: what this policy allows."""
+        roots = ", ".join(str(r) for r in self.roots) or "none (local files are disabled)"
+        hosts = "any public host" if self.allowed_hosts is None else ", ".join(self.allowed_hosts)
+        return (
+            f"Local files: under {roots}; at most {self.max_bytes:,} bytes; no hidden or "
+            f"credential files. URLs: schemes {', '.join(self.allowed_schemes)}; hosts: {hosts}; "
+            "never loopback, private, link-local or cloud-metadata addresses"
+            + (
+                f" (except {', '.join(self.allow_private_hosts)})"
+                if self.allow_private_hosts
+                else ""
+            )
+            + "."
+        )
+
+    # --- classification --------------------------------------------------------------------
+
+    @staticmethod
+    def is_url(source: str) -> bool:
+        """True when ``source`` is written as a URL (``scheme:``), not a path."""
+        head = source.strip()[:12].lower()
+        if head.startswith("file:"):
+            return False
+        scheme, sep, _ = head.partition(":")
+        return bool(sep) and len(scheme) > 1 and scheme.isascii() and scheme.isalpha()
+
+    def check(self, source: str) -> CheckedSource:
+        """Check a path or URL an agent gave (DNS lookups happen here for URLs).
+
+        Raises:
+            AccessRefused: with a message the agent can act on.
+        """
+        if not isinstance(source, str):
+            raise TypeError(f"a source is a string (path or URL), not {type(source).__name__}")
+        if self.is_url(source):
+            return CheckedSource("url", self.check_url(source), _redact(source))
+        path = self.check_path(source)
+        return CheckedSource("path", str(path), source, size=path.stat().st_size)
+
+    async def acheck(self, source: str) -> CheckedSource:
+        """:meth:`check` without blocking the event loop on DNS or the file system."""
+        return await asyncio.to_thread(self.check, source)
+
+    # --- local files -----------------------------------------------------------------------
+
+    def check_path(self, raw: str) -> Path:
+        """The real path of a local file an agent may read, or :class:`AccessRefused`."""
+        text = raw.strip()
+        if not text or "\x00" in text:
+            raise AccessRefused("the path is empty or contains a NUL byte", reason="invalid")
+        if text.lower().startswith("file:"):
+            parsed = urlsplit(text)
+            if parsed.netloc not in ("", "localhost"):
+                raise AccessRefused(
+                    f"{text}: file:// URLs must not name a host; give a path under the media root",
+                    reason="invalid",
+                    source=text,
+                )
+            text = unquote(parsed.path)
+        if not self.roots:
+            raise AccessRefused(
+                f"{text}: local files are disabled for this tool (no media root is configured). "
+                "Pass a public http(s) URL instead, or ask the user to allow a directory "
+                "(--root DIR or QWEN_OMNI_TOOL_ROOTS).",
+                reason="local_disabled",
+                source=text,
+            )
+        if text.startswith("~"):
+            raise AccessRefused(
+                f"{text}: home-relative paths are not allowed; give a path under "
+                f"{self._roots_text()}",
+                reason="outside_roots",
+                source=text,
+            )
+        candidates = self._candidates(text)
+        last_error: AccessRefused | None = None
+        for root, lexical in candidates:
+            try:
+                return self._check_under(root, lexical, text)
+            except AccessRefused as exc:
+                if exc.reason != "not_found":
+                    raise
+                last_error = exc
+        assert last_error is not None
+        raise last_error
+
+    def _roots_text(self) -> str:
+        return ", ".join(str(r) for r in self.roots)
+
+    def _candidates(self, text: str) -> list[tuple[Path, Path]]:
+        """(root, lexically normalised path) pairs to try, refusing ``..`` escapes."""
+        given = Path(text)
+        out: list[tuple[Path, Path]] = []
+        for root in self.roots:
+            root_abs = Path(os.path.abspath(root))
+            lexical = Path(os.path.normpath(given if given.is_absolute() else root_abs / given))
+            if lexical == root_abs or root_abs in lexical.parents:
+                out.append((root_abs, lexical))
+        if not out:
+            raise AccessRefused(
+                f"{text} is outside the allowed media directories ({self._roots_text()}); "
+                "give a path under one of them (relative paths start there), or a public URL",
+                reason="outside_roots",
+                source=text,
+            )
+        return out
+
+    def _check_under(self, root: Path, lexical: Path, text: str) -> Path:
+        rel = lexical.relative_to(root)
+        self._check_names(rel.parts, text)
+        root_real = Path(os.path.realpath(root))
+        real = Path(os.path.realpath(lexical))
+        if real != root_real and root_real not in real.parents:
+            raise AccessRefused(
+                f"{text} is a link that leads outside the allowed media directories "
+                f"({self._roots_text()}); give the real file under the root",
+                reason="symlink_escape",
+                source=text,
+            )
+        self._check_names(real.relative_to(root_real).parts, text)
+        try:
+            st = os.stat(real)
+        except FileNotFoundError:
+            raise AccessRefused(
+                f"{text}: no such file under {root}; check the name (list the directory, or "
+                "ask the user for the right path)",
+                reason="not_found",
+                source=text,
+            ) from None
+        except OSError as exc:
+            raise AccessRefused(
+                f"{text}: cannot be read ({exc.strerror})", reason="not_found", source=text
+            ) from None
+        if not stat.S_ISREG(st.st_mode):
+            what = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+            raise AccessRefused(
+                f"{text} is {what}; give one media file (video, audio or image)",
+                reason="not_regular_file",
+                source=text,
+            )
+        if st.st_size > self.max_bytes:
+            raise AccessRefused(
+                f"{text} is {st.st_size:,} bytes; tools may read at most {self.max_bytes:,} "
+                "bytes: give a shorter or smaller file",
+                reason="too_large",
+                source=text,
+            )
+        return real
+
+    def _check_names(self, parts: Sequence[str], text: str) -> None:
+        for part in parts:
+            low = part.lower()
+            if low in CREDENTIAL_NAMES or low.lstrip(".") in CREDENTIAL_NAMES or (
+                low.endswith(CREDENTIAL_SUFFIXES) or low.startswith(".env")
+            ):
+                raise AccessRefused(
+                    f"{text}: credential and key files are never read by tools",
+                    reason="credential_file",
+                    source=text,
+                )
+            if part.startswith(".") and part not in (".", "..") and not self.allow_hidden:
+                raise AccessRefused(
+                    f"{text}: hidden files and directories (names starting with '.') are not "
+                    "read by tools; give a visible media file",
+                    reason="hidden",
+                    source=text,
+                )
+
+    # --- URLs --------------------------------------------------------------------------------
+
+    def check_url(self, url: str) -> str:
+        """The URL if an agent may use it (scheme, host, every resolved address), else refuse."""
+        text = url.strip()
+        label = _redact(text)
+        try:
+            parts = urlsplit(text)
+        except ValueError:
+            raise AccessRefused(f"{label}: not a valid URL", reason="invalid", source=label) from None
+        scheme = parts.scheme.lower()
+        if scheme not in self.allowed_schemes:
+            raise AccessRefused(
+                f"{label}: the {scheme or 'missing'} scheme is not allowed; use "
+                f"{' or '.join(s + '://' for s in self.allowed_schemes)} URLs",
+                reason="scheme",
+                source=label,
+            )
+        if scheme in ("data", "oss"):
+            return text
+        if "@" in parts.netloc:
+            raise AccessRefused(
+                f"{label}: URLs with a user name or password are not accepted; give a plain "
+                "public URL (signed query strings are fine)",
+                reason="userinfo",
+                source=label,
+            )
+        try:
+            host = (parts.hostname or "").rstrip(".")
+            _ = parts.port  # a malformed port raises here
+        except ValueError:
+            raise AccessRefused(
+                f"{label}: the host or port is malformed", reason="invalid", source=label
+            ) from None
+        if not host:
+            raise AccessRefused(f"{label}: the URL has no host", reason="invalid", source=label)
+        try:
+            host = host.encode("idna").decode("ascii").lower()
+        except UnicodeError:
+            raise AccessRefused(
+                f"{label}: the host name is not valid", reason="invalid", source=label
+            ) from None
+        literal = parse_ip_literal(host)
+        if self.allowed_hosts is not None and not _host_matches(host, literal, self.allowed_hosts):
+            raise AccessRefused(
+                f"{label}: host {host} is not on this tool's allow-list "
+                f"({', '.join(self.allowed_hosts) or 'empty'}); use a URL on an allowed host",
+                reason="host_not_allowed",
+                source=label,
+            )
+        self._check_host(host, literal, label)
+        return text
+
+    def _private_allowed(self, host: str, addr: object, klass: str) -> bool:
+        if not self.allow_private_hosts:
+            return False
+        if klass == "metadata":
+            # A broad CIDR must not open the metadata service by accident: only an exact entry.
+            return any(
+                parse_ip_literal(r) == addr or r.strip().lower() == host
+                for r in self.allow_private_hosts
+            )
+        return _host_matches(host, addr, self.allow_private_hosts)
+
+    def _refuse_private(self, label: str, host: str, klass: str, via: str = "") -> AccessRefused:
+        return AccessRefused(
+            f"{label}: {host}{via} is {_CLASS_TEXT.get(klass, 'not a public address')}; tools "
+            "only read public URLs. Give a public http(s) URL (or, if this host is trusted, ask "
+            "the user to add it to allow_private_hosts)",
+            reason="private_address",
+            source=label,
+        )
+
+    def _check_host(self, host: str, literal: object, label: str) -> None:
+        if isinstance(literal, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
+            klass = classify_address(literal)
+            if klass != "public" and not self._private_allowed(host, literal, klass):
+                raise self._refuse_private(label, host, klass)
+            return
+        if host in _METADATA_NAMES:
+            if not self._private_allowed(host, None, "metadata"):
+                raise self._refuse_private(label, host, "metadata")
+            return
+        if host == "localhost" or "." not in host or host.endswith(_LOCAL_SUFFIXES):
+            if not self._private_allowed(host, None, "private"):
+                raise AccessRefused(
+                    f"{label}: {host} is a local or intranet name; tools only read public URLs. "
+                    "Give a public http(s) URL",
+                    reason="private_address",
+                    source=label,
+                )
+            return
+        if not self.resolve_hosts:
+            return
+        resolver = self.resolver or _default_resolver
+        try:
+            addresses = list(resolver(host))
+        except (OSError, UnicodeError) as exc:
+            raise AccessRefused(
+                f"{label}: the host {host} could not be resolved ({exc}); check the URL",
+                reason="unresolvable",
+                source=label,
+            ) from None
+        if not addresses:
+            raise AccessRefused(
+                f"{label}: the host {host} has no address; check the URL",
+                reason="unresolvable",
+                source=label,
+            )
+        for text in addresses:
+            addr = parse_ip_literal(text)
+            if addr is None:
+                continue
+            klass = classify_address(addr)
+            if klass != "public" and not self._private_allowed(host, addr, klass):
+                raise self._refuse_private(label, host, klass, via=f" (resolves to {addr})")
+
+    def check_redirect(self, current: str, location: str) -> str:
+        """The absolute target of a redirect, checked like the original URL."""
+        target = urljoin(current, location)
+        try:
+            return self.check_url(target)
+        except AccessRefused as exc:
+            raise AccessRefused(
+                f"{_redact(current)} redirects to a URL tools may not read: {exc}",
+                reason="redirect",
+                source=_redact(current),
+            ) from None
+
+
+def _redact(url: str) -> str:
+    if url[:5].lower() == "data:":
+        return url.split(",", 1)[0] + ",…"
+    return url.split("?", 1)[0].split("#", 1)[0]
