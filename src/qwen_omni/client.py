@@ -71,7 +71,7 @@ RETRY_MAX_S = 30.0
 #: Extra validity a delivered URL needs beyond the request's own total timeout.
 URL_VALIDITY_MARGIN_S = 300.0
 
-MessagesInput = str | Part | Sequence[Message | Part | Mapping[str, Any]]
+MessagesInput = str | Part | Sequence[str | Message | Part | Mapping[str, Any]]
 
 
 class _StreamCut(APIConnectionError):
@@ -88,15 +88,20 @@ class _Request:
     extra_headers: dict[str, str]
 
 
+_PART_TYPES = (Text, Image, Audio, Video, VideoFrames)
+
+
 def _coerce_messages(messages: MessagesInput) -> list[Message]:
     """Accept a string, a part, a list of parts (one user message) or a list of messages."""
     if isinstance(messages, str):
         return [Message(role="user", content=messages)]
-    if isinstance(messages, (Text, Image, Audio, Video, VideoFrames)):
+    if isinstance(messages, _PART_TYPES):
         return [Message(role="user", content=(messages,))]
     items = list(messages)
-    if items and all(isinstance(i, (Text, Image, Audio, Video, VideoFrames)) for i in items):
-        return [Message(role="user", content=tuple(items))]  # type: ignore[arg-type]
+    if items and all(isinstance(i, (str, *_PART_TYPES)) for i in items):
+        # A list of parts (strings are text parts) is one user message.
+        content = tuple(Text(text=i) if isinstance(i, str) else i for i in items)
+        return [Message(role="user", content=content)]  # type: ignore[arg-type]
     out: list[Message] = []
     for item in items:
         if isinstance(item, Message):
