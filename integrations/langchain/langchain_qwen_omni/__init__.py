@@ -1,5 +1,11 @@
 """LangChain integration for Qwen-Omni: the chat model, agent tools and a media loader.
 
+- :class:`ChatQwenOmni`: text, image, audio and video in; text and speech out.
+- :class:`QwenOmniToolkit` (and one tool class per task): analyze_video, analyze_image,
+  analyze_audio, did_call_mention, caption_product_video, summarize_long_video, transcribe.
+- :class:`QwenOmniMediaLoader`: media → one ``Document`` per segment.
+- :func:`get_audio`: the WAV bytes of a spoken reply.
+
 .. code-block:: python
 
     from langchain_qwen_omni import ChatQwenOmni
@@ -13,7 +19,33 @@
 
 from langchain_qwen_omni._chunks import get_audio
 from langchain_qwen_omni.chat_models import ChatQwenOmni
+from langchain_qwen_omni.document_loaders import QwenOmniMediaLoader
+from langchain_qwen_omni.toolkits import QwenOmniToolkit
+from langchain_qwen_omni.tools import (
+    AnalyzeAudioTool,
+    AnalyzeImageTool,
+    AnalyzeVideoTool,
+    CaptionProductVideoTool,
+    DidCallMentionTool,
+    QwenOmniTool,
+    SummarizeLongVideoTool,
+    TranscribeTool,
+)
 
 __version__ = "0.1.0"
 
-__all__ = ["ChatQwenOmni", "__version__", "get_audio"]
+__all__ = [
+    "AnalyzeAudioTool",
+    "AnalyzeImageTool",
+    "AnalyzeVideoTool",
+    "CaptionProductVideoTool",
+    "ChatQwenOmni",
+    "DidCallMentionTool",
+    "QwenOmniMediaLoader",
+    "QwenOmniTool",
+    "QwenOmniToolkit",
+    "SummarizeLongVideoTool",
+    "TranscribeTool",
+    "__version__",
+    "get_audio",
+]

@@ -32,6 +32,7 @@ from langchain_core.messages import (
     SystemMessage,
     ToolMessage,
 )
+
 from qwen_omni.content import Message, Part, Text, ToolCall, image, video_frames
 from qwen_omni.content import audio as audio_part
 from qwen_omni.content import video as video_part
@@ -251,4 +252,3 @@ def to_core_message(message: BaseMessage) -> Message:
 def to_core_messages(messages: Sequence[BaseMessage]) -> list[Message]:
     """LangChain messages → core messages, in order."""
     return [to_core_message(m) for m in messages]
-

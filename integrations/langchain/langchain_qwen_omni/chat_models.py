@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import warnings
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from functools import cached_property
 from operator import itemgetter
@@ -37,6 +38,7 @@ from langchain_qwen_omni._messages import to_core_messages
 if TYPE_CHECKING:
     from langchain_core.language_models.base import LangSmithParams
     from langchain_core.language_models.model_profile import ModelProfile
+
     from qwen_omni import AsyncOmniClient, OmniClient
 
 __all__ = ["ChatQwenOmni"]
@@ -375,23 +377,20 @@ class ChatQwenOmni(BaseChatModel):
         return OmniClient(**self._client_kwargs())
 
     @cached_property
-    def _async_clients(self) -> dict[int, AsyncOmniClient]:
-        return {}
+    def _async_clients(self) -> weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any]:
+        return weakref.WeakKeyDictionary()
 
     def _async_client(self) -> AsyncOmniClient:
-        """The async client of the running event loop (an HTTP pool is bound to its loop)."""
+        """The async client of the running event loop (an HTTP pool belongs to its loop)."""
         from qwen_omni import AsyncOmniClient
 
         loop = asyncio.get_running_loop()
-        clients = self._async_clients
-        client = clients.get(id(loop))
+        client = self._async_clients.get(loop)
         if client is None:
-            # A pool of a loop that has gone cannot be reused; keep only the current one.
-            clients.clear()
-            client = clients[id(loop)] = AsyncOmniClient(
+            client = self._async_clients[loop] = AsyncOmniClient(
                 max_concurrency=self.max_concurrency, **self._client_kwargs()
             )
-        return client
+        return client  # type: ignore[no-any-return]
 
     # --- requests --------------------------------------------------------------------------
 

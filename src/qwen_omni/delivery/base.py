@@ -1,4 +1,4 @@
-"""The delivery vocabulary: policy, request context, delivered media, local media, store protocol."""
+"""Delivery vocabulary: policy, request context, delivered and local media, the store protocol."""
 
 from __future__ import annotations
 
@@ -145,7 +145,12 @@ class LocalMedia:
     ) -> LocalMedia:
         """Bytes decoded from somewhere else (e.g. an oversized data URI)."""
         return cls(
-            kind=kind, label=label, filename=filename, size=len(data), mime_type=mime_type, data=data
+            kind=kind,
+            label=label,
+            filename=filename,
+            size=len(data),
+            mime_type=mime_type,
+            data=data,
         )
 
     @contextmanager

@@ -74,7 +74,10 @@ class InlineStore:
         """The data URI head for ``media`` (sniffs the image type from its magic bytes)."""
         if media.kind == "image":
             subtype = image_subtype_for(
-                media.head(32), mime_type=media.mime_type, filename=media.filename, label=media.label
+                media.head(32),
+                mime_type=media.mime_type,
+                filename=media.filename,
+                label=media.label,
             )
             return data_uri_prefix("image", subtype)
         return data_uri_prefix(media.kind)

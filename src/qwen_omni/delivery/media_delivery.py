@@ -63,9 +63,11 @@ def probe_duration(media: LocalMedia) -> float | None:
         return None
     import io
 
-    source: object = str(media.path) if media.path is not None else io.BytesIO(media.data or b"")
+    source: str | io.BytesIO = (
+        str(media.path) if media.path is not None else io.BytesIO(media.data or b"")
+    )
     try:
-        with av.open(source) as container:  # type: ignore[call-overload]
+        with av.open(source, mode="r") as container:
             if container.duration:
                 return float(container.duration) / av.time_base
             for stream in container.streams:
@@ -128,9 +130,8 @@ class MediaDelivery:
         clock: Callable[[], float] = time.time,
     ) -> None:
         if policy not in get_args(DeliveryPolicy):
-            raise ConfigurationError(
-                f"unknown delivery policy {policy!r}: use one of {', '.join(get_args(DeliveryPolicy))}"
-            )
+            choices = ", ".join(get_args(DeliveryPolicy))
+            raise ConfigurationError(f"unknown delivery policy {policy!r}: use one of {choices}")
         self.policy: DeliveryPolicy = policy
         self.inline = InlineStore(inline_max_bytes)
         self.allow_hosts = tuple(allow_hosts)
@@ -245,27 +246,35 @@ class MediaDelivery:
         if part.url is not None:
             planned = self._plan_url(part, ctx)
             if isinstance(planned, LocalMedia):
-                return self._checked(self.choose_store(planned, ctx).put(planned, ctx), ctx)
+                store = self.choose_store(planned, ctx)
+                self._precheck(store, ctx)
+                return self._checked(store.put(planned, ctx), ctx)
             if planned.url.startswith("http") and self._needs_probe(planned):
                 self._refuse_if_private(planned.url, self._probe_sync(planned.url))
             return planned
         media = LocalMedia.from_part(part)
-        return self._checked(self.choose_store(media, ctx).put(media, ctx), ctx)
+        store = self.choose_store(media, ctx)
+        self._precheck(store, ctx)
+        return self._checked(store.put(media, ctx), ctx)
 
     async def adeliver(self, part: DeliverablePart, ctx: DeliveryContext) -> DeliveredMedia:
         """Async :meth:`deliver`: uploads never block the event loop."""
         if part.url is not None:
             planned = self._plan_url(part, ctx)
             if isinstance(planned, LocalMedia):
-                store = await asyncio.to_thread(self.choose_store, planned, ctx)
-                return self._checked(await store.aput(planned, ctx), ctx)
+                upload = await asyncio.to_thread(self.choose_store, planned, ctx)
+                self._precheck(upload, ctx)
+                return self._checked(await upload.aput(planned, ctx), ctx)
             if planned.url.startswith("http") and self._needs_probe(planned):
                 self._refuse_if_private(planned.url, await self._probe_async(planned.url))
             return planned
         media = await asyncio.to_thread(LocalMedia.from_part, part)
-        store = self.inline if self.policy == "inline" else None
-        if store is None:
+        store: MediaStore
+        if self.policy == "inline":
+            store = self.inline
+        else:
             store = await asyncio.to_thread(self.choose_store, media, ctx)
+        self._precheck(store, ctx)
         return self._checked(await store.aput(media, ctx), ctx)
 
     def release(self, delivered: DeliveredMedia) -> None:
@@ -281,14 +290,26 @@ class MediaDelivery:
 
     # --- URLs -----------------------------------------------------------------------------
 
+    def _precheck(self, store: MediaStore, ctx: DeliveryContext) -> None:
+        """Refuse before uploading when the store's URLs could never be fetched by the service
+        (an OSS store on loopback while the endpoint is DashScope)."""
+        public = getattr(store, "public_endpoint", None)
+        if isinstance(public, str):
+            try:
+                check_reachable(public + "/", base_url=ctx.base_url, allow_hosts=self.allow_hosts)
+            except MediaNotFetchableError as exc:
+                raise MediaNotFetchableError(
+                    f"the OSS store's endpoint {public} is not reachable by the service at "
+                    f"{ctx.base_url}, so its signed URLs could not be fetched: {exc}",
+                    source=public,
+                ) from exc
+
     def _checked(self, delivered: DeliveredMedia, ctx: DeliveryContext) -> DeliveredMedia:
         if delivered.url.startswith(("http://", "https://")):
             check_reachable(delivered.url, base_url=ctx.base_url, allow_hosts=self.allow_hosts)
         return delivered
 
-    def _plan_url(
-        self, part: DeliverablePart, ctx: DeliveryContext
-    ) -> DeliveredMedia | LocalMedia:
+    def _plan_url(self, part: DeliverablePart, ctx: DeliveryContext) -> DeliveredMedia | LocalMedia:
         """Pass-through result for a URL part, or the decoded bytes of an oversized data URI."""
         url = part.url
         assert url is not None
@@ -324,9 +345,7 @@ class MediaDelivery:
         try:
             data = base64.b64decode(payload, validate=False)
         except (binascii.Error, ValueError) as exc:
-            raise UnsupportedMediaError(
-                f"{label} is not valid base64", source=label
-            ) from exc
+            raise UnsupportedMediaError(f"{label} is not valid base64", source=label) from exc
         mime = header[5:].split(";", 1)[0] or part.mime_type
         return LocalMedia.from_bytes(
             data, kind=part.type, label=label, filename=part.type, mime_type=mime or None
@@ -342,7 +361,9 @@ class MediaDelivery:
             try:
                 check_reachable(url, base_url=ctx.base_url, allow_hosts=self.allow_hosts)
             except MediaNotFetchableError:
-                unreachable = True  # e.g. our bucket's -internal endpoint: re-sign on the public one
+                unreachable = (
+                    True  # e.g. our bucket's -internal endpoint: re-sign on the public one
+                )
             stale = signed is not None and signed.remaining(now) < ctx.deadline_s
             private_unsigned = signed is None and not oss.public_read
             if unreachable or stale or private_unsigned:
@@ -376,6 +397,9 @@ class MediaDelivery:
         url = delivered.url
         if parse_signed_url(url) is not None:
             return False
+        oss = self.oss
+        if oss is not None and oss.key_for_url(url) is not None:
+            return False  # our own bucket: its ACL is known (public_read)
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
         return is_oss_host(host) or host in self.oss_hosts or parts.netloc.lower() in self.oss_hosts

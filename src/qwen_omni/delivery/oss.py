@@ -181,14 +181,10 @@ class OssStore:
         env = os.environ
         self.bucket_name = bucket or env.get("OSS_BUCKET") or ""
         if not self.bucket_name:
-            raise ConfigurationError(
-                "OssStore needs a bucket: pass bucket= or set OSS_BUCKET"
-            )
+            raise ConfigurationError("OssStore needs a bucket: pass bucket= or set OSS_BUCKET")
         version = (signature_version or env.get("OSS_SIGNATURE_VERSION") or "v4").lower()
         if version not in ("v4", "v1"):
-            raise ConfigurationError(
-                f"signature_version must be 'v4' or 'v1', got {version!r}"
-            )
+            raise ConfigurationError(f"signature_version must be 'v4' or 'v1', got {version!r}")
         self.signature_version: Literal["v4", "v1"] = version  # type: ignore[assignment]
 
         region = region or env.get("OSS_REGION")
@@ -324,8 +320,11 @@ class OssStore:
             for scheme in ("http", "https"):
                 netloc = _norm_netloc(scheme, parts.netloc)
                 variants = {netloc, netloc.replace("-internal.aliyuncs.com", ".aliyuncs.com")}
-                variants |= {v.replace(".aliyuncs.com", "-internal.aliyuncs.com", 1)
-                             for v in variants if "-internal" not in v and v.startswith("oss-")}
+                variants |= {
+                    v.replace(".aliyuncs.com", "-internal.aliyuncs.com", 1)
+                    for v in variants
+                    if "-internal" not in v and v.startswith("oss-")
+                }
                 path_style |= variants
                 virtual |= {f"{self.bucket_name}.{v}" for v in variants}
         return path_style, virtual
@@ -436,9 +435,17 @@ class OssStore:
         message = getattr(exc, "message", "") or ""
         where = f"oss://{self.bucket_name}/{key}"
         detail = f"HTTP {status} {code}" if status and status > 0 else str(code)
+        hint = ""
+        if status in (401, 403):
+            hint = (
+                " — check OSS_ACCESS_KEY_ID / OSS_ACCESS_KEY_SECRET (and OSS_SESSION_TOKEN for "
+                "STS), the bucket's region and the key's permissions on the bucket"
+            )
+        elif status == 404:
+            hint = " — check the bucket name and endpoint (region)"
         return UploadError(
             f"{action} {where} at {self.endpoint} failed: {detail}"
-            f"{': ' + message if message else ''}",
+            f"{': ' + message if message else ''}{hint}",
             source=where,
         )
 
@@ -457,8 +464,9 @@ class OssStore:
         import oss2
 
         headers = {"Content-Type": mime_type_for(media)}
-        logger.debug("uploading %s (%s bytes) to oss://%s/%s", media.label, media.size,
-                     self.bucket_name, key)
+        logger.debug(
+            "uploading %s (%s bytes) to oss://%s/%s", media.label, media.size, self.bucket_name, key
+        )
         try:
             if media.size >= self.multipart_threshold:
                 self._upload_multipart(key, media, headers)
@@ -468,7 +476,10 @@ class OssStore:
                 )
             else:
                 self.bucket.put_object(
-                    key, media.data or b"", headers=headers, progress_callback=self.progress_callback
+                    key,
+                    media.data or b"",
+                    headers=headers,
+                    progress_callback=self.progress_callback,
                 )
         except oss2.exceptions.OssError as exc:
             raise self._oss_error(f"uploading {media.label} to", key, exc) from exc
@@ -480,20 +491,32 @@ class OssStore:
         store = oss2.ResumableStore(root=str(self.checkpoint_dir), dir="upload")
         if media.path is not None:
             oss2.resumable_upload(
-                self.bucket, key, str(media.path), store=store, headers=headers,
-                multipart_threshold=self.multipart_threshold, part_size=self.part_size,
-                progress_callback=self.progress_callback, num_threads=self.num_threads,
-            )  # fmt: skip
+                self.bucket,
+                key,
+                str(media.path),
+                store=store,
+                headers=headers,
+                multipart_threshold=self.multipart_threshold,
+                part_size=self.part_size,
+                progress_callback=self.progress_callback,
+                num_threads=self.num_threads,
+            )
             return
         # Bytes: spool to a temporary file so the uploader can read parts from it in parallel.
         with tempfile.NamedTemporaryFile(suffix=".part-source", delete=False) as tmp:
             tmp.write(media.data or b"")
         try:
             oss2.resumable_upload(
-                self.bucket, key, tmp.name, store=store, headers=headers,
-                multipart_threshold=self.multipart_threshold, part_size=self.part_size,
-                progress_callback=self.progress_callback, num_threads=self.num_threads,
-            )  # fmt: skip
+                self.bucket,
+                key,
+                tmp.name,
+                store=store,
+                headers=headers,
+                multipart_threshold=self.multipart_threshold,
+                part_size=self.part_size,
+                progress_callback=self.progress_callback,
+                num_threads=self.num_threads,
+            )
         finally:
             os.unlink(tmp.name)
 

@@ -239,7 +239,9 @@ class DashScopeTempStore:
 
     # --- sync -----------------------------------------------------------------------------
 
-    def _policy(self, client: httpx.Client, api_base: str, model: str, api_key: str) -> UploadPolicy:
+    def _policy(
+        self, client: httpx.Client, api_base: str, model: str, api_key: str
+    ) -> UploadPolicy:
         slot = (api_base, model, self._account(api_key))
         with self._lock:
             policy = self._cached_policy(slot)

@@ -41,7 +41,14 @@ _METADATA_IPS = frozenset(
 )
 _METADATA_NAMES = frozenset({"metadata", "metadata.google.internal", "metadata.azure.internal"})
 _INTRANET_SUFFIXES = (
-    ".internal", ".local", ".lan", ".intranet", ".corp", ".home", ".home.arpa", ".localdomain"
+    ".internal",
+    ".local",
+    ".lan",
+    ".intranet",
+    ".corp",
+    ".home",
+    ".home.arpa",
+    ".localdomain",
 )
 # Private blocks: two private addresses are "on the same network" when they share one of these.
 _PRIVATE_BLOCKS = tuple(
@@ -279,7 +286,9 @@ def parse_signed_url(url: str) -> SignedUrl | None:
             return SignedUrl("oss-v1", float(int(params.get("expires", "0"))))
         if "x-amz-date" in params and "x-amz-expires" in params:
             start = _iso_basic(params["x-amz-date"])
-            return SignedUrl("s3-v4", 0.0 if start is None else start + int(params["x-amz-expires"]))
+            return SignedUrl(
+                "s3-v4", 0.0 if start is None else start + int(params["x-amz-expires"])
+            )
         if "awsaccesskeyid" in params and "signature" in params:
             return SignedUrl("s3-v2", float(int(params.get("expires", "0"))))
     except ValueError:

@@ -38,7 +38,7 @@ from qwen_omni.emulator.render import Rendered, apply_limits, prompt_usage, rend
 from qwen_omni.emulator.replies import Reply
 from qwen_omni.emulator.request import ChatRequest, ParseOptions, parse_chat_request
 from qwen_omni.emulator.responder import default_reply
-from qwen_omni.emulator.state import Endpoint, EmulatorState
+from qwen_omni.emulator.state import EmulatorState, Endpoint
 
 __all__ = ["CHAT_PATH", "MODELS_PATH", "UPLOADS_PATH", "ModelApp"]
 
@@ -172,9 +172,7 @@ class ModelApp:
     # --- helpers ---------------------------------------------------------------------------
 
     def _record(self, scope: Scope, request_id: str) -> RecordedRequest:
-        headers = {
-            k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]
-        }
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         record = RecordedRequest(
             request_id=request_id,
             method=scope["method"],
@@ -206,9 +204,10 @@ class ModelApp:
         status: int,
         body: Any,
         *,
-        request_id: str,
+        record: RecordedRequest,
         headers: dict[str, str] | None = None,
     ) -> None:
+        request_id = record.request_id
         data = json.dumps(body, ensure_ascii=False).encode()
         raw = [
             (b"content-type", b"application/json"),
@@ -217,10 +216,12 @@ class ModelApp:
         ]
         raw += [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
         await send({"type": "http.response.start", "status": status, "headers": raw})
+        record.finish()
         await send({"type": "http.response.body", "body": data})
 
-    def _take_fault(self, headers: dict[str, str], endpoint: Endpoint, request_id: str
-                    ) -> Fault | None:  # fmt: skip
+    def _take_fault(
+        self, headers: dict[str, str], endpoint: Endpoint, request_id: str
+    ) -> Fault | None:
         value = headers.get(FAULT_HEADER)
         if value:
             try:
@@ -256,12 +257,13 @@ class ModelApp:
         scope: Scope,
         receive: Receive,
         send: Send,
-        handler: Callable[[Scope, dict[str, str], str, RecordedRequest, Send],
-                          Awaitable[tuple[int, Any, dict[str, str]] | None]],
-    ) -> None:  # fmt: skip
+        handler: Callable[
+            [Scope, dict[str, str], str, RecordedRequest, Send],
+            Awaitable[tuple[int, Any, dict[str, str]] | None],
+        ],
+    ) -> None:
         request_id = new_request_id()
         record = self._record(scope, request_id)
-        started = time.perf_counter()
         await _read_body(receive)
         headers = self._raw_headers(scope)
         try:
@@ -275,9 +277,9 @@ class ModelApp:
             record.error = body
         record.status = status
         try:
-            await self._send_json(send, status, body, request_id=request_id, headers=extra)
+            await self._send_json(send, status, body, record=record, headers=extra)
         finally:
-            record.elapsed_s = time.perf_counter() - started
+            record.finish()
 
     async def _method_not_supported(
         self, scope: Scope, headers: dict[str, str], request_id: str, record: Any, send: Send
@@ -311,7 +313,9 @@ class ModelApp:
         if key is None:
             raise ServiceError(
                 401,
-                native_error_body("InvalidApiKey", MSG.NATIVE_INVALID_API_KEY, request_id=request_id),
+                native_error_body(
+                    "InvalidApiKey", MSG.NATIVE_INVALID_API_KEY, request_id=request_id
+                ),
             )
         fault = self._take_fault(headers, "uploads", request_id)
         if fault is not None:
@@ -338,7 +342,9 @@ class ModelApp:
         if model not in self.state.config.models:
             raise ServiceError(
                 404,
-                native_error_body("ModelNotFound", "Model can not be found.", request_id=request_id),
+                native_error_body(
+                    "ModelNotFound", "Model can not be found.", request_id=request_id
+                ),
             )
         if not self._policy_allowed(key, model):
             raise ServiceError(
@@ -370,7 +376,6 @@ class ModelApp:
         config = state.config
         request_id = new_request_id()
         record = self._record(scope, request_id)
-        started = time.perf_counter()
         raw = await _read_body(receive)
         headers = self._raw_headers(scope)
         try:
@@ -401,8 +406,9 @@ class ModelApp:
                 allow_required_tool_choice=config.allow_required_tool_choice,
                 oss_resolve_header=headers.get(OSS_RESOLVE_HEADER, "").lower() == "enable",
             )
-            request = parse_chat_request(raw, request_id=request_id, headers=record.headers,
-                                         opts=opts)  # fmt: skip
+            request = parse_chat_request(
+                raw, request_id=request_id, headers=record.headers, opts=opts
+            )
             record.model = request.model
             request.perceived = await perceive(request, self._media_source(api_key))
             record.perceived = [p.to_dict() for p in request.perceived]
@@ -428,12 +434,11 @@ class ModelApp:
             record.reply_text = rendered.text
             record.tool_calls = rendered.tool_calls
             record.status = 200
-            await self._stream(send, receive, rendered, reply, fault, request_id)
+            await self._stream(send, receive, rendered, reply, fault, record)
         except ServiceError as err:
             record.status = err.status
             record.error = err.body
-            await self._send_json(send, err.status, err.body, request_id=request_id,
-                                  headers=err.headers)  # fmt: skip
+            await self._send_json(send, err.status, err.body, record=record, headers=err.headers)
         except Exception:
             # A bug in the emulator (or a responder): log it, answer the documented 500.
             _log.exception("emulator error while answering request %s", request_id)
@@ -441,9 +446,9 @@ class ModelApp:
                 raise
             err = status_error(500, request_id=request_id)
             record.status, record.error = 500, err.body
-            await self._send_json(send, 500, err.body, request_id=request_id)
+            await self._send_json(send, 500, err.body, record=record)
         finally:
-            record.elapsed_s = time.perf_counter() - started
+            record.finish()
 
     def _next_reply(self, request: ChatRequest) -> Reply:
         """Scripted queue first, then the responder, then the default."""
@@ -464,7 +469,7 @@ class ModelApp:
         rendered: Rendered,
         reply: Reply,
         fault: Fault | None,
-        request_id: str,
+        record: RecordedRequest,
     ) -> None:
         chunks = rendered.chunks
         end = len(chunks)
@@ -473,7 +478,7 @@ class ModelApp:
             end, mode = min(fault.after, end), "drop"
         elif fault is not None and fault.kind == "cut":
             end, mode = min(fault.after, rendered.finish_index), "cut"
-        headers = [*_SSE_HEADERS, (b"x-request-id", request_id.encode())]
+        headers = [*_SSE_HEADERS, (b"x-request-id", record.request_id.encode())]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
 
         gone = asyncio.Event()
@@ -485,14 +490,23 @@ class ModelApp:
 
         watcher = asyncio.create_task(watch())
         try:
-            await self._write_chunks(send, chunks[:end], reply.chunk_delay, gone)
+            if mode == "complete":
+                # the last chunk goes with the end of the body (after the log is complete)
+                head, last = chunks[: end - 1], chunks[end - 1]
+            else:
+                head, last = chunks[:end], b""
+            await self._write_chunks(send, head, reply.chunk_delay, gone)
+            record.finish()
             if gone.is_set():
                 return
             if mode == "drop":
                 _abort_connection(send)
                 return
-            tail = b"data: [DONE]\n\n" if mode == "cut" and fault is not None and fault.done else b""
-            await send({"type": "http.response.body", "body": tail, "more_body": False})
+            if mode == "cut" and fault is not None and fault.done:
+                last = b"data: [DONE]\n\n"
+            if reply.chunk_delay > 0 and head and last:
+                await asyncio.sleep(reply.chunk_delay)
+            await send({"type": "http.response.body", "body": last, "more_body": False})
         finally:
             watcher.cancel()
 

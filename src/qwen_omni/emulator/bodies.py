@@ -52,8 +52,7 @@ class MSG:
         "Failed to find the requested media resource during the data inspection process."
     )
     MEDIA_FORBIDDEN = (
-        "Don't have authorization to access the media resource during the data inspection "
-        "process."
+        "Don't have authorization to access the media resource during the data inspection process."
     )
     MEDIA_FORMAT = "The media format is not supported or incorrect for the data inspection."
     AUDIO_FORMAT = "The audio format is illegal and cannot be opened."
@@ -94,9 +93,7 @@ class MSG:
         "https://help.aliyun.com/zh/model-studio/error-code#rate-limit"
     )
     POLICY_RATE_LIMIT = "Requests rate limit exceeded, please try again later."
-    INTERNAL = (
-        "An internal error has occured, please try again later or contact service support."
-    )
+    INTERNAL = "An internal error has occured, please try again later or contact service support."
     UNAVAILABLE = "Model is unavailable, please try again later."
     # EMULATOR WORDING: the reference documents the rule (§2 multi-turn, §4.1) but no message.
     ONE_MODALITY = (
@@ -117,9 +114,7 @@ class MSG:
         "accepted in user messages."
     )
     AUDIO_OUTPUT_UNSUPPORTED = "The model {model} does not support the audio output modality."
-    AUDIO_WITH_THINKING = (
-        "The audio output modality is not supported when enable_thinking is true"
-    )
+    AUDIO_WITH_THINKING = "The audio output modality is not supported when enable_thinking is true"
     TOOL_CHOICE_THINKING = (
         "The tool_choice parameter does not support being set to required or object in "
         "thinking mode."
@@ -232,9 +227,7 @@ def bad_request(
 ) -> ServiceError:
     """HTTP 400 ``invalid_parameter_error``; ``algo`` adds the data-inspection prefix."""
     text = ALGO_PREFIX + message if algo else message
-    return ServiceError(
-        400, compat_error_body(text, code=code, param=param, request_id=request_id)
-    )
+    return ServiceError(400, compat_error_body(text, code=code, param=param, request_id=request_id))
 
 
 #: status → (message, type, code) of the OpenAI-compatible body (§1.4, §9)

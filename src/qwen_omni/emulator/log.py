@@ -17,7 +17,14 @@ from typing import Any
 __all__ = ["RecordedRequest", "RequestLog", "mask_headers", "mask_secret"]
 
 _SECRET_HEADERS = frozenset(
-    {"authorization", "x-api-key", "api-key", "cookie", "x-oss-security-token", "proxy-authorization"}
+    {
+        "authorization",
+        "x-api-key",
+        "api-key",
+        "cookie",
+        "x-oss-security-token",
+        "proxy-authorization",
+    }
 )
 
 
@@ -74,6 +81,13 @@ class RecordedRequest:
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
     started: float = field(default_factory=time.time)
     elapsed_s: float | None = None
+    _t0: float = field(default_factory=time.perf_counter, repr=False, compare=False)
+
+    def finish(self) -> None:
+        """Set ``elapsed_s`` (once): called just before the last byte of the answer is sent, so
+        a client that has read the whole answer always sees it."""
+        if self.elapsed_s is None:
+            self.elapsed_s = time.perf_counter() - self._t0
 
     def header(self, name: str) -> str | None:
         """A request header by case-insensitive name."""

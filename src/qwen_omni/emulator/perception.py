@@ -148,6 +148,7 @@ class MediaSource:
         self, url: str, *, model: str, max_bytes: int | None, request_id: str
     ) -> tuple[bytes, Via]:
         """The bytes at ``url``; raises the documented :class:`ServiceError` on failure."""
+
         def fail(message: str) -> ServiceError:
             return bad_request(message, request_id=request_id, algo=True)
 
@@ -297,18 +298,32 @@ def _measure(
             except QwenOmniError:
                 raise fail(MSG.IMAGE_SHAPE) from None
             seen_w, seen_h = tk.image_size(
-                width, height, consts,
-                min_pixels=opts.get("min_pixels"), max_pixels=opts.get("max_pixels"),
+                width,
+                height,
+                consts,
+                min_pixels=opts.get("min_pixels"),
+                max_pixels=opts.get("max_pixels"),
                 high_resolution=request.high_resolution,
             )
             tokens = tk.image_tokens(
-                width, height, consts,
-                min_pixels=opts.get("min_pixels"), max_pixels=opts.get("max_pixels"),
+                width,
+                height,
+                consts,
+                min_pixels=opts.get("min_pixels"),
+                max_pixels=opts.get("max_pixels"),
                 high_resolution=request.high_resolution,
             )
             return PerceivedPart(
-                **base, via="", format=info.format, size_bytes=0, sha256="",
-                width=width, height=height, seen_width=seen_w, seen_height=seen_h, tokens=tokens,
+                **base,
+                via="",
+                format=info.format,
+                size_bytes=0,
+                sha256="",
+                width=width,
+                height=height,
+                seen_width=seen_w,
+                seen_height=seen_h,
+                tokens=tokens,
             )
         if ref.kind == "frames":
             images = [i for i in infos if isinstance(i, ImageInfo)]
@@ -325,8 +340,16 @@ def _measure(
             seen_w, seen_h = tk.video_frame_size(width, height, padded, consts, **pixel_opts)
             tokens = tk.video_frames_tokens(n, width, height, consts, **pixel_opts)
             return PerceivedPart(
-                **base, via="", format=images[0].format, size_bytes=0, sha256="",
-                width=width, height=height, seen_width=seen_w, seen_height=seen_h, frames=n,
+                **base,
+                via="",
+                format=images[0].format,
+                size_bytes=0,
+                sha256="",
+                width=width,
+                height=height,
+                seen_width=seen_w,
+                seen_height=seen_h,
+                frames=n,
                 tokens=tokens,
             )
         if isinstance(info, AudioInfo):
@@ -335,8 +358,13 @@ def _measure(
             if enforce and spec.audio_max_seconds and info.duration_s > spec.audio_max_seconds:
                 raise fail(MSG.AUDIO_TOO_LONG)
             return PerceivedPart(
-                **base, via="", format=info.format, size_bytes=0, sha256="",
-                duration_s=round(info.duration_s, 3), tokens=tk.audio_tokens(info.duration_s, consts),
+                **base,
+                via="",
+                format=info.format,
+                size_bytes=0,
+                sha256="",
+                duration_s=round(info.duration_s, 3),
+                tokens=tk.audio_tokens(info.duration_s, consts),
             )
         if isinstance(info, VideoInfo):
             if enforce and spec.video_max_seconds and info.duration_s > spec.video_max_seconds:
@@ -347,22 +375,34 @@ def _measure(
             except QwenOmniError:
                 raise fail(MSG.MEDIA_FORMAT) from None
             pixel_opts = {k: opts.get(k) for k in ("min_pixels", "max_pixels", "total_pixels")}
-            frames = tk.video_sample_frames(
-                info.duration_s, consts, total_frames=info.frame_count
-            )
+            frames = tk.video_sample_frames(info.duration_s, consts, total_frames=info.frame_count)
             seen_w, seen_h = tk.video_frame_size(width, height, frames, consts, **pixel_opts)
             tokens = tk.video_tokens(
-                width, height, info.duration_s, consts, total_frames=info.frame_count,
+                width,
+                height,
+                info.duration_s,
+                consts,
+                total_frames=info.frame_count,
                 **pixel_opts,
             )
             audio_tokens = (
                 tk.audio_tokens(info.audio.duration_s, consts) if info.audio is not None else 0
             )
             return PerceivedPart(
-                **base, via="", format=info.container, size_bytes=0, sha256="",
-                width=width, height=height, seen_width=seen_w, seen_height=seen_h,
-                duration_s=round(info.duration_s, 3), fps=round(info.fps, 3),
-                has_audio=info.audio is not None, frames=frames, tokens=tokens,
+                **base,
+                via="",
+                format=info.container,
+                size_bytes=0,
+                sha256="",
+                width=width,
+                height=height,
+                seen_width=seen_w,
+                seen_height=seen_h,
+                duration_s=round(info.duration_s, 3),
+                fps=round(info.fps, 3),
+                has_audio=info.audio is not None,
+                frames=frames,
+                tokens=tokens,
                 audio_tokens=audio_tokens,
             )
     except ServiceError:
@@ -408,4 +448,3 @@ async def perceive(request: ChatRequest, source: MediaSource) -> list[PerceivedP
     if not request.media:
         return []
     return list(await asyncio.gather(*(_perceive_one(r, request, source) for r in request.media)))
-

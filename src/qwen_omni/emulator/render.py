@@ -153,8 +153,10 @@ def render(request: ChatRequest, reply: Reply, *, send_done: bool = True) -> Ren
     audio_seconds = 0.0
     audio_total = 0
     if request.wants_audio and (reply.content or reply.audio):
-        pcm = reply.audio if reply.audio is not None else speech.synthesize(
-            reply.content, request.voice
+        pcm = (
+            reply.audio
+            if reply.audio is not None
+            else speech.synthesize(reply.content, request.voice)
         )
         audio_total = len(pcm)
         audio_seconds = len(pcm) / speech.BYTES_PER_SECOND

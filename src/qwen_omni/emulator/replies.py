@@ -146,9 +146,7 @@ class Reply:
         delay: float = 0.0,
     ) -> Reply:
         """One function call to ``name`` with ``arguments`` (dict or JSON string)."""
-        return cls(
-            content=content, tool_calls=(ToolCall.of(name, arguments, id=id),), delay=delay
-        )
+        return cls(content=content, tool_calls=(ToolCall.of(name, arguments, id=id),), delay=delay)
 
     @classmethod
     def parallel_tool_calls(

@@ -253,9 +253,7 @@ def _parse_part(
         frames = part.get("video")
         if not isinstance(frames, list) or not frames:
             raise ctx.fail(MSG.field_required(f"{where}.video"))
-        urls = tuple(
-            _check_url(f, ctx, opts, f"{where}.video[{i}]") for i, f in enumerate(frames)
-        )
+        urls = tuple(_check_url(f, ctx, opts, f"{where}.video[{i}]") for i, f in enumerate(frames))
         return "video", MediaRef(m, p, "frames", urls, _options(part, None))
     raise ctx.fail(MSG.unsupported_part(kind))
 
@@ -286,9 +284,7 @@ def parse_chat_request(
     if not isinstance(model, str) or not model:
         raise ServiceError(
             400,
-            compat_error_body(
-                MSG.NO_MODEL, code="invalid_request_error", request_id=request_id
-            ),
+            compat_error_body(MSG.NO_MODEL, code="invalid_request_error", request_id=request_id),
         )
     if model not in opts.models:
         raise ServiceError(
@@ -302,8 +298,7 @@ def parse_chat_request(
 
     modalities = body.get("modalities")
     if modalities is not None and (
-        not isinstance(modalities, list)
-        or any(m not in ("text", "audio") for m in modalities)
+        not isinstance(modalities, list) or any(m not in ("text", "audio") for m in modalities)
     ):
         raise ctx.fail(MSG.missing_parameter("modalities"))
     wants_audio = bool(modalities) and "audio" in modalities
@@ -429,9 +424,13 @@ def parse_chat_request(
                 raise ctx.fail("Tool names are not allowed to be [search]")
     tool_choice = body.get("tool_choice")
     if tool_choice is not None:
-        allowed = ("none", "auto", "required") if opts.allow_required_tool_choice else (
-            "none",
-            "auto",
+        allowed = (
+            ("none", "auto", "required")
+            if opts.allow_required_tool_choice
+            else (
+                "none",
+                "auto",
+            )
         )
         if isinstance(tool_choice, str):
             if tool_choice not in allowed:

@@ -37,9 +37,32 @@ from qwen_omni.emulator.schema_args import Hints, value_from_schema
 __all__ = ["default_reply", "perceived_report", "tool_arguments"]
 
 _STOP_WORDS = frozenset(
-    {"get", "set", "fetch", "do", "run", "call", "tool", "the", "a", "an", "my", "use", "make",
-     "and", "for", "with", "from", "to", "of", "by", "func", "function", "fn"}
-)  # fmt: skip
+    {
+        "get",
+        "set",
+        "fetch",
+        "do",
+        "run",
+        "call",
+        "tool",
+        "the",
+        "a",
+        "an",
+        "my",
+        "use",
+        "make",
+        "and",
+        "for",
+        "with",
+        "from",
+        "to",
+        "of",
+        "by",
+        "func",
+        "function",
+        "fn",
+    }
+)
 _IDENT = re.compile(r"""['"`]([A-Za-z_][A-Za-z0-9_]{0,63})['"`]""")
 
 

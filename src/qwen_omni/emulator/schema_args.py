@@ -154,8 +154,9 @@ def value_from_schema(
             required = [*merged.get("required", []), *sub.get("required", [])]
             merged = {**merged, **sub, "properties": props, "required": required}
         rest = {k: v for k, v in schema.items() if k != "allOf"}
-        return value_from_schema({**merged, **rest}, hints, name=name, _root=root,
-                                 _depth=_depth + 1)
+        return value_from_schema(
+            {**merged, **rest}, hints, name=name, _root=root, _depth=_depth + 1
+        )
     kind = _type_of(schema)
     if kind == "object":
         props = schema.get("properties") or {}
@@ -163,16 +164,18 @@ def value_from_schema(
         # Required keys only (always valid); every key when the schema lists none as required.
         keys = list(props) if required is None else [k for k in required if isinstance(k, str)]
         return {
-            key: value_from_schema(props.get(key, {}), hints, name=key, _root=root,
-                                   _depth=_depth + 1)
+            key: value_from_schema(
+                props.get(key, {}), hints, name=key, _root=root, _depth=_depth + 1
+            )
             for key in keys
         }
     if kind == "array":
         count = max(1, int(schema.get("minItems", 1)))
         items = schema.get("items", {})
         if isinstance(items, list):  # tuple form
-            return [value_from_schema(i, hints, name=name, _root=root, _depth=_depth + 1)
-                    for i in items]
+            return [
+                value_from_schema(i, hints, name=name, _root=root, _depth=_depth + 1) for i in items
+            ]
         return [
             value_from_schema(items, hints, name=name, _root=root, _depth=_depth + 1)
             for _ in range(count)

@@ -42,7 +42,9 @@ _STOP_TIMEOUT_S = 5.0
 
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets whose proto
+    # says TCP; without it Nagle holds every second write for a delayed ACK (~40 ms a request).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(2048)
@@ -262,9 +264,7 @@ class Emulator:
     def fault_rates(self, rates: FaultRates | None) -> None:
         self.state.fault_rates = rates
 
-    def host_media(
-        self, url: str, data: bytes, *, status: int = 200, delay: float = 0.0
-    ) -> str:
+    def host_media(self, url: str, data: bytes, *, status: int = 200, delay: float = 0.0) -> str:
         """Serve ``data`` at ``url`` (any host, e.g. ``https://cdn.example.com/cat.png``) to the
         model endpoint, without a socket. ``status`` and ``delay`` simulate a failing or slow
         origin. Returns ``url``."""

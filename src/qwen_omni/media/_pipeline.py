@@ -122,4 +122,4 @@ def add_audio(out: OutputContainer, *, codec: str, sample_rate: int, mono: bool)
 
 def even(value: float) -> int:
     """The nearest even integer ≥ 2 (yuv420p needs even sides)."""
-    return max(2, int(round(value / 2)) * 2)
+    return max(2, round(value / 2) * 2)

@@ -76,7 +76,6 @@ def transcode_audio(
                 source=label,
             )
         ain = inp.streams.audio[0]
-        ain.thread_type = "AUTO"
         with open_output(dest, format) as out:
             aout = add_audio(out, codec=_ENCODERS[format], sample_rate=sample_rate, mono=mono)
             if start_s and ain.time_base:
@@ -172,9 +171,7 @@ def extract_audio(
         )
     if format == "copy" or (format == "auto" and fits):
         assert copy_fmt is not None
-        out_path = (
-            Path(dest) if dest is not None else default_output_path(label, f".{copy_fmt}")
-        )
+        out_path = Path(dest) if dest is not None else default_output_path(label, f".{copy_fmt}")
         _copy_audio(source, out_path, copy_fmt)
         out_info = probe(out_path)
         return PreparedMedia(info, out_info, out_path, None, (f"copy the {track.codec} track",))

@@ -10,8 +10,8 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from qwen_omni.media.probe import ImageInfo, probe_image, source_label
 from qwen_omni.media.prepared import PreparedMedia
+from qwen_omni.media.probe import ImageInfo, probe_image, source_label
 from qwen_omni.media.sniff import MIME_TYPES
 from qwen_omni.media.tokens import MIN_SIDE_PX, check_dimensions
 
@@ -182,7 +182,9 @@ def prepare_image(
             flat = Image.new("RGB", rgba.size, background)
             flat.paste(rgba, mask=rgba.getchannel("A"))
             img = flat
-            steps.append("flatten alpha onto white" if background == (255,) * 3 else "flatten alpha")
+            steps.append(
+                f"flatten alpha onto {'white' if background == (255,) * 3 else background}"
+            )
         elif img.mode not in ("RGB", "L") and not alpha:
             img = img.convert("RGB")
         elif alpha and img.mode != "RGBA":

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 if TYPE_CHECKING:
     import numpy as np
@@ -89,19 +89,21 @@ def make_video(
         codec: ``h264`` (default), ``hevc``, ``mpeg4``, ``vp9``, ``vp8`` or ``mjpeg``.
         crf: quality for x264/x265 (lower is larger).
         preset: x264/x265 speed preset (``ultrafast`` for quick fixtures).
-        gop: keyframe interval in frames (default: the encoder's, 250 for x264 → ``2·fps``
-            here, so splitting has keyframes to cut at).
+        gop: keyframe interval in frames, exactly (no extra keyframes at scene cuts); by
+            default ``2·fps``, plus scene cuts.
     """
     import av
-    import numpy as np
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if codec not in _VIDEO_ENCODERS:
         raise ValueError(f"codec must be one of {sorted(_VIDEO_ENCODERS)}, got {codec!r}")
+    if width % 2 or height % 2:
+        raise ValueError(f"width and height must be even (4:2:0 video), got {width}×{height}")
     n_frames = max(1, round(seconds * fps))
-    background = _background(width, height)
-    box = max(8, min(width, height) // 5)
+    # the picture is drawn straight into the Y, U and V planes: no per-frame colour conversion
+    bg_y, bg_u, bg_v = _yuv420(_background(width, height))
+    box = max(8, min(width, height) // 5) // 2 * 2
     webm = path.suffix.lower() == ".webm"
 
     with av.open(str(path), "w") as out:
@@ -114,6 +116,8 @@ def make_video(
             vstream.options = {"preset": preset, "crf": str(crf)}
             if codec == "hevc":
                 vstream.options["x265-params"] = "log-level=error"
+            elif gop is not None:  # keyframes exactly every `gop` frames, no scene cuts
+                vstream.options["x264-params"] = "scenecut=0"
         if rotation:
             vstream.set_display_rotation(rotation)
         astream: AudioStream | None = None
@@ -121,42 +125,88 @@ def make_video(
             encoder, rate = ("libopus", 48_000) if webm else ("aac", sample_rate)
             astream = cast("AudioStream", out.add_stream(encoder, rate=rate))
             astream.layout = "mono"
+        audio_written = 0
 
-        frame_rgb = np.empty((height, width, 3), dtype=np.uint8)
         # speeds relative to the frame, so "moving" looks the same at any resolution and fps
-        scroll = max(1, round(width / (2 * fps)))  # half the width per second
-        stride = max(1, round(width / fps))  # the box crosses the frame in a second
+        scroll = max(2, round(width / (2 * fps)) // 2 * 2)  # half the width per second
+        stride = max(2, round(width / fps) // 2 * 2)  # the box crosses the frame in a second
         for i in range(n_frames):
+            frame = av.VideoFrame(width, height, vstream.pix_fmt)
+            y_plane, u_plane, v_plane = (_plane(p) for p in frame.planes)
             if motion == "moving":
-                offset = (i * scroll) % width
-                frame_rgb[:] = background[:, offset : offset + width]
-                x = (i * stride) % max(1, width - box)
-                y = (height - box) // 2 + int((height - box) / 3 * math.sin(i / 5))
-                frame_rgb[y : y + box, x : x + box] = ((i * 9) % 256, 255 - (i * 5) % 256, 40)
+                off = (i * scroll) % width
+                y_plane[:] = bg_y[:, off : off + width]
+                u_plane[:] = bg_u[:, off // 2 : off // 2 + width // 2]
+                v_plane[:] = bg_v[:, off // 2 : off // 2 + width // 2]
+                x = (i * stride) % max(2, width - box) // 2 * 2
+                y = ((height - box) // 2 + int((height - box) / 3 * math.sin(i / 5))) // 2 * 2
+                y_plane[y : y + box, x : x + box] = (i * 9) % 220 + 16
+                u_plane[y // 2 : (y + box) // 2, x // 2 : (x + box) // 2] = 255 - (i * 5) % 256
+                v_plane[y // 2 : (y + box) // 2, x // 2 : (x + box) // 2] = 90
             else:
-                frame_rgb[:] = background[:, :width]
+                y_plane[:] = bg_y[:, :width]
+                u_plane[:] = bg_u[:, : width // 2]
+                v_plane[:] = bg_v[:, : width // 2]
                 if (i // max(1, fps // 2)) % 2:
-                    frame_rgb[10 : 10 + box // 4, 10 : 10 + box // 4] = 255
-            frame = av.VideoFrame.from_ndarray(frame_rgb, format="rgb24")
+                    dot = max(2, box // 4)
+                    y_plane[10 : 10 + dot, 10 : 10 + dot] = 235
             frame.pts = i
             frame.time_base = Fraction(1, fps)
             out.mux(vstream.encode(frame))
+            if astream is not None:
+                # keep the tracks interleaved: sound up to the end of this frame
+                until = round((i + 1) / fps * astream.rate)
+                audio_written = _write_tone(out, astream, audio_written, until)
         out.mux(vstream.encode(None))
-
         if astream is not None:
-            rate = astream.rate
-            total = round(n_frames / fps * rate)
-            for start in range(0, total, _AUDIO_CHUNK):
-                count = min(_AUDIO_CHUNK, total - start)
-                aframe = av.AudioFrame.from_ndarray(
-                    _tone(start, count, rate, 1), format="s16", layout="mono"
-                )
-                aframe.sample_rate = rate
-                aframe.pts = start
-                aframe.time_base = Fraction(1, rate)
-                out.mux(astream.encode(aframe))
             out.mux(astream.encode(None))
     return path
+
+
+def _plane(plane: Any) -> np.ndarray:
+    """A writable (height, width) view of a frame plane."""
+    import numpy as np
+
+    rows = np.asarray(memoryview(plane)).reshape(plane.height, plane.line_size)
+    return rows[:, : plane.width]
+
+
+def _yuv420(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """BT.601 limited-range Y, U, V planes (U and V at half resolution) of an RGB picture."""
+    import numpy as np
+
+    r, g, b = (rgb[..., k].astype(np.float32) for k in range(3))
+    y = 16 + 0.257 * r + 0.504 * g + 0.098 * b
+    u = 128 - 0.148 * r - 0.291 * g + 0.439 * b
+    v = 128 + 0.439 * r - 0.368 * g - 0.071 * b
+
+    def half(p: np.ndarray) -> np.ndarray:
+        return (p[0::2, 0::2] + p[1::2, 0::2] + p[0::2, 1::2] + p[1::2, 1::2]) / 4
+
+    as8 = np.uint8
+    return (
+        np.clip(y, 0, 255).astype(as8),
+        np.clip(half(u), 0, 255).astype(as8),
+        np.clip(half(v), 0, 255).astype(as8),
+    )
+
+
+def _write_tone(out: Any, stream: AudioStream, start: int, until: int) -> int:
+    """Encode tone samples ``[start, until)`` in chunks; return the new position."""
+    import av
+
+    rate = stream.rate
+    while start < until:
+        count = min(_AUDIO_CHUNK, until - start)
+        frame = av.AudioFrame.from_ndarray(
+            _tone(start, count, rate, 1), format="s16", layout="mono"
+        )
+        frame.sample_rate = rate
+        frame.pts = start
+        frame.time_base = Fraction(1, rate)
+        out.mux(stream.encode(frame))
+        start += count
+    return start
 
 
 def make_audio(
@@ -255,8 +305,15 @@ def make_image(
             a = np.zeros((height, width), dtype=np.float32)
             a[height // 8 : height - height // 8, width // 8 : width - width // 8] = 255
         img.putalpha(Image.fromarray(a.astype(np.uint8), "L"))
-    pil_format = {"jpeg": "JPEG", "jpg": "JPEG", "png": "PNG", "webp": "WEBP", "gif": "GIF",
-                  "bmp": "BMP", "tiff": "TIFF"}.get(format.lower())  # fmt: skip
+    pil_format = {
+        "jpeg": "JPEG",
+        "jpg": "JPEG",
+        "png": "PNG",
+        "webp": "WEBP",
+        "gif": "GIF",
+        "bmp": "BMP",
+        "tiff": "TIFF",
+    }.get(format.lower())
     if pil_format is None:
         raise ValueError(f"unsupported image format {format!r}")
     if pil_format == "JPEG" and img.mode == "RGBA":

@@ -191,9 +191,13 @@ def image_size(
         spec, min_pixels=min_pixels, max_pixels=max_pixels, high_resolution=high_resolution
     )
     h, w = smart_resize(
-        height, width, factor=spec.image_patch, min_pixels=lo, max_pixels=hi,
+        height,
+        width,
+        factor=spec.image_patch,
+        min_pixels=lo,
+        max_pixels=hi,
         max_ratio=spec.max_ratio,
-    )  # fmt: skip
+    )
     return w, h
 
 
@@ -212,9 +216,13 @@ def image_tokens(
     resized to 1504×832 → 47·26 = 1222 patches → 1224 tokens.
     """
     w, h = image_size(
-        width, height, spec,
-        min_pixels=min_pixels, max_pixels=max_pixels, high_resolution=high_resolution,
-    )  # fmt: skip
+        width,
+        height,
+        spec,
+        min_pixels=min_pixels,
+        max_pixels=max_pixels,
+        high_resolution=high_resolution,
+    )
     f = spec.image_patch
     return (h // f) * (w // f) + VISION_MARKER_TOKENS
 
@@ -294,9 +302,13 @@ def video_frame_size(
         nframes, spec, min_pixels=min_pixels, max_pixels=max_pixels, total_pixels=total_pixels
     )
     h, w = smart_resize(
-        height, width, factor=spec.image_patch, min_pixels=lo, max_pixels=hi,
+        height,
+        width,
+        factor=spec.image_patch,
+        min_pixels=lo,
+        max_pixels=hi,
         max_ratio=spec.max_ratio,
-    )  # fmt: skip
+    )
     return w, h
 
 
@@ -311,9 +323,14 @@ def _video_grid_tokens(
     total_pixels: int | None,
 ) -> int:
     w, h = video_frame_size(
-        width, height, nframes, spec,
-        min_pixels=min_pixels, max_pixels=max_pixels, total_pixels=total_pixels,
-    )  # fmt: skip
+        width,
+        height,
+        nframes,
+        spec,
+        min_pixels=min_pixels,
+        max_pixels=max_pixels,
+        total_pixels=total_pixels,
+    )
     f = spec.image_patch
     steps = math.ceil(nframes / spec.video_fps)
     return steps * (h // f) * (w // f) + VISION_MARKER_TOKENS
@@ -341,9 +358,14 @@ def video_tokens(
     """
     nframes = video_sample_frames(duration_s, spec, total_frames=total_frames)
     return _video_grid_tokens(
-        nframes, width, height, spec,
-        min_pixels=min_pixels, max_pixels=max_pixels, total_pixels=total_pixels,
-    )  # fmt: skip
+        nframes,
+        width,
+        height,
+        spec,
+        min_pixels=min_pixels,
+        max_pixels=max_pixels,
+        total_pixels=total_pixels,
+    )
 
 
 def video_frames_tokens(
@@ -367,9 +389,14 @@ def video_frames_tokens(
         raise ValueError(f"an image-list video needs at least one frame, got {n_frames}")
     padded = ceil_by_factor(n_frames, spec.frame_factor)
     return _video_grid_tokens(
-        padded, width, height, spec,
-        min_pixels=min_pixels, max_pixels=max_pixels, total_pixels=total_pixels,
-    )  # fmt: skip
+        padded,
+        width,
+        height,
+        spec,
+        min_pixels=min_pixels,
+        max_pixels=max_pixels,
+        total_pixels=total_pixels,
+    )
 
 
 # --- audio -------------------------------------------------------------------------------------

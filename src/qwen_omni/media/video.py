@@ -102,8 +102,9 @@ def video_target(
     if info.container not in SENDABLE_VIDEO_CONTAINERS:
         reasons.append(f"remux {info.container.upper()} as MP4")
     keep_audio = audio and info.audio is not None
-    if keep_audio and info.audio is not None and info.audio.codec not in SENDABLE_AUDIO_CODECS_IN_VIDEO:
-        reasons.append(f"re-encode {info.audio.codec} audio as AAC")
+    audio_codec = info.audio.codec if info.audio is not None else None
+    if keep_audio and audio_codec not in SENDABLE_AUDIO_CODECS_IN_VIDEO:
+        reasons.append(f"re-encode {audio_codec} audio as AAC")
     if not audio and info.audio is not None:
         reasons.append("drop the audio track")
     return VideoTarget(
@@ -247,9 +248,13 @@ def prepare_video(
         return PreparedMedia(info, info, source, None, ())
     out_path = Path(dest) if dest is not None else default_output_path(source_label(source), ".mp4")
     transcode_video(
-        source, out_path, target, audio_sample_rate=audio_sample_rate, crf=crf,
+        source,
+        out_path,
+        target,
+        audio_sample_rate=audio_sample_rate,
+        crf=crf,
         x264_preset=x264_preset,
-    )  # fmt: skip
+    )
     out_info = probe(out_path)
     steps = [r if not r.startswith("frame rate") else f"{r} ({fps_label})" for r in target.reasons]
     steps.append(f"encode H.264/AAC MP4 ({out_info.size_bytes:,} bytes)")

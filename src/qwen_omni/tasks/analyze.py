@@ -88,7 +88,5 @@ async def run_analyze(
     await emit(progress, Progress("request", 0, 1, f"asking {spec.name}"))
     response = await tasks.ask([media.part], inp.question, model=spec.name)
     await emit(progress, Progress("request", 1, 1, "answered"))
-    report = report_for(
-        response, model=spec.name, media=[media.sent], region=tasks.price_region
-    )
+    report = report_for(response, model=spec.name, media=[media.sent], region=tasks.price_region)
     return AnalyzeResult(answer=response.text.strip(), sent=report)

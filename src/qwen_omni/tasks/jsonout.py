@@ -34,7 +34,7 @@ T = TypeVar("T", bound=BaseModel)
 _FENCE = re.compile(r"```(?:json|JSON)?\s*\n?(.*?)```", re.S)
 _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
 _SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})
-_UNQUOTED_KEY = re.compile(r'([{,]\s*)([A-Za-z_][A-Za-z0-9_]*)(\s*:)')
+_UNQUOTED_KEY = re.compile(r"([{,]\s*)([A-Za-z_][A-Za-z0-9_]*)(\s*:)")
 _PY_LITERALS = {"True": "true", "False": "false", "None": "null"}
 
 
@@ -160,7 +160,8 @@ def _single_to_double(text: str) -> str:
                 in_double = False
         elif in_single:
             if c == "\\" and i + 1 < len(text):
-                out.append(text[i : i + 2])
+                # JSON has no \' escape: an escaped apostrophe is just an apostrophe
+                out.append("'" if text[i + 1] == "'" else text[i : i + 2])
                 i += 2
                 continue
             if c == "'":

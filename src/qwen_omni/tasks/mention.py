@@ -119,7 +119,7 @@ class MentionResult(BaseModel):
 def _clock(seconds: float | None) -> str:
     if seconds is None:
         return "?"
-    s = int(round(seconds))
+    s = round(seconds)
     return f"{s // 60}:{s % 60:02d}"
 
 
@@ -178,7 +178,9 @@ async def run_mention(
     """One request for all topics; JSON validated, repaired or re-asked once."""
     spec = tasks.spec(model)
     await emit(progress, Progress("prepare", 0, 1, f"checking {inp.source}"))
-    media = await resolve_media(inp.source, expect=("audio", "video"), policy=policy, spec=spec)
+    media = await resolve_media(
+        inp.source, expect=("audio", "video"), policy=policy, spec=spec, needs_sound=True
+    )
     check_duration(media.sent.source, media.kind, media.duration_s, spec, hint=LONG_HINT)
     media = await tasks.prepare(media, spec, audio_only=True)
     await emit(progress, Progress("request", 0, 1, f"asking {spec.name}"))

@@ -477,8 +477,10 @@ class AccessPolicy:
     def _check_names(self, parts: Sequence[str], text: str) -> None:
         for part in parts:
             low = part.lower()
-            if low in CREDENTIAL_NAMES or low.lstrip(".") in CREDENTIAL_NAMES or (
-                low.endswith(CREDENTIAL_SUFFIXES) or low.startswith(".env")
+            if (
+                low in CREDENTIAL_NAMES
+                or low.lstrip(".") in CREDENTIAL_NAMES
+                or (low.endswith(CREDENTIAL_SUFFIXES) or low.startswith(".env"))
             ):
                 raise AccessRefused(
                     f"{text}: credential and key files are never read by tools",
@@ -502,7 +504,9 @@ class AccessPolicy:
         try:
             parts = urlsplit(text)
         except ValueError:
-            raise AccessRefused(f"{label}: not a valid URL", reason="invalid", source=label) from None
+            raise AccessRefused(
+                f"{label}: not a valid URL", reason="invalid", source=label
+            ) from None
         scheme = parts.scheme.lower()
         if scheme not in self.allowed_schemes:
             raise AccessRefused(

@@ -31,7 +31,7 @@ class Progress:
 
 
 #: Called with each :class:`Progress`; may return an awaitable (it is awaited).
-ProgressCallback = Callable[[Progress], Union[None, Awaitable[None]]]
+ProgressCallback = Callable[[Progress], Union[Awaitable[None], None]]
 
 
 async def emit(callback: ProgressCallback | None, event: Progress) -> None:

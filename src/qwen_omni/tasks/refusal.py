@@ -26,6 +26,7 @@ from qwen_omni.errors import (
 )
 from qwen_omni.tasks.jsonout import InvalidModelOutput
 from qwen_omni.tasks.policy import AccessRefused
+from qwen_omni.tasks.summarize import NoSegmentAnalysed
 
 __all__ = ["RefusalKind", "ToolRefusal", "refusal_for"]
 
@@ -48,9 +49,7 @@ class ToolRefusal(BaseModel):
     refused: Literal[True] = True
     kind: RefusalKind
     message: str = Field(description="What went wrong and how to proceed.")
-    retryable: bool = Field(
-        default=False, description="True when the same call may succeed later."
-    )
+    retryable: bool = Field(default=False, description="True when the same call may succeed later.")
     reason: str | None = Field(default=None, description="A short code, e.g. 'outside_roots'.")
 
     def to_text(self) -> str:
@@ -94,7 +93,7 @@ def refusal_for(exc: BaseException) -> ToolRefusal | None:
     if isinstance(exc, MediaError):
         # MediaFetchError and ServiceMediaTooLargeError are also BadRequestError: media first.
         return ToolRefusal(kind="media", message=str(exc))
-    if isinstance(exc, (ServiceError, APIConnectionError, StreamInterrupted)):
+    if isinstance(exc, (ServiceError, APIConnectionError, StreamInterrupted, NoSegmentAnalysed)):
         return ToolRefusal(kind="service_error", message=str(exc), retryable=True)
     if isinstance(exc, APIError):
         return ToolRefusal(kind="request_rejected", message=str(exc))

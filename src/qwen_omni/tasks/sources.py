@@ -55,6 +55,10 @@ class ResolvedMedia:
         return getattr(self.info, "duration_s", None)
 
 
+def _size(path: Path) -> int:
+    return path.stat().st_size
+
+
 def guess_kind_from_name(name: str) -> Kind | None:
     """The modality a file name or URL path suggests (only used when content can't be read)."""
     from qwen_omni.delivery.formats import url_suffix
@@ -65,7 +69,7 @@ def guess_kind_from_name(name: str) -> Kind | None:
         return "audio"
     for kind in ("image", "audio", "video"):
         if mime.startswith(kind + "/"):
-            return kind  # type: ignore[return-value]
+            return kind
     return None
 
 
@@ -149,10 +153,12 @@ async def resolve_media(
     policy: AccessPolicy | None,
     spec: ModelSpec,
     sniff_urls: bool = True,
+    needs_sound: bool = False,
 ) -> ResolvedMedia:
     """Check and measure ``source`` for a tool that accepts the ``expect`` modalities.
 
     ``policy`` is the agent access policy (None: the user's own call, no policy).
+    ``needs_sound``: a local video must have an audio track (call recordings, transcripts).
 
     Raises:
         AccessRefused: the policy refused it (agent input), incl. the wrong modality.
@@ -176,7 +182,9 @@ async def resolve_media(
         path = Path(media_source(value)["path"])
         if not path.is_file():
             raise MediaNotFoundError(f"{path}: no such file", source=str(path))
-    return await _resolve_path(path, label=source.strip(), expect=expect, spec=spec, agent=agent)
+    return await _resolve_path(
+        path, label=source.strip(), expect=expect, spec=spec, agent=agent, needs_sound=needs_sound
+    )
 
 
 async def _resolve_url(
@@ -213,14 +221,20 @@ async def _resolve_url(
         kind = guess_kind_from_name(url) or expect[0]
     if kind not in expect:
         raise _wrong(label, kind, expect, policy is not None)
-    chosen: Kind = kind  # type: ignore[assignment]
+    chosen: Kind = kind
     part = _make_part(chosen, url, fmt)
     sent = SentMedia(source=label, kind=chosen, origin="url", bytes=size)
     return ResolvedMedia(part=part, kind=chosen, sent=sent, url=url)
 
 
 async def _resolve_path(
-    path: Path, *, label: str, expect: tuple[Kind, ...], spec: ModelSpec, agent: bool
+    path: Path,
+    *,
+    label: str,
+    expect: tuple[Kind, ...],
+    spec: ModelSpec,
+    agent: bool,
+    needs_sound: bool = False,
 ) -> ResolvedMedia:
     from qwen_omni.media.probe import probe
 
@@ -240,6 +254,11 @@ async def _resolve_path(
             raise _wrong(label, "video", expect, agent)
     elif kind not in expect:
         raise _wrong(label, kind, expect, agent)
+    if kind == "video" and needs_sound and getattr(info, "audio", None) is None:
+        message = f"{label} is a video without a sound track; this tool needs speech to listen to"
+        if agent:
+            raise AccessRefused(message, reason="wrong_modality", source=label)
+        raise UnsupportedMediaError(message, source=label, value="video without audio")
     chosen: Kind = kind  # type: ignore[assignment]
     fmt = getattr(info, "format", None) if chosen == "audio" else None
     part = _make_part(chosen, path, fmt)
@@ -251,7 +270,7 @@ async def _resolve_path(
         source=label,
         kind=chosen,
         origin="local",
-        bytes=path.stat().st_size,
+        bytes=getattr(info, "size_bytes", None) or _size(path),
         duration_s=getattr(info, "duration_s", None),
         estimated_tokens=estimate_tokens(info, spec),
         **extra,

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from qwen_omni.tasks.toolkit import AsyncOmniTasks
 
 __all__ = [
+    "NoSegmentAnalysed",
     "SegmentSummary",
     "SummarizeLongVideoInput",
     "SummaryResult",
@@ -43,6 +44,14 @@ __all__ = [
 #: errors the operator must fix: retrying a segment or summarising around them is pointless
 _FATAL = (ConfigurationError, AuthenticationError, PermissionDeniedError)
 MIN_SEGMENT_S = 10.0
+
+
+class NoSegmentAnalysed(QwenOmniError):
+    """Every segment of a long video failed twice; ``errors`` holds each segment's error."""
+
+    def __init__(self, message: str, *, errors: list[str]) -> None:
+        super().__init__(message)
+        self.errors = errors
 
 
 class SummarizeLongVideoInput(BaseModel):
@@ -60,8 +69,7 @@ class SummarizeLongVideoInput(BaseModel):
         default=None,
         ge=MIN_SEGMENT_S,
         le=3600,
-        description="Optional segment length in seconds (default 90; capped at the model's "
-        "limit).",
+        description="Optional segment length in seconds (default 90; capped at the model's limit).",
     )
 
 
@@ -100,8 +108,9 @@ class SummaryResult(BaseModel):
     duration_s: float | None = None
     model: str = Field(description="The model that analysed the segments.")
     summary_model: str | None = Field(
-        default=None, description="The text model that wrote the final summary (None: one "
-        "segment, no final pass)."
+        default=None,
+        description="The text model that wrote the final summary (None: one "
+        "segment, no final pass).",
     )
     final: RequestReport | None = None
     final_error: str | None = Field(
@@ -117,16 +126,17 @@ class SummaryResult(BaseModel):
             gaps = ", ".join(r.label() for r in self.missing)
             head += f"\n\n[INCOMPLETE: could not analyse {gaps}]"
         parts = "\n".join(
-            f"- {_clock(s.start_s)}–{_clock(s.end_s)}: "
-            + (s.summary or f"(missing: {s.error})")
+            f"- {_clock(s.start_s)}–{_clock(s.end_s)}: " + (s.summary or f"(missing: {s.error})")
             for s in self.segments
         )
         return f"{head}\n\nSegments:\n{parts}"
 
 
 def _clock(seconds: float) -> str:
-    s = int(round(seconds))
-    return f"{s // 60}:{s % 60:02d}" if s < 3600 else f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+    s = round(seconds)
+    return (
+        f"{s // 60}:{s % 60:02d}" if s < 3600 else f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+    )
 
 
 def _segment_prompt(index: int, total: int, start: float, end: float, focus: str | None) -> str:
@@ -236,9 +246,11 @@ async def run_summarize(
             await emit(
                 progress,
                 Progress(
-                    "segments", done, total,
+                    "segments",
+                    done,
+                    total,
                     f"segment {i + 1}/{total} ({_clock(seg.start_s)}–{_clock(seg.end_s)}) {state}",
-                ),  # fmt: skip
+                ),
             )
             return seg
 
@@ -248,9 +260,10 @@ async def run_summarize(
     ok = [s for s in segments if s.status == "ok"]
     missing = [TimeRange(start_s=s.start_s, end_s=s.end_s) for s in segments if s.status != "ok"]
     if not ok:
-        raise QwenOmniError(
+        raise NoSegmentAnalysed(
             f"no segment of {inp.source} could be analysed ({segments[0].error}); check the "
-            "video and try again"
+            "video and try again later",
+            errors=[s.error or "" for s in segments],
         )
     reports = [s.sent for s in ok if s.sent is not None]
     final: RequestReport | None = None
@@ -270,9 +283,7 @@ async def run_summarize(
             raise
         except QwenOmniError as exc:
             final_error = f"{type(exc).__name__}: {exc}"
-            summary = "\n".join(
-                f"[{_clock(s.start_s)}–{_clock(s.end_s)}] {s.summary}" for s in ok
-            )
+            summary = "\n".join(f"[{_clock(s.start_s)}–{_clock(s.end_s)}] {s.summary}" for s in ok)
         await emit(progress, Progress("summary", 1, 1, "done"))
     return SummaryResult(
         summary=summary,

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from qwen_omni.errors import APIError, ConfigurationError, QwenOmniError, error_from_status
 from qwen_omni.tasks.analyze import SOURCE_HELP
 from qwen_omni.tasks.progress import Progress, ProgressCallback, emit
-from qwen_omni.tasks.report import RequestReport, SentMedia, report_for
+from qwen_omni.tasks.report import RequestReport, report_for
 from qwen_omni.tasks.sources import ResolvedMedia, check_duration, resolve_media
 
 if TYPE_CHECKING:
@@ -107,7 +107,8 @@ class OmniTranscriber:
         model = self.model or tasks.model
         lang = f" The speech is in language '{language}'." if language else ""
         prompt = (
-            "Transcribe the speech in this recording verbatim, in the language spoken." + lang
+            "Transcribe the speech in this recording verbatim, in the language spoken."
+            + lang
             + " Output only the transcript text, without comments, timestamps or speaker labels."
         )
         response = await tasks.ask([media.part], prompt, model=model)
@@ -284,7 +285,9 @@ def _json_or_raise(response: Any) -> dict[str, Any]:
     try:
         data = response.json()
     except ValueError as exc:
-        raise APIError(f"expected JSON from {response.request.url}, got {response.text[:80]!r}") from exc
+        raise APIError(
+            f"expected JSON from {response.request.url}, got {response.text[:80]!r}"
+        ) from exc
     if not isinstance(data, dict):
         raise APIError(f"expected a JSON object from {response.request.url}")
     return data
@@ -311,15 +314,15 @@ async def run_transcribe(
     transcriber = tasks.transcriber
     spec = tasks.spec(None if isinstance(transcriber, OmniTranscriber) else transcriber.model)
     await emit(progress, Progress("prepare", 0, 1, f"checking {inp.source}"))
-    media = await resolve_media(inp.source, expect=("audio", "video"), policy=policy, spec=spec)
+    media = await resolve_media(
+        inp.source, expect=("audio", "video"), policy=policy, spec=spec, needs_sound=True
+    )
     if isinstance(transcriber, OmniTranscriber):
         check_duration(media.sent.source, media.kind, media.duration_s, spec, hint=_LONG_HINT)
     media = await tasks.prepare(media, spec, audio_only=True)
-    await emit(progress, Progress("request", 0, 1, f"transcribing with {transcriber.model or spec.name}"))
+    await emit(
+        progress, Progress("request", 0, 1, f"transcribing with {transcriber.model or spec.name}")
+    )
     result = await transcriber.transcribe(tasks, media, language=inp.language)
     await emit(progress, Progress("request", 1, 1, "done"))
     return result
-
-
-def _unused(_: SentMedia) -> None:  # keep the import for type readers
-    return None

@@ -67,9 +67,10 @@ def mp4(media_dir: Path) -> Media:
 @pytest.fixture(scope="session")
 def mp4_silent(media_dir: Path) -> Media:
     return _media(
-        make_video(media_dir / "silent.mp4", seconds=3.0, width=320, height=240, fps=10,
-                   audio=False)
-    )  # fmt: skip
+        make_video(
+            media_dir / "silent.mp4", seconds=3.0, width=320, height=240, fps=10, audio=False
+        )
+    )
 
 
 def user(*parts: dict[str, Any] | str) -> dict[str, Any]:
@@ -122,34 +123,45 @@ class RawStream:
         return None
 
 
+_clients: list[httpx.Client] = []
+
+
+def http() -> httpx.Client:
+    """One shared httpx client (creating one per call costs an SSL context, ~15 ms)."""
+    if not _clients:
+        _clients.append(httpx.Client(timeout=30, trust_env=False))
+    return _clients[0]
+
+
 def raw_stream(emu: Any, body: dict[str, Any], headers: dict[str, str] | None = None) -> RawStream:
     """POST a chat request with httpx and collect the SSE events (or the error body)."""
     all_headers = {"Authorization": f"Bearer {emu.api_key}", **(headers or {})}
     body = {"model": MODEL, "stream": True, **body}
-    with httpx.Client(timeout=30, trust_env=False) as client:
-        with client.stream("POST", f"{emu.base_url}/chat/completions", json=body,
-                           headers=all_headers) as response:  # fmt: skip
-            result = RawStream(response.status_code, response.headers)
-            if response.status_code != 200:
-                response.read()
-                result.events.append(response.text)
-                return result
-            for line in response.iter_lines():
-                if line.startswith("data: "):
-                    result.events.append(line[len("data: ") :])
+    with http().stream(
+        "POST", f"{emu.base_url}/chat/completions", json=body, headers=all_headers
+    ) as response:
+        result = RawStream(response.status_code, response.headers)
+        if response.status_code != 200:
+            response.read()
+            result.events.append(response.text)
+            return result
+        for line in response.iter_lines():
+            if line.startswith("data: "):
+                result.events.append(line[len("data: ") :])
     return result
 
 
-def post_json(emu: Any, body: dict[str, Any], headers: dict[str, str] | None = None
-              ) -> httpx.Response:  # fmt: skip
+def post_json(
+    emu: Any, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> httpx.Response:
     """POST a chat body (no defaults added) and return the whole response."""
     all_headers = {"Authorization": f"Bearer {emu.api_key}", **(headers or {})}
-    with httpx.Client(timeout=30, trust_env=False) as client:
-        return client.post(f"{emu.base_url}/chat/completions", json=body, headers=all_headers)
+    return http().post(f"{emu.base_url}/chat/completions", json=body, headers=all_headers)
 
 
-def error_of(emu: Any, body: dict[str, Any], headers: dict[str, str] | None = None
-             ) -> tuple[int, dict[str, Any]]:  # fmt: skip
+def error_of(
+    emu: Any, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, Any]]:
     """(status, decoded body) of a streaming request that the emulator refuses."""
     response = post_json(emu, {"model": MODEL, "stream": True, **body}, headers)
     assert response.status_code != 200, response.text[:300]

@@ -54,19 +54,23 @@ def test_sse_shape_role_first_finish_last_then_usage_then_done(emulator):
     assert stream.events[-1] == "[DONE]"
     chunks = stream.chunks
     assert {c["object"] for c in chunks} == {"chat.completion.chunk"}
-    assert len({c["id"] for c in chunks}) == 1 and chunks[0]["id"].startswith("chatcmpl-")
+    assert len({c["id"] for c in chunks}) == 1
+    assert chunks[0]["id"].startswith("chatcmpl-")
     assert {c["model"] for c in chunks} == {MODEL}
     deltas = stream.deltas
     assert deltas[0] == {"content": "", "role": "assistant"}
     assert all("role" not in d for d in deltas[1:])
     finishes = [c["choices"][0]["finish_reason"] for c in stream.choice_chunks]
-    assert finishes[-1] == "stop" and set(finishes[:-1]) == {None}
+    assert finishes[-1] == "stop"
+    assert set(finishes[:-1]) == {None}
     assert [d["content"] for d in deltas[1:-1]] == ["Hello", " ther", "e, fr", "iend"]
     # the usage chunk: last before [DONE], choices empty, usage only there
-    assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["total_tokens"] > 0
+    assert chunks[-1]["choices"] == []
+    assert chunks[-1]["usage"]["total_tokens"] > 0
     assert all(c["usage"] is None for c in chunks[:-1])
     first = stream.choice_chunks[0]["choices"][0]
-    assert first["index"] == 0 and first["logprobs"] is None
+    assert first["index"] == 0
+    assert first["logprobs"] is None
 
 
 def test_no_usage_chunk_without_include_usage(emulator):
@@ -92,7 +96,8 @@ def test_openai_client_reads_a_scripted_answer_and_usage(emulator):
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert text == "The answer is 42."
     usage = chunks[-1].usage
-    assert usage is not None and chunks[-1].choices == []
+    assert usage is not None
+    assert chunks[-1].choices == []
     assert usage.completion_tokens == usage.completion_tokens_details.text_tokens == 5
     assert usage.prompt_tokens_details.text_tokens == usage.prompt_tokens
     assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
@@ -151,12 +156,14 @@ def test_thinking_streams_reasoning_first(emulator):
     deltas = stream.deltas
     assert deltas[0] == {"content": None, "role": "assistant", "reasoning_content": ""}
     kinds = ["reasoning" if d.get("reasoning_content") else "content" for d in deltas[1:-1]]
-    assert kinds[0] == "reasoning" and "content" in kinds
+    assert kinds[0] == "reasoning"
+    assert "content" in kinds
     assert kinds == sorted(kinds, key=lambda k: k != "reasoning")  # all reasoning first
     reasoning = "".join(d.get("reasoning_content") or "" for d in deltas)
     assert "Why is the sky blue?" in reasoning
     details = stream.usage["completion_tokens_details"]
-    assert details["reasoning_tokens"] > 0 and details["text_tokens"] > 0
+    assert details["reasoning_tokens"] > 0
+    assert details["text_tokens"] > 0
 
 
 def test_no_reasoning_without_thinking(emulator):
@@ -189,12 +196,16 @@ def test_json_schema_answer_follows_the_schema(emulator):
         emulator,
         {
             "messages": [user("Rate the movie 'Alien' as json")],
-            "response_format": {"type": "json_schema", "json_schema": {"name": "r", "schema": schema}},
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": "r", "schema": schema},
+            },
         },
     )
     value = json.loads(stream.text)
     assert value["title"] == "Alien"
-    assert 1 <= value["rating"] <= 5 and isinstance(value["tags"], list)
+    assert 1 <= value["rating"] <= 5
+    assert isinstance(value["tags"], list)
 
 
 def test_audio_output_streams_pcm16_24khz_with_transcript(emulator):
@@ -225,7 +236,8 @@ def test_audio_output_streams_pcm16_24khz_with_transcript(emulator):
             ids.add(audio["id"])
             assert isinstance(audio["expires_at"], int)
     assert transcript == "Hello, this is a spoken answer."
-    assert len(ids) == 1 and next(iter(ids)).startswith("audio_")
+    assert len(ids) == 1
+    assert next(iter(ids)).startswith("audio_")
     assert len(pcm) % 2 == 0
     seconds = len(pcm) / 2 / SAMPLE_RATE
     assert 1.0 < seconds < 5.0  # proportional to the transcript
@@ -245,7 +257,8 @@ def test_forced_tool_choice_calls_that_tool_with_schema_valid_arguments(emulator
         )
     )
     calls = [tc for c in chunks if c.choices for tc in (c.choices[0].delta.tool_calls or [])]
-    assert calls[0].function.name == "magic_function" and calls[0].id.startswith("call_")
+    assert calls[0].function.name == "magic_function"
+    assert calls[0].id.startswith("call_")
     arguments = "".join(tc.function.arguments or "" for tc in calls)
     assert isinstance(json.loads(arguments)["input"], int)
     assert chunks[-1].choices[0].finish_reason == "tool_calls"
@@ -287,17 +300,21 @@ def test_agent_loop_call_then_answer_with_the_tool_result(emulator):
                 "role": "assistant",
                 "content": "",
                 "tool_calls": [
-                    {"id": call_id, "type": "function",
-                     "function": {"name": name, "arguments": arguments}}
+                    {
+                        "id": call_id,
+                        "type": "function",
+                        "function": {"name": name, "arguments": arguments},
+                    }
                 ],
             },
             {"role": "tool", "tool_call_id": call_id, "content": "It's sunny."},
         ],
         tools=[WEATHER_TOOL],
         stream=True,
-    )  # fmt: skip
+    )
     text = "".join(c.choices[0].delta.content or "" for c in second if c.choices)
-    assert "It's sunny." in text and "get_weather" in text
+    assert "It's sunny." in text
+    assert "get_weather" in text
 
 
 def test_tool_choice_none_answers_in_text(emulator):
@@ -334,9 +351,7 @@ def test_scripted_parallel_tool_calls_stream_with_indexes(emulator):
             ToolCall.of("magic_function", {"input": 1}, id="call_fixed"),
         )
     )
-    stream = raw_stream(
-        emulator, {"messages": [user("both")], "tools": [WEATHER_TOOL, MAGIC_TOOL]}
-    )
+    stream = raw_stream(emulator, {"messages": [user("both")], "tools": [WEATHER_TOOL, MAGIC_TOOL]})
     calls: dict[int, dict] = {}
     for delta in stream.deltas:
         for tc in delta.get("tool_calls", []):

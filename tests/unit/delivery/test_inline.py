@@ -81,7 +81,9 @@ def test_cap_boundary_is_exact(tmp_path):
     assert str(big) in message
     assert f"{encoded_size(raw + 1, prefix):,}" in message
     assert "10,485,760" in message
-    assert "OSS" in message and "dashscope_temp" in message and "shrink" in message
+    assert "OSS" in message
+    assert "dashscope_temp" in message
+    assert "shrink" in message
     assert info.value.limit == cap
 
 
@@ -90,8 +92,9 @@ def test_store_checks_size_before_reading(tmp_path):
         def read_bytes(self) -> bytes:  # pragma: no cover - must not be called
             raise AssertionError("read a file that was too big")
 
-    media = Exploding(kind="audio", label="x.wav", filename="x.wav", size=20_000_000,
-                      path=tmp_path / "x.wav")
+    media = Exploding(
+        kind="audio", label="x.wav", filename="x.wav", size=20_000_000, path=tmp_path / "x.wav"
+    )
     with pytest.raises(MediaTooLargeError):
         InlineStore().put(media)
 
@@ -105,8 +108,10 @@ def test_data_uri_passes_through_when_it_fits():
 def test_oversized_data_uri_is_refused_without_a_store():
     uri = "data:;base64," + "A" * catalog.DATA_URI_MAX_BYTES
     with pytest.raises(MediaTooLargeError, match="10,485,760"):
-        MediaDelivery(use_env=False).deliver(content.audio(uri), CTX.__class__(
-            model="m", base_url="http://127.0.0.1:1/v1", region=None))
+        MediaDelivery(use_env=False).deliver(
+            content.audio(uri),
+            CTX.__class__(model="m", base_url="http://127.0.0.1:1/v1", region=None),
+        )
 
 
 def test_data_uri_without_base64_is_refused():

@@ -13,11 +13,22 @@ from qwen_omni.errors import ConfigurationError
 
 from .test_formats import JPEG, PNG, WAV
 
-CTX = DeliveryContext(model="qwen3-omni-flash",
-                      base_url="https://dashscope.aliyuncs.com/compatible-mode/v1",
-                      api_key="sk-test", region="beijing")
-ENV = ("OSS_BUCKET", "OSS_ENDPOINT", "OSS_REGION", "OSS_ACCESS_KEY_ID", "OSS_ACCESS_KEY_SECRET",
-       "OSS_SESSION_TOKEN", "OSS_PREFIX", "OSS_SIGNATURE_VERSION")
+CTX = DeliveryContext(
+    model="qwen3-omni-flash",
+    base_url="https://dashscope.aliyuncs.com/compatible-mode/v1",
+    api_key="sk-test",
+    region="beijing",
+)
+ENV = (
+    "OSS_BUCKET",
+    "OSS_ENDPOINT",
+    "OSS_REGION",
+    "OSS_ACCESS_KEY_ID",
+    "OSS_ACCESS_KEY_SECRET",
+    "OSS_SESSION_TOKEN",
+    "OSS_PREFIX",
+    "OSS_SIGNATURE_VERSION",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -27,8 +38,12 @@ def _clean_env(monkeypatch):
 
 
 def store(**kw) -> OssStore:
-    args = {"bucket": "media", "region": "cn-beijing", "access_key_id": "AKID",
-            "access_key_secret": "top-secret-sk"}
+    args = {
+        "bucket": "media",
+        "region": "cn-beijing",
+        "access_key_id": "AKID",
+        "access_key_secret": "top-secret-sk",
+    }
     args.update(kw)
     return OssStore(**args)
 
@@ -41,7 +56,8 @@ def test_endpoint_from_region_and_https():
 
 def test_region_from_endpoint():
     s = store(region=None, endpoint="oss-cn-hangzhou.aliyuncs.com")
-    assert s.region == "cn-hangzhou" and s.endpoint == "https://oss-cn-hangzhou.aliyuncs.com"
+    assert s.region == "cn-hangzhou"
+    assert s.endpoint == "https://oss-cn-hangzhou.aliyuncs.com"
 
 
 def test_http_endpoint_upgraded_to_https_for_real_oss():
@@ -51,13 +67,18 @@ def test_http_endpoint_upgraded_to_https_for_real_oss():
 def test_loopback_endpoint_keeps_http_and_can_force_https():
     assert store(endpoint="http://127.0.0.1:9000").endpoint == "http://127.0.0.1:9000"
     assert store(endpoint="127.0.0.1:9000").endpoint == "http://127.0.0.1:9000"
-    assert store(endpoint="http://127.0.0.1:9000", https_only=True).endpoint == "https://127.0.0.1:9000"
+    assert (
+        store(endpoint="http://127.0.0.1:9000", https_only=True).endpoint
+        == "https://127.0.0.1:9000"
+    )
 
 
 def test_v4_needs_region():
     with pytest.raises(ConfigurationError, match="region"):
         store(region=None, endpoint="http://127.0.0.1:9000")
-    assert store(region=None, endpoint="http://127.0.0.1:9000", signature_version="v1").region is None
+    assert (
+        store(region=None, endpoint="http://127.0.0.1:9000", signature_version="v1").region is None
+    )
 
 
 def test_missing_bucket_and_credentials():
@@ -75,11 +96,19 @@ def test_argument_beats_environment(monkeypatch):
     monkeypatch.setenv("OSS_SESSION_TOKEN", "env-token")
     monkeypatch.setenv("OSS_PREFIX", "env/")
     from_env = OssStore()
-    assert (from_env.bucket_name, from_env.region, from_env.prefix) == ("env-bucket", "cn-shanghai", "env/")
+    assert (from_env.bucket_name, from_env.region, from_env.prefix) == (
+        "env-bucket",
+        "cn-shanghai",
+        "env/",
+    )
     url = from_env.sign_url("a.png", 600)
     assert "x-oss-security-token=env-token" in url
     explicit = OssStore(bucket="arg-bucket", region="cn-beijing", prefix="arg/")
-    assert (explicit.bucket_name, explicit.region, explicit.prefix) == ("arg-bucket", "cn-beijing", "arg/")
+    assert (explicit.bucket_name, explicit.region, explicit.prefix) == (
+        "arg-bucket",
+        "cn-beijing",
+        "arg/",
+    )
     assert OssStore.from_env() is not None
 
 
@@ -90,7 +119,8 @@ def test_from_env_without_bucket_is_none():
 def test_secrets_never_in_repr():
     s = store(security_token="sts-token-value")
     text = repr(s) + str(s) + repr(MediaDelivery(oss=s))
-    assert "top-secret-sk" not in text and "sts-token-value" not in text
+    assert "top-secret-sk" not in text
+    assert "sts-token-value" not in text
 
 
 def test_v4_signed_url_shape():
@@ -130,8 +160,13 @@ def test_expiry_covers_deadline_and_caps_v4():
 
 def test_key_for_url_ownership():
     s = store()
-    assert s.key_for_url("https://media.oss-cn-beijing.aliyuncs.com/qwen-omni/a.png?x=1") == "qwen-omni/a.png"
-    assert s.key_for_url("https://media.oss-cn-beijing-internal.aliyuncs.com/a%2Fb.png") == "a/b.png"
+    assert (
+        s.key_for_url("https://media.oss-cn-beijing.aliyuncs.com/qwen-omni/a.png?x=1")
+        == "qwen-omni/a.png"
+    )
+    assert (
+        s.key_for_url("https://media.oss-cn-beijing-internal.aliyuncs.com/a%2Fb.png") == "a/b.png"
+    )
     assert s.key_for_url("http://media.oss-cn-beijing.aliyuncs.com:80/k") == "k"
     assert s.key_for_url("https://other.oss-cn-beijing.aliyuncs.com/k") is None
     assert s.key_for_url("https://media.oss-cn-shanghai.aliyuncs.com/k") is None
@@ -149,8 +184,13 @@ def test_content_addressed_key(tmp_path):
     (b / "a.WAV").write_bytes(WAV + b"!")
     key_a = s.key_for(LocalMedia.from_part(content.audio(a)))
     key_b = s.key_for(LocalMedia.from_part(content.audio(b / "a.WAV")))
-    assert key_a.startswith("qwen-omni/") and key_a.endswith(".wav") and key_a != key_b
-    assert s.key_for(LocalMedia.from_part(content.audio(WAV))).rsplit(".", 1)[0] == key_a.rsplit(".", 1)[0]
+    assert key_a.startswith("qwen-omni/")
+    assert key_a.endswith(".wav")
+    assert key_a != key_b
+    assert (
+        s.key_for(LocalMedia.from_part(content.audio(WAV))).rsplit(".", 1)[0]
+        == key_a.rsplit(".", 1)[0]
+    )
 
 
 def test_mime_types():
@@ -164,14 +204,21 @@ def test_mime_types():
 def test_owned_stale_url_is_resigned_offline():
     s = store()
     delivery = MediaDelivery(oss=s, use_env=False)
-    stale = ("https://media.oss-cn-beijing.aliyuncs.com/qwen-omni/a.png"
-             "?OSSAccessKeyId=AKID&Expires=1600000000&Signature=old")
+    stale = (
+        "https://media.oss-cn-beijing.aliyuncs.com/qwen-omni/a.png"
+        "?OSSAccessKeyId=AKID&Expires=1600000000&Signature=old"
+    )
     out = delivery.deliver(content.image(stale), CTX)
-    assert out.store == "oss" and "x-oss-signature=" in out.url and "Signature=old" not in out.url
-    unsigned = delivery.deliver(content.image("https://media.oss-cn-beijing.aliyuncs.com/qwen-omni/a.png"), CTX)
+    assert out.store == "oss"
+    assert "x-oss-signature=" in out.url
+    assert "Signature=old" not in out.url
+    unsigned = delivery.deliver(
+        content.image("https://media.oss-cn-beijing.aliyuncs.com/qwen-omni/a.png"), CTX
+    )
     assert "x-oss-signature=" in unsigned.url
     internal = delivery.deliver(
-        content.image("https://media.oss-cn-beijing-internal.aliyuncs.com/qwen-omni/a.png"), CTX)
+        content.image("https://media.oss-cn-beijing-internal.aliyuncs.com/qwen-omni/a.png"), CTX
+    )
     assert urlsplit(internal.url).netloc == "media.oss-cn-beijing.aliyuncs.com"
 
 
@@ -181,9 +228,9 @@ def test_public_read_bucket_unsigned_url_passes():
     assert MediaDelivery(oss=s, use_env=False).deliver(content.image(url), CTX).url == url
 
 
-def test_loopback_store_refused_for_real_service(tmp_path):
+def test_loopback_store_refused_for_real_service_before_upload(tmp_path):
     from qwen_omni.errors import MediaNotFetchableError
 
     s = store(endpoint="http://127.0.0.1:9000")
-    with pytest.raises(MediaNotFetchableError, match="loopback"):
-        MediaDelivery(oss=s, use_env=False)._checked(s.sign_for("k.png", CTX), CTX)
+    with pytest.raises(MediaNotFetchableError, match=r"OSS store's endpoint.*loopback"):
+        MediaDelivery("oss", oss=s, use_env=False).deliver(content.image(PNG), CTX)

@@ -16,14 +16,24 @@ from qwen_omni.errors import (
 
 from .test_formats import PNG, WAV
 
-BEIJING = DeliveryContext(model="qwen3-omni-flash",
-                          base_url="https://dashscope.aliyuncs.com/compatible-mode/v1",
-                          api_key="sk-test", region="beijing")
-SINGAPORE = DeliveryContext(model="qwen3-omni-flash",
-                            base_url="https://dashscope-intl.aliyuncs.com/compatible-mode/v1",
-                            api_key="sk-test", region="singapore")
-LOCAL = DeliveryContext(model="qwen3-omni-flash", base_url="http://127.0.0.1:8000/compatible-mode/v1",
-                        api_key="sk-test", region=None)
+BEIJING = DeliveryContext(
+    model="qwen3-omni-flash",
+    base_url="https://dashscope.aliyuncs.com/compatible-mode/v1",
+    api_key="sk-test",
+    region="beijing",
+)
+SINGAPORE = DeliveryContext(
+    model="qwen3-omni-flash",
+    base_url="https://dashscope-intl.aliyuncs.com/compatible-mode/v1",
+    api_key="sk-test",
+    region="singapore",
+)
+LOCAL = DeliveryContext(
+    model="qwen3-omni-flash",
+    base_url="http://127.0.0.1:8000/compatible-mode/v1",
+    api_key="sk-test",
+    region=None,
+)
 
 
 class FakeStore:
@@ -35,7 +45,9 @@ class FakeStore:
 
     def put(self, media, ctx):
         self.puts.append(media.label)
-        return DeliveredMedia(url=self.url, oss_resolve=self.name == "dashscope_temp", store=self.name)
+        return DeliveredMedia(
+            url=self.url, oss_resolve=self.name == "dashscope_temp", store=self.name
+        )
 
     async def aput(self, media, ctx):
         return self.put(media, ctx)
@@ -48,7 +60,10 @@ class FakeStore:
 
 
 def oss_fake() -> FakeStore:
-    return FakeStore("oss", "https://b.oss-cn-beijing.aliyuncs.com/k.bin?OSSAccessKeyId=a&Expires=9999999999&Signature=s")
+    return FakeStore(
+        "oss",
+        "https://b.oss-cn-beijing.aliyuncs.com/k.bin?OSSAccessKeyId=a&Expires=9999999999&Signature=s",
+    )
 
 
 def temp_fake() -> FakeStore:
@@ -69,13 +84,16 @@ def test_unknown_policy():
 def test_auto_small_goes_inline_even_with_stores():
     oss = oss_fake()
     out = MediaDelivery(oss=oss, use_env=False).deliver(content.image(PNG), BEIJING)
-    assert out.store == "inline" and not oss.puts
+    assert out.store == "inline"
+    assert not oss.puts
 
 
 def test_auto_too_big_goes_to_oss(tmp_path):
     oss, temp = oss_fake(), temp_fake()
     out = MediaDelivery(oss=oss, temp=temp, use_env=False).deliver(big_audio(tmp_path), BEIJING)
-    assert out.store == "oss" and oss.puts and not temp.puts
+    assert out.store == "oss"
+    assert oss.puts
+    assert not temp.puts
 
 
 def test_auto_long_clip_goes_to_store_when_one_exists(tmp_path):
@@ -94,13 +112,17 @@ def test_auto_long_clip_stays_inline_without_a_store():
 def test_auto_falls_back_to_temp_in_beijing(tmp_path):
     temp = temp_fake()
     out = MediaDelivery(temp=temp, use_env=False).deliver(big_audio(tmp_path), BEIJING)
-    assert out.store == "dashscope_temp" and out.oss_resolve and out.url.startswith("oss://")
+    assert out.store == "dashscope_temp"
+    assert out.oss_resolve
+    assert out.url.startswith("oss://")
 
 
 def test_auto_builds_temp_store_in_beijing(tmp_path):
     delivery = MediaDelivery(use_env=False)
     store = delivery.choose_store(
-        __import__("qwen_omni.delivery", fromlist=["LocalMedia"]).LocalMedia.from_part(big_audio(tmp_path)),
+        __import__("qwen_omni.delivery", fromlist=["LocalMedia"]).LocalMedia.from_part(
+            big_audio(tmp_path)
+        ),
         BEIJING,
     )
     assert store.name == "dashscope_temp"
@@ -111,7 +133,9 @@ def test_auto_does_not_use_temp_outside_beijing(tmp_path):
     with pytest.raises(MediaTooLargeError) as info:
         MediaDelivery(temp=temp, use_env=False).deliver(big_audio(tmp_path), SINGAPORE)
     message = str(info.value)
-    assert "Beijing" in message and "OSS_BUCKET" in message and "long.wav" in message
+    assert "Beijing" in message
+    assert "OSS_BUCKET" in message
+    assert "long.wav" in message
     assert not temp.puts
 
 
@@ -119,7 +143,10 @@ def test_auto_custom_endpoint_uses_temp_only_when_given(tmp_path):
     with pytest.raises(MediaTooLargeError, match="no upload store"):
         MediaDelivery(use_env=False).deliver(big_audio(tmp_path), LOCAL)
     temp = temp_fake()
-    assert MediaDelivery(temp=temp, use_env=False).deliver(big_audio(tmp_path), LOCAL).store == "dashscope_temp"
+    assert (
+        MediaDelivery(temp=temp, use_env=False).deliver(big_audio(tmp_path), LOCAL).store
+        == "dashscope_temp"
+    )
 
 
 def test_forced_inline_refuses_big(tmp_path):
@@ -129,23 +156,31 @@ def test_forced_inline_refuses_big(tmp_path):
 
 def test_forced_oss_even_when_small():
     oss = oss_fake()
-    assert MediaDelivery("oss", oss=oss, use_env=False).deliver(content.image(PNG), BEIJING).store == "oss"
+    assert (
+        MediaDelivery("oss", oss=oss, use_env=False).deliver(content.image(PNG), BEIJING).store
+        == "oss"
+    )
 
 
 def test_forced_oss_unconfigured_says_what_to_set():
-    with pytest.raises(ConfigurationError, match="OSS_BUCKET.*OSS_ACCESS_KEY_ID"):
+    with pytest.raises(ConfigurationError, match=r"OSS_BUCKET.*OSS_ACCESS_KEY_ID"):
         MediaDelivery("oss", use_env=False).deliver(content.image(PNG), BEIJING)
 
 
 def test_forced_temp_outside_beijing_is_a_configuration_error():
     with pytest.raises(ConfigurationError, match=r"Beijing.*development and testing"):
-        MediaDelivery("dashscope_temp", temp=temp_fake(), use_env=False).deliver(content.image(PNG), SINGAPORE)
+        MediaDelivery("dashscope_temp", temp=temp_fake(), use_env=False).deliver(
+            content.image(PNG), SINGAPORE
+        )
 
 
 def test_forced_temp_small_file():
     temp = temp_fake()
-    out = MediaDelivery("dashscope_temp", temp=temp, use_env=False).deliver(content.image(PNG), BEIJING)
-    assert out.oss_resolve and temp.puts
+    out = MediaDelivery("dashscope_temp", temp=temp, use_env=False).deliver(
+        content.image(PNG), BEIJING
+    )
+    assert out.oss_resolve
+    assert temp.puts
 
 
 def test_oss_env_configuration(monkeypatch, tmp_path):
@@ -154,18 +189,23 @@ def test_oss_env_configuration(monkeypatch, tmp_path):
     monkeypatch.setenv("OSS_ACCESS_KEY_ID", "env-ak")
     monkeypatch.setenv("OSS_ACCESS_KEY_SECRET", "env-sk")
     delivery = MediaDelivery()
-    assert delivery.oss is not None and delivery.oss.bucket_name == "env-bucket"
+    assert delivery.oss is not None
+    assert delivery.oss.bucket_name == "env-bucket"
     assert MediaDelivery(use_env=False).oss is None
 
 
 def test_oss_url_passes_through_with_header():
-    out = MediaDelivery(use_env=False).deliver(content.image("oss://dashscope-instant/x/y.png"), BEIJING)
+    out = MediaDelivery(use_env=False).deliver(
+        content.image("oss://dashscope-instant/x/y.png"), BEIJING
+    )
     assert (out.url, out.oss_resolve, out.store) == ("oss://dashscope-instant/x/y.png", True, "url")
 
 
 def test_oss_url_refused_outside_beijing():
     with pytest.raises(MediaNotFetchableError, match="Beijing"):
-        MediaDelivery(use_env=False).deliver(content.image("oss://dashscope-instant/x/y.png"), SINGAPORE)
+        MediaDelivery(use_env=False).deliver(
+            content.image("oss://dashscope-instant/x/y.png"), SINGAPORE
+        )
 
 
 def test_public_url_passes_through():
@@ -206,7 +246,12 @@ def test_unsigned_oss_url_on_private_bucket_is_refused(monkeypatch):
     with pytest.raises(MediaNotFetchableError, match="private OSS bucket"):
         delivery.deliver(content.image("https://b.oss-cn-beijing.aliyuncs.com/a.png"), BEIJING)
     monkeypatch.setattr(MediaDelivery, "_probe_sync", staticmethod(lambda url: 200))
-    assert delivery.deliver(content.image("https://b.oss-cn-beijing.aliyuncs.com/a.png"), BEIJING).store == "url"
+    assert (
+        delivery.deliver(
+            content.image("https://b.oss-cn-beijing.aliyuncs.com/a.png"), BEIJING
+        ).store
+        == "url"
+    )
 
 
 def test_probe_not_sent_for_non_oss_hosts(monkeypatch):
@@ -218,9 +263,11 @@ def test_probe_not_sent_for_non_oss_hosts(monkeypatch):
 
 
 def test_bad_scheme_and_missing_file(tmp_path):
-    with pytest.raises(MediaNotFoundError, match="missing.png"):
+    with pytest.raises(MediaNotFoundError, match=r"missing\.png"):
         MediaDelivery(use_env=False).deliver(content.image(tmp_path / "missing.png"), BEIJING)
-    part = content.Image.model_construct(url="ftp://host/a.png", path=None, data=None, mime_type=None)
+    part = content.Image.model_construct(
+        url="ftp://host/a.png", path=None, data=None, mime_type=None
+    )
     with pytest.raises(UnsupportedMediaError):
         MediaDelivery(use_env=False).deliver(part, BEIJING)
 
@@ -231,7 +278,8 @@ def test_oversized_data_uri_is_uploaded_when_a_store_exists():
     oss = oss_fake()
     uri = "data:;base64," + base64.b64encode(WAV + b"\x00" * 8_000_000).decode()
     out = MediaDelivery(oss=oss, use_env=False).deliver(content.audio(uri), BEIJING)
-    assert out.store == "oss" and oss.puts
+    assert out.store == "oss"
+    assert oss.puts
 
 
 def test_release_forwards_to_oss():

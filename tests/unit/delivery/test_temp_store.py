@@ -14,8 +14,12 @@ from qwen_omni.errors import ConfigurationError, MediaTooLargeError, UploadError
 
 from .test_formats import PNG
 
-CTX = DeliveryContext(model="qwen3-omni-flash", base_url="https://dashscope.aliyuncs.com/compatible-mode/v1",
-                      api_key="sk-secret-key", region="beijing")
+CTX = DeliveryContext(
+    model="qwen3-omni-flash",
+    base_url="https://dashscope.aliyuncs.com/compatible-mode/v1",
+    api_key="sk-secret-key",
+    region="beijing",
+)
 
 
 class FakeDashScope:
@@ -31,11 +35,24 @@ class FakeDashScope:
             assert request.url.params["action"] == "getPolicy"
             assert request.headers["authorization"] == "Bearer sk-secret-key"
             self.policies += 1
-            return httpx.Response(200, json={"request_id": "r", "data": {
-                "policy": "cG9saWN5", "signature": "c2ln", "upload_dir": f"dashscope-instant/acct/day/{self.policies}",
-                "upload_host": "https://dashscope-file-x.oss-cn-beijing.aliyuncs.com",
-                "expire_in_seconds": 300, "max_file_size_mb": self.max_mb, "capacity_limit_mb": 999,
-                "oss_access_key_id": "LTAItemp", "x_oss_object_acl": "private", "x_oss_forbid_overwrite": "true"}})
+            return httpx.Response(
+                200,
+                json={
+                    "request_id": "r",
+                    "data": {
+                        "policy": "cG9saWN5",
+                        "signature": "c2ln",
+                        "upload_dir": f"dashscope-instant/acct/day/{self.policies}",
+                        "upload_host": "https://dashscope-file-x.oss-cn-beijing.aliyuncs.com",
+                        "expire_in_seconds": 300,
+                        "max_file_size_mb": self.max_mb,
+                        "capacity_limit_mb": 999,
+                        "oss_access_key_id": "LTAItemp",
+                        "x_oss_object_acl": "private",
+                        "x_oss_forbid_overwrite": "true",
+                    },
+                },
+            )
         body = request.read()
         boundary = request.headers["content-type"].split("boundary=")[1].encode()
         fields = {}
@@ -48,8 +65,11 @@ class FakeDashScope:
         assert order[-1] == "file"  # the file must be the last field
         self.uploads.append(fields)
         if self.expire_first_upload and len(self.uploads) == 1:
-            return httpx.Response(403, content=b"<?xml version='1.0'?><Error><Code>AccessDenied</Code>"
-                                  b"<Message>Invalid according to Policy: Policy expired.</Message></Error>")
+            return httpx.Response(
+                403,
+                content=b"<?xml version='1.0'?><Error><Code>AccessDenied</Code>"
+                b"<Message>Invalid according to Policy: Policy expired.</Message></Error>",
+            )
         return httpx.Response(200)
 
 
@@ -60,13 +80,17 @@ def make(fake, **kw) -> DashScopeTempStore:
 def test_upload_and_oss_url(tmp_path):
     fake = FakeDashScope()
     out = make(fake).put(LocalMedia.from_part(content.image(PNG)), CTX)
-    assert out.oss_resolve and out.store == "dashscope_temp"
+    assert out.oss_resolve
+    assert out.store == "dashscope_temp"
     fields = fake.uploads[0]
     key = fields["key"].decode()
     assert out.url == "oss://" + key
-    assert key.startswith("dashscope-instant/acct/day/1/") and key.endswith(".png")
-    assert fields["OSSAccessKeyId"] == b"LTAItemp" and fields["policy"] == b"cG9saWN5"
-    assert fields["x-oss-forbid-overwrite"] == b"true" and fields["success_action_status"] == b"200"
+    assert key.startswith("dashscope-instant/acct/day/1/")
+    assert key.endswith(".png")
+    assert fields["OSSAccessKeyId"] == b"LTAItemp"
+    assert fields["policy"] == b"cG9saWN5"
+    assert fields["x-oss-forbid-overwrite"] == b"true"
+    assert fields["success_action_status"] == b"200"
     assert fields["file"] == PNG
 
 
@@ -80,8 +104,11 @@ def test_policy_reused_and_same_names_do_not_collide(tmp_path):
     (b / "cat.png").write_bytes(PNG + b"different")
     first = temp.put(LocalMedia.from_part(content.image(a / "cat.png")), CTX)
     second = temp.put(LocalMedia.from_part(content.image(b / "cat.png")), CTX)
-    assert first.url != second.url and first.url.endswith("/cat.png") and second.url.endswith("/cat.png")
-    assert fake.policies == 1 and temp.policy_requests == 1
+    assert first.url != second.url
+    assert first.url.endswith("/cat.png")
+    assert second.url.endswith("/cat.png")
+    assert fake.policies == 1
+    assert temp.policy_requests == 1
 
 
 def test_same_content_uploaded_once():
@@ -89,7 +116,8 @@ def test_same_content_uploaded_once():
     temp = make(fake)
     one = temp.put(LocalMedia.from_part(content.image(PNG)), CTX)
     two = temp.put(LocalMedia.from_part(content.image(PNG)), CTX)
-    assert one.url == two.url and len(fake.uploads) == 1
+    assert one.url == two.url
+    assert len(fake.uploads) == 1
     other_model = DeliveryContext(**{**CTX.__dict__, "model": "qwen3.5-omni-plus"})
     temp.put(LocalMedia.from_part(content.image(PNG)), other_model)
     assert len(fake.uploads) == 2  # files are bound to a model
@@ -108,7 +136,9 @@ def test_policy_renewed_when_expired():
 def test_expired_policy_answer_retried_once():
     fake = FakeDashScope(expire_first_upload=True)
     out = make(fake).put(LocalMedia.from_part(content.image(PNG)), CTX)
-    assert out.url.startswith("oss://") and fake.policies == 2 and len(fake.uploads) == 2
+    assert out.url.startswith("oss://")
+    assert fake.policies == 2
+    assert len(fake.uploads) == 2
 
 
 def test_too_large_for_policy():
@@ -132,12 +162,15 @@ def test_missing_key(monkeypatch):
 
 def test_getpolicy_error_never_leaks_the_key():
     def handler(request):
-        return httpx.Response(401, json={"code": "InvalidApiKey", "message": "Invalid API-key provided."})
+        return httpx.Response(
+            401, json={"code": "InvalidApiKey", "message": "Invalid API-key provided."}
+        )
 
     temp = DashScopeTempStore(transport=httpx.MockTransport(handler))
     with pytest.raises(UploadError) as info:
         temp.put(LocalMedia.from_part(content.image(PNG)), CTX)
-    assert "Invalid API-key" in str(info.value) and "sk-secret-key" not in str(info.value)
+    assert "Invalid API-key" in str(info.value)
+    assert "sk-secret-key" not in str(info.value)
     assert "sk-secret-key" not in repr(temp)
 
 
@@ -145,8 +178,10 @@ async def test_async_upload():
     fake = FakeDashScope()
     temp = DashScopeTempStore(async_transport=httpx.MockTransport(fake))
     out = await temp.aput(LocalMedia.from_part(content.image(PNG)), CTX)
-    assert out.url.startswith("oss://dashscope-instant/") and fake.uploads[0]["file"] == PNG
+    assert out.url.startswith("oss://dashscope-instant/")
+    assert fake.uploads[0]["file"] == PNG
 
 
 def test_unused_imports_are_used():
-    assert json and parse_qs
+    assert json
+    assert parse_qs

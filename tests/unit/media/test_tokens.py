@@ -53,7 +53,11 @@ def doc_image_tokens(H: int, W: int, model: str) -> int:
 def doc_video_tokens(H: int, W: int, duration: float, total_frames: int, model: str) -> int:
     F, _, _, VMIN, VMAX, MIN_FRAMES, MAX_FRAMES, TOTAL = DOC[model]
     FRAME_FACTOR, FPS = 2, 2
-    VIDEO_MIN_PIXELS, VIDEO_MAX_PIXELS, VIDEO_TOTAL_PIXELS = VMIN * F * F, VMAX * F * F, TOTAL * F * F
+    VIDEO_MIN_PIXELS, VIDEO_MAX_PIXELS, VIDEO_TOTAL_PIXELS = (
+        VMIN * F * F,
+        VMAX * F * F,
+        TOTAL * F * F,
+    )
     ceil2 = math.ceil(MIN_FRAMES / FRAME_FACTOR) * FRAME_FACTOR
     floor2 = math.floor(min(MAX_FRAMES, total_frames) / FRAME_FACTOR) * FRAME_FACTOR
     nframes = int(min(max(duration * FPS, ceil2), floor2))
@@ -162,7 +166,8 @@ def test_image_pixel_overrides_are_clamped_to_documented_range():
 def test_smart_resize_invariants():
     for h, w in [(1080, 1920), (37, 4000), (999, 1001), (11, 11)]:
         rh, rw = smart_resize(h, w, factor=28, min_pixels=4 * 784, max_pixels=1280 * 784)
-        assert rh % 28 == 0 and rw % 28 == 0
+        assert rh % 28 == 0
+        assert rw % 28 == 0
         assert 4 * 784 <= rh * rw <= 1280 * 784
         assert abs(rw / rh - w / h) / (w / h) < 0.5
 
@@ -274,6 +279,8 @@ def test_tokens_module_is_pure():
         alias.name.split(".")[0]
         for node in ast.walk(tree)
         if isinstance(node, (ast.Import, ast.ImportFrom))
-        for alias in (node.names if isinstance(node, ast.Import) else [ast.alias(node.module or "")])
+        for alias in (
+            node.names if isinstance(node, ast.Import) else [ast.alias(node.module or "")]
+        )
     }
     assert not imported & {"av", "PIL", "numpy", "torch"}

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 from pytest_socket import disable_socket, enable_socket
-from qwen_omni.config import resolve_settings
-from qwen_omni.response import Event, Finish, Started, TextDelta, Usage, UsageEvent
 
 from langchain_qwen_omni import ChatQwenOmni
+from qwen_omni.config import resolve_settings
+from qwen_omni.response import Event, Finish, Started, TextDelta, Usage, UsageEvent
 
 
 @pytest.fixture(autouse=True)
@@ -36,9 +36,7 @@ def text_events(
     events.append(
         UsageEvent(
             usage
-            or Usage.from_dict(
-                {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
-            )
+            or Usage.from_dict({"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15})
         )
     )
     return events

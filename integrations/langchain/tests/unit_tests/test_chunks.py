@@ -10,6 +10,14 @@ from functools import reduce
 
 import pytest
 from langchain_core.messages import AIMessageChunk
+
+from langchain_qwen_omni._chunks import (
+    ChunkAssembler,
+    WavStreamEncoder,
+    finalize_audio,
+    get_audio,
+    usage_to_metadata,
+)
 from qwen_omni.response import (
     AudioDelta,
     Finish,
@@ -19,14 +27,6 @@ from qwen_omni.response import (
     ToolCallDelta,
     Usage,
     UsageEvent,
-)
-
-from langchain_qwen_omni._chunks import (
-    ChunkAssembler,
-    WavStreamEncoder,
-    finalize_audio,
-    get_audio,
-    usage_to_metadata,
 )
 
 
@@ -46,7 +46,14 @@ def _merge(chunks: list[AIMessageChunk]) -> AIMessageChunk:
 
 
 # Odd sizes on purpose: pieces that are neither 3- nor 2-byte aligned.
-PIECES = [_pcm(1, 1)[:1], _pcm(7, 2), _pcm(1000, 3)[:1999], _pcm(5, 4) + b"\x01", _pcm(3, 5)]
+PIECES = [
+    _pcm(1, 1)[:1],
+    _pcm(7, 2),
+    _pcm(1000, 3)[:1999],
+    _pcm(5, 4) + b"\x01",
+    _pcm(3, 5) + b"\x02",
+]
+assert len(b"".join(PIECES)) % 2 == 0  # whole samples in all, odd pieces
 PCM = b"".join(PIECES)
 
 

@@ -1,9 +1,17 @@
 import langchain_qwen_omni
 
 EXPECTED_ALL = [
+    "AnalyzeAudioTool",
+    "AnalyzeImageTool",
+    "AnalyzeVideoTool",
+    "CaptionProductVideoTool",
     "ChatQwenOmni",
+    "DidCallMentionTool",
     "QwenOmniMediaLoader",
+    "QwenOmniTool",
     "QwenOmniToolkit",
+    "SummarizeLongVideoTool",
+    "TranscribeTool",
     "__version__",
     "get_audio",
 ]

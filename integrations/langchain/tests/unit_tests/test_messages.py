@@ -13,9 +13,9 @@ from langchain_core.messages import (
     SystemMessage,
     ToolMessage,
 )
-from qwen_omni.content import Audio, Image, Text, Video, VideoFrames
 
 from langchain_qwen_omni._messages import block_to_part, to_core_message, to_core_messages
+from qwen_omni.content import Audio, Image, Text, Video, VideoFrames
 
 B64 = "UklGRiQAAABXQVZF"  # any base64 text: nothing is decoded here
 
@@ -91,9 +91,7 @@ def test_file_id_is_refused_with_the_alternatives() -> None:
 
 def test_v0_source_type_blocks() -> None:
     image, audio = (
-        block_to_part(
-            {"type": "image", "source_type": "url", "url": "https://example.com/a.jpg"}
-        ),
+        block_to_part({"type": "image", "source_type": "url", "url": "https://example.com/a.jpg"}),
         block_to_part(
             {"type": "audio", "source_type": "base64", "data": B64, "mime_type": "audio/mp3"}
         ),
@@ -117,7 +115,10 @@ def test_openai_and_dashscope_shapes() -> None:
         [
             {"type": "image_url", "image_url": {"url": f"data:image/jpeg;base64,{B64}"}},
             {"type": "input_audio", "input_audio": {"data": B64, "format": "wav"}},
-            {"type": "input_audio", "input_audio": {"data": "https://x.org/a.mp3", "format": "mp3"}},
+            {
+                "type": "input_audio",
+                "input_audio": {"data": "https://x.org/a.mp3", "format": "mp3"},
+            },
             {"type": "video_url", "video_url": {"url": "https://x.org/v.mp4"}, "fps": 2},
             {"type": "video", "video": ["https://x.org/1.jpg", "https://x.org/2.jpg"], "fps": 1},
         ]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from langchain_core.language_models import BaseChatModel
 from langchain_tests.unit_tests import ChatModelUnitTests
 
 from langchain_qwen_omni import ChatQwenOmni
@@ -54,3 +56,15 @@ class TestChatQwenOmniStandard(ChatModelUnitTests):
     @property
     def model_override_value(self) -> str:
         return "qwen3.5-omni-flash"
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason=(
+            "langchain-core 1.7 load(allowed_objects='all') revives only the classes listed in "
+            "langchain_core.load.mapping, which no third-party package can join; dumpd works "
+            "(secret masked) and load with allowed_objects=[ChatQwenOmni] round-trips "
+            "(test_chat_models.py::test_serialization_roundtrip_with_an_explicit_allowlist)"
+        ),
+    )
+    def test_serdes(self, model: BaseChatModel, snapshot: Any) -> None:
+        super().test_serdes(model, snapshot)

@@ -11,8 +11,11 @@ from pathlib import Path
 import pytest
 import pytest_socket
 
+from qwen_omni.emulator import pytest_plugin
+
 # The emulator's fixtures (a session emulator, reset per test), without a root-level plugin.
-from qwen_omni.emulator.pytest_plugin import emulator, qwen_omni_emulator  # noqa: F401
+qwen_omni_emulator = pytest_plugin.qwen_omni_emulator
+emulator = pytest_plugin.emulator
 
 pytestmark = pytest.mark.integration
 
@@ -52,3 +55,64 @@ def llm_factory(emulator):
 @pytest.fixture
 def llm(llm_factory):
     return llm_factory()
+
+
+COLOURS = {"red": (220, 30, 30), "green": (30, 200, 60), "blue": (30, 60, 220)}
+
+
+def make_colour_video(path: Path, colours: list[str], seconds_each: float, fps: int = 10) -> Path:
+    """A video whose consecutive stretches are solid colours (a keyframe every second)."""
+    import av
+    import numpy as np
+
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        stream.codec_context.gop_size = fps
+        for name in colours:
+            frame_rgb = np.empty((48, 64, 3), dtype=np.uint8)
+            frame_rgb[:] = COLOURS[name]
+            for _ in range(int(seconds_each * fps)):
+                frame = av.VideoFrame.from_ndarray(frame_rgb, format="rgb24")
+                for packet in stream.encode(frame):
+                    out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
+
+
+def seen_colour(data_uri: str) -> str:
+    """The colour name closest to the middle frame of a ``data:`` video (what a model 'sees')."""
+    import base64
+    import io
+
+    import av
+    import numpy as np
+
+    raw = base64.b64decode(data_uri.split(",", 1)[1])
+    with av.open(io.BytesIO(raw)) as container:
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    mean = frames[len(frames) // 2].reshape(-1, 3).mean(axis=0)
+    return min(COLOURS, key=lambda n: float(np.abs(mean - np.array(COLOURS[n])).sum()))
+
+
+@pytest.fixture
+def colour_video():
+    """``make(path, colours, seconds_each)``: a video of solid-colour stretches."""
+    return make_colour_video
+
+
+@pytest.fixture
+def colour_vision(emulator):
+    """Make the emulator 'see' colours: a video request is answered with its dominant colour."""
+    from qwen_omni.emulator import Reply
+
+    def respond(request):
+        videos = [m for m in request.media if m.kind == "video"]
+        if not videos or request.tools:
+            return None
+        colour = seen_colour(videos[0].url)
+        return Reply.text(f"The screen is filled with a solid {colour} colour. Nothing is said.")
+
+    emulator.responder = respond
+    return respond

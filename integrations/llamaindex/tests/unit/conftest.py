@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import pytest_socket
+
 from qwen_omni import AsyncOmniClient, OmniClient
 from qwen_omni.response import (
     AudioDelta,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from llama_index.core.agent.workflow import FunctionAgent, ToolCall, ToolCallResult
+
 from llama_index.llms.qwen_omni import QwenOmni
 
 
@@ -15,7 +16,9 @@ def analyze_video(video: str, question: str) -> str:
 @pytest.mark.parametrize("streaming", [True, False])
 async def test_function_agent_calls_the_tool_then_answers(sx, streaming):
     aclient = sx.AsyncClient(
-        sx.tools(("call_1", "analyze_video", ['{"video": "clip.mp4", ', '"question": "what moves?"}'])),
+        sx.tools(
+            ("call_1", "analyze_video", ['{"video": "clip.mp4", ', '"question": "what moves?"}'])
+        ),
         sx.text("A red square ", "moves to the right."),
     )
     agent = FunctionAgent(

@@ -20,8 +20,9 @@ from llama_index.core.base.llms.types import (
 )
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.tools import FunctionTool
-from llama_index.llms.qwen_omni import QwenOmni
 from pydantic import BaseModel
+
+from llama_index.llms.qwen_omni import QwenOmni
 from qwen_omni import content as core
 from qwen_omni.errors import RequestValidationError, StreamInterrupted
 
@@ -53,7 +54,13 @@ def test_async_methods_are_coroutines_returning_generators():
 
 def test_api_key_is_never_shown():
     llm = QwenOmni(api_key="sk-very-secret-123", temperature=0.2)
-    for text in (repr(llm), str(llm), llm.to_json(), json.dumps(llm.to_dict()), str(llm.to_payload())):
+    for text in (
+        repr(llm),
+        str(llm),
+        llm.to_json(),
+        json.dumps(llm.to_dict()),
+        str(llm.to_payload()),
+    ):
         assert "sk-very-secret-123" not in text
     assert "api_key" not in llm.to_dict()
     # ... but it is the one the client uses.
@@ -116,7 +123,8 @@ def test_chat_sends_blocks_as_core_parts(sx, media_files):
     assert req.messages[0] == core.Message(role="system", content="Be brief.")
     video, question = req.messages[1].parts
     assert isinstance(video, core.Video)
-    assert video.path == media_files["video"] and video.fps == 1.0
+    assert video.path == media_files["video"]
+    assert video.fps == 1.0
     assert question.text == "What is shown?"
     assert (req.params.temperature, req.params.max_tokens) == (0.1, 100)
 
@@ -168,7 +176,10 @@ def test_mixed_modalities_pass_on_a_model_that_mixes(sx):
     llm = QwenOmni(model="qwen3.5-omni-plus", client=client)
     mixed = ChatMessage(
         role="user",
-        blocks=[ImageBlock(url="https://x.example/a.png"), AudioBlock(url="https://x.example/a.mp3")],
+        blocks=[
+            ImageBlock(url="https://x.example/a.png"),
+            AudioBlock(url="https://x.example/a.mp3"),
+        ],
     )
     assert llm.chat([mixed]).message.content == "fine"
 
@@ -204,7 +215,9 @@ def test_complete_and_stream_complete(sx):
     client = sx.Client(sx.text("Paris"))
     llm = QwenOmni(client=client)
     assert llm.complete("Capital of France?").text == "Paris"
-    assert client.requests[0].messages == [core.Message(role="user", content=(core.Text(text="Capital of France?"),))]
+    assert client.requests[0].messages == [
+        core.Message(role="user", content=(core.Text(text="Capital of France?"),))
+    ]
     pieces = [c.delta for c in llm.stream_complete("again")]
     assert pieces == ["Paris", ""]
 
@@ -371,7 +384,11 @@ def test_tool_turn_history_goes_back_as_tool_messages(sx):
         ChatMessage(role="user", content="what is in a.mp4?"),
         ChatMessage(
             role="assistant",
-            blocks=[ToolCallBlock(tool_call_id="c1", tool_name="analyze_video", tool_kwargs={"video": "a.mp4"})],
+            blocks=[
+                ToolCallBlock(
+                    tool_call_id="c1", tool_name="analyze_video", tool_kwargs={"video": "a.mp4"}
+                )
+            ],
         ),
         ChatMessage(role="tool", content="a red square", additional_kwargs={"tool_call_id": "c1"}),
     ]
@@ -393,11 +410,14 @@ def test_spoken_reply_is_an_audio_block(sx):
     (req,) = client.requests
     assert req.params.modalities == ("text", "audio")
     assert req.params.voice == "Ethan"
-    assert [c.additional_kwargs["audio_delta"] for c in chunks if "audio_delta" in c.additional_kwargs] == pcm
+    assert [
+        c.additional_kwargs["audio_delta"] for c in chunks if "audio_delta" in c.additional_kwargs
+    ] == pcm
     final = chunks[-1].message
     (audio,) = [b for b in final.blocks if isinstance(b, AudioBlock)]
     wav = audio.resolve_audio().read()
-    assert wav.startswith(b"RIFF") and wav.endswith(b"".join(pcm))
+    assert wav.startswith(b"RIFF")
+    assert wav.endswith(b"".join(pcm))
     assert final.content == "Hello!"
 
 
@@ -410,11 +430,14 @@ def test_audio_out_is_refused_in_thinking_mode_before_sending(sx):
 
 
 def test_thinking_reaches_agents_as_thinking_delta(sx):
-    llm = QwenOmni(client=sx.Client(sx.thinking(["step 1, ", "step 2"], "done")), enable_thinking=True)
+    llm = QwenOmni(
+        client=sx.Client(sx.thinking(["step 1, ", "step 2"], "done")), enable_thinking=True
+    )
     chunks = list(llm.stream_chat([ChatMessage(role="user", content="solve")]))
     assert [c.additional_kwargs.get("thinking_delta") for c in chunks[:2]] == ["step 1, ", "step 2"]
     final = chunks[-1].message
-    assert isinstance(final.blocks[0], ThinkingBlock) and final.blocks[0].content == "step 1, step 2"
+    assert isinstance(final.blocks[0], ThinkingBlock)
+    assert final.blocks[0].content == "step 1, step 2"
     assert final.content == "done"
 
 
@@ -483,7 +506,8 @@ def test_multimodal_completion_program(sx):
     )
     assert program() == Scene(subject="cat", colour="black")
     parts = client.requests[0].messages[0].parts
-    assert isinstance(parts[0], core.Image) and parts[0].url == "https://x.example/cat.png"
+    assert isinstance(parts[0], core.Image)
+    assert parts[0].url == "https://x.example/cat.png"
 
 
 # --- callbacks and token counting ---------------------------------------------------------------

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from llama_index.core.base.llms.types import (
     AudioBlock,
-    CachePoint,
     CacheControl,
+    CachePoint,
     ChatMessage,
     CitableBlock,
     DocumentBlock,
@@ -20,6 +20,7 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
     VideoBlock,
 )
+
 from llama_index.llms.qwen_omni.utils import (
     ChatStreamAssembler,
     block_to_part,
@@ -52,7 +53,8 @@ def test_image_url_passes_through(url, expected):
     part = block_to_part(ImageBlock(url=url))
     assert isinstance(part, core.Image)
     assert part.url == expected
-    assert part.path is None and part.data is None
+    assert part.path is None
+    assert part.data is None
 
 
 def test_image_path_goes_to_core_as_path(media_files):
@@ -183,7 +185,8 @@ def test_user_message_keeps_block_order(media_files):
         blocks=[VideoBlock(path=media_files["video"], fps=1), TextBlock(text="what happens?")],
     )
     (out,) = to_omni_messages([msg])
-    assert isinstance(out.parts[0], core.Video) and out.parts[0].fps == 1.0
+    assert isinstance(out.parts[0], core.Video)
+    assert out.parts[0].fps == 1.0
     assert out.parts[1] == core.Text(text="what happens?")
 
 
@@ -373,13 +376,18 @@ def test_reasoning_goes_to_a_thinking_block_and_thinking_delta(sx):
 def test_spoken_reply_arrives_as_audio_block(sx):
     pcm = [b"\x01\x00" * 100, b"\x02\x00" * 50]
     chunks = _assemble(sx.audio("Hi there", pcm))
-    deltas = [c.additional_kwargs.get("audio_delta") for c in chunks if "audio_delta" in c.additional_kwargs]
+    deltas = [
+        c.additional_kwargs.get("audio_delta")
+        for c in chunks
+        if "audio_delta" in c.additional_kwargs
+    ]
     assert deltas == pcm
     final = chunks[-1].message
     audio = [b for b in final.blocks if isinstance(b, AudioBlock)]
     assert len(audio) == 1
     wav = audio[0].resolve_audio().read()
-    assert wav[:4] == b"RIFF" and wav[8:12] == b"WAVE"
+    assert wav[:4] == b"RIFF"
+    assert wav[8:12] == b"WAVE"
     assert wav.endswith(b"".join(pcm))
     assert audio[0].format == "wav"
     assert final.content == "Hi there"
@@ -389,7 +397,8 @@ def test_spoken_reply_arrives_as_audio_block(sx):
 def test_started_and_finish_add_no_chunks():
     events = [Started("i", "m", None), Finish("stop")]
     chunks = _assemble(events)
-    assert len(chunks) == 1 and chunks[0].message.content is None
+    assert len(chunks) == 1
+    assert chunks[0].message.content is None
 
 
 def test_empty_audio_delta_adds_no_chunk():

@@ -22,8 +22,6 @@ from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
-from qwen_omni import AsyncOmniClient, OmniClient, RequestParams, get_model
-from qwen_omni.config import DEFAULT_MODEL
 
 from llama_index.llms.qwen_omni.utils import (
     ChatStreamAssembler,
@@ -32,9 +30,12 @@ from llama_index.llms.qwen_omni.utils import (
     to_omni_messages,
     tool_calls_from_message,
 )
+from qwen_omni import AsyncOmniClient, OmniClient, RequestParams, get_model
+from qwen_omni.config import DEFAULT_MODEL
 
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
+
     from qwen_omni.client import AsyncOmniStream, OmniStream
 
 __all__ = ["QwenOmni"]

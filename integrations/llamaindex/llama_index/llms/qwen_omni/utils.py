@@ -36,6 +36,7 @@ from llama_index.core.base.llms.types import (
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
 from llama_index.core.utils import resolve_binary
+
 from qwen_omni import content as core
 from qwen_omni.errors import RequestValidationError
 from qwen_omni.response import (
@@ -261,7 +262,9 @@ def to_omni_messages(messages: Sequence[ChatMessage]) -> list[core.Message]:
         pending_media.clear()
 
     for message in messages:
-        role = _ROLES.get(str(message.role.value if hasattr(message.role, "value") else message.role))
+        role = _ROLES.get(
+            str(message.role.value if hasattr(message.role, "value") else message.role)
+        )
         if role is None:
             raise RequestValidationError(
                 f"unknown message role {message.role!r}", rule="role", value=message.role

@@ -1,0 +1,68 @@
+"""ChatQwenOmni basics: invoke, stream, async, and a video as input.
+
+Runs against the local emulator unless DASHSCOPE_API_KEY is set (then the real service).
+
+    uv run python examples/langchain_chat.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from langchain_qwen_omni import ChatQwenOmni
+
+VIDEO = Path(__file__).parent / "media" / "sample.mp4"
+
+
+def connection(stack: ExitStack) -> dict[str, Any]:
+    """The real service with DASHSCOPE_API_KEY, else a local emulator for this run."""
+    if os.environ.get("DASHSCOPE_API_KEY"):
+        return {}
+    from qwen_omni.emulator import Emulator
+
+    emulator = stack.enter_context(Emulator())
+    print(f"(no DASHSCOPE_API_KEY: using the local emulator at {emulator.base_url})\n")
+    return {"base_url": emulator.base_url, "api_key": emulator.api_key}
+
+
+async def main_async(llm: ChatQwenOmni) -> None:
+    answers = await llm.abatch(["Name a colour.", "Name a fruit."])
+    print("abatch:", [a.text[:60] for a in answers])
+
+
+def main() -> None:
+    with ExitStack() as stack:
+        llm = ChatQwenOmni(model="qwen3-omni-flash", temperature=0.3, **connection(stack))
+
+        reply = llm.invoke([SystemMessage("Answer in one sentence."), HumanMessage("Hi!")])
+        print("invoke:", reply.text)
+        print("usage:", reply.usage_metadata)
+
+        print("stream: ", end="")
+        for chunk in llm.stream("Write a haiku about rivers."):
+            print(chunk.text, end="", flush=True)
+        print("\n")
+
+        # A local video: qwen-omni prepares and delivers it (inline or upload) for you.
+        question = HumanMessage(
+            [
+                {"type": "video", "path": str(VIDEO)},
+                {"type": "text", "text": "What happens in this clip? Is there sound?"},
+            ]
+        )
+        answer = llm.invoke([question])
+        print("video:", answer.text)
+        details = (answer.usage_metadata or {}).get("input_token_details", {})
+        print("video tokens:", details.get("video"), "audio-track tokens:", details.get("audio"))
+
+        asyncio.run(main_async(llm))
+
+
+if __name__ == "__main__":
+    main()

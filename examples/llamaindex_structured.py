@@ -1,0 +1,55 @@
+"""Structured output from a video with QwenOmni: ``as_structured_llm`` returns a pydantic
+object (through a forced tool call, since Qwen-Omni calls functions).
+
+Runs against the local emulator unless DASHSCOPE_API_KEY is set (then the real service).
+
+    uv run python examples/llamaindex_structured.py
+"""
+
+import os
+from contextlib import ExitStack
+from pathlib import Path
+
+from llama_index.core.llms import ChatMessage, TextBlock, VideoBlock
+from llama_index.llms.qwen_omni import QwenOmni
+from pydantic import BaseModel, Field
+
+VIDEO = Path(__file__).parent / "media" / "sample.mp4"
+
+
+class ClipFacts(BaseModel):
+    """Facts about a video clip."""
+
+    summary: str = Field(description="One sentence: what happens.")
+    objects: list[str] = Field(description="Things that can be seen.")
+    has_speech: bool = Field(description="True if someone speaks.")
+
+
+def endpoint(stack: ExitStack) -> dict:
+    """The real service with DASHSCOPE_API_KEY; otherwise a local emulator."""
+    if os.environ.get("DASHSCOPE_API_KEY"):
+        return {}
+    from qwen_omni.emulator import Emulator
+
+    emu = stack.enter_context(Emulator())
+    print(f"(no DASHSCOPE_API_KEY: using the local emulator at {emu.base_url})\n")
+    return {"base_url": emu.base_url, "api_key": emu.api_key}
+
+
+def main() -> None:
+    with ExitStack() as stack:
+        sllm = QwenOmni(**endpoint(stack)).as_structured_llm(ClipFacts)
+        reply = sllm.chat(
+            [
+                ChatMessage(
+                    role="user",
+                    blocks=[VideoBlock(path=VIDEO), TextBlock(text="Extract the facts.")],
+                )
+            ]
+        )
+        facts: ClipFacts = reply.raw
+        print(facts.model_dump_json(indent=2))
+
+
+if __name__ == "__main__":
+    main()

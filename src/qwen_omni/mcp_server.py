@@ -1,0 +1,304 @@
+"""The agent tools over the Model Context Protocol (official ``mcp`` SDK): stdio or HTTP.
+
+``qwen-omni mcp`` calls :func:`serve`; tests and hosts that embed the server call
+:func:`build_server` and connect to it. Every tool of :data:`qwen_omni.tasks.TOOLS` is listed
+with its description, input schema and output schema; a call validates the arguments, applies
+the access policy (the same :class:`~qwen_omni.tasks.AccessPolicy` as every other agent path)
+and answers with the result as text plus structured content, or, for a refusal, an error
+result whose text tells the agent what to do instead. Progress of long tools (segments of
+``summarize_long_video``) goes out as MCP progress notifications when the client asks.
+
+Streamable HTTP binds to loopback only unless ``allow_remote=True``; it keeps the SDK's DNS
+rebinding protection (Host and Origin checked against loopback names).
+
+Command line (``python -m qwen_omni.mcp_server --help``): ``--root DIR`` (repeatable) allows
+local files under DIR; ``--allow-private-host`` opens a private host; the model endpoint and
+key come from the usual settings (``DASHSCOPE_API_KEY``, ``QWEN_OMNI_BASE_URL``…).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+from qwen_omni.tasks import TOOLS, AccessPolicy, AsyncOmniTasks, Progress, ToolDef, ToolRefusal
+from qwen_omni.tasks.registry import to_text
+
+if TYPE_CHECKING:
+    from mcp.server.lowlevel.server import Server
+
+__all__ = ["DEFAULT_HTTP_PORT", "SERVER_NAME", "build_server", "main", "serve", "serve_async"]
+
+logger = logging.getLogger("qwen_omni.mcp")
+
+SERVER_NAME = "qwen-omni"
+DEFAULT_HTTP_PORT = 8765
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+INSTRUCTIONS = (
+    "Tools that see and hear media with Qwen-Omni: analyze_video, analyze_image, analyze_audio, "
+    "did_call_mention, caption_product_video, summarize_long_video, transcribe. Give each tool "
+    "a public http(s) URL of the media file, or a path under the media directory the user "
+    "allowed. A refused call explains why and what to pass instead."
+)
+
+
+def _schema(model_schema: dict[str, Any]) -> dict[str, Any]:
+    """A tool schema: an object at the root (pydantic already produces one)."""
+    schema = dict(model_schema)
+    schema.setdefault("type", "object")
+    return schema
+
+
+def _tool_listing(tool: ToolDef) -> Any:
+    import mcp.types as types
+
+    return types.Tool(
+        name=tool.name,
+        title=tool.name.replace("_", " "),
+        description=tool.description,
+        input_schema=_schema(tool.input_schema()),
+        output_schema=_schema(tool.output_schema()),
+        annotations=types.ToolAnnotations(
+            read_only_hint=tool.read_only,
+            destructive_hint=False,
+            idempotent_hint=True,
+            open_world_hint=True,
+        ),
+    )
+
+
+def build_server(
+    tasks: AsyncOmniTasks | None = None,
+    *,
+    policy: AccessPolicy | None = None,
+    tools: Sequence[str] | None = None,
+    name: str = SERVER_NAME,
+    **tasks_kwargs: Any,
+) -> Server:
+    """A low-level MCP ``Server`` serving the tools.
+
+    Args:
+        tasks: the tools' shared state (client, policy, models); built from ``policy`` and
+            ``tasks_kwargs`` (client settings such as ``base_url``, ``api_key``) when None.
+        policy: the access policy (only when ``tasks`` is None; default: no local files).
+        tools: names of the tools to serve (default: all).
+        name: the server name announced to clients.
+    """
+    import mcp.types as types
+    from mcp.server.lowlevel.server import Server
+
+    if tasks is None:
+        tasks = AsyncOmniTasks(policy=policy, **tasks_kwargs)
+    elif policy is not None or tasks_kwargs:
+        raise TypeError("pass either tasks= or policy=/client settings, not both")
+    chosen = [t for t in TOOLS if tools is None or t.name in tools]
+    if tools is not None:
+        unknown = set(tools) - {t.name for t in TOOLS}
+        if unknown:
+            raise ValueError(f"unknown tools: {sorted(unknown)}")
+    by_name = {t.name: t for t in chosen}
+    listing = [_tool_listing(t) for t in chosen]
+    served_tasks = tasks
+
+    async def list_tools(ctx: Any, params: Any) -> types.ListToolsResult:
+        return types.ListToolsResult(tools=listing)
+
+    async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
+        tool = by_name.get(params.name)
+        if tool is None:
+            return types.CallToolResult(
+                content=[
+                    types.TextContent(
+                        type="text",
+                        text=f"unknown tool {params.name!r}; tools: {', '.join(by_name)}",
+                    )
+                ],
+                is_error=True,
+            )
+        sent = 0
+
+        async def progress(event: Progress) -> None:
+            nonlocal sent
+            sent += 1
+            count = f" {event.done}/{event.total}" if event.total else ""
+            await ctx.session.report_progress(
+                float(sent), None, f"[{event.stage}{count}] {event.message}"
+            )
+
+        result = await tool.arun(served_tasks, params.arguments or {}, progress=progress)
+        text = to_text(result)
+        if isinstance(result, ToolRefusal):
+            return types.CallToolResult(
+                content=[types.TextContent(type="text", text=text)], is_error=True
+            )
+        structured = result.model_dump(mode="json")
+        return types.CallToolResult(
+            content=[types.TextContent(type="text", text=text)],
+            structured_content=structured,
+            is_error=False,
+        )
+
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        server_version = version("qwen-omni")
+    except PackageNotFoundError:  # running from a source tree
+        server_version = "0.0.0"
+    return Server(
+        name,
+        version=server_version,
+        instructions=INSTRUCTIONS + " Access policy: " + tasks.policy.describe(),
+        on_list_tools=list_tools,
+        on_call_tool=call_tool,
+    )
+
+
+async def serve_async(
+    transport: Literal["stdio", "http"] = "stdio",
+    host: str = "127.0.0.1",
+    port: int = DEFAULT_HTTP_PORT,
+    *,
+    server: Server | None = None,
+    allow_remote: bool = False,
+    ready: Any = None,
+    **build_kwargs: Any,
+) -> None:
+    """Serve until cancelled (stdio: until stdin closes). See :func:`serve`."""
+    if server is None:
+        server = build_server(**build_kwargs)
+    elif build_kwargs:
+        raise TypeError("pass either server= or build_server arguments, not both")
+    if transport == "stdio":
+        from mcp.server.stdio import stdio_server
+
+        async with stdio_server() as (read_stream, write_stream):
+            await server.run(read_stream, write_stream, server.create_initialization_options())
+        return
+    if transport != "http":
+        raise ValueError(f"transport must be 'stdio' or 'http', got {transport!r}")
+    if host not in _LOOPBACK and not allow_remote:
+        from qwen_omni.errors import ConfigurationError
+
+        raise ConfigurationError(
+            f"the MCP HTTP server binds to loopback only (got host {host!r}); it has no "
+            "authentication. Pass allow_remote=True only behind an authenticating proxy"
+        )
+    import uvicorn
+
+    app = server.streamable_http_app(host=host)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
+    web = uvicorn.Server(config)
+    if ready is not None:
+        # tests pass a threading.Event / callable to learn when the port accepts connections
+        import asyncio
+
+        async def announce() -> None:
+            while not web.started:
+                await asyncio.sleep(0.01)
+            ready.set() if hasattr(ready, "set") else ready()
+
+        task = asyncio.get_running_loop().create_task(announce())
+        try:
+            await web.serve()
+        finally:
+            task.cancel()
+        return
+    await web.serve()
+
+
+def serve(
+    transport: Literal["stdio", "http"] = "stdio",
+    host: str = "127.0.0.1",
+    port: int = DEFAULT_HTTP_PORT,
+    **kwargs: Any,
+) -> None:
+    """Serve the tools over MCP (blocking): ``stdio`` or streamable ``http`` on loopback.
+
+    ``kwargs`` go to :func:`build_server` (``tasks``, ``policy``, ``tools``, client settings)
+    or are ``server=`` / ``allow_remote=``. HTTP serves at ``http://{host}:{port}/mcp``.
+    """
+    import anyio
+
+    async def run() -> None:
+        await serve_async(transport, host, port, **kwargs)
+
+    anyio.run(run)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m qwen_omni.mcp_server``: parse the command line and :func:`serve`."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="qwen-omni mcp", description="Serve the Qwen-Omni agent tools over MCP."
+    )
+    parser.add_argument("--transport", choices=("stdio", "http"), default="stdio")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=DEFAULT_HTTP_PORT)
+    parser.add_argument(
+        "--root", action="append", default=[], help="allow local files under this directory"
+    )
+    parser.add_argument("--max-bytes", type=int, default=None, help="largest file or download")
+    parser.add_argument(
+        "--allow-host", action="append", default=None, help="only allow URLs on these hosts"
+    )
+    parser.add_argument(
+        "--allow-private-host",
+        action="append",
+        default=[],
+        help="allow this private/loopback host or CIDR (explicitly trusted)",
+    )
+    parser.add_argument("--tool", action="append", default=None, help="serve only these tools")
+    parser.add_argument("--model", default=None, help="the Omni model")
+    parser.add_argument("--summary-model", default=None, help="text model for long summaries")
+    parser.add_argument("--asr-model", default=None, help="speech-recognition model")
+    parser.add_argument("--base-url", default=None, help="OpenAI-compatible endpoint")
+    args = parser.parse_args(argv)
+
+    overrides: dict[str, Any] = {}
+    if args.root:
+        overrides["roots"] = tuple(args.root)
+    if args.max_bytes:
+        overrides["max_bytes"] = args.max_bytes
+    if args.allow_host:
+        overrides["allowed_hosts"] = tuple(args.allow_host)
+    if args.allow_private_host:
+        overrides["allow_private_hosts"] = tuple(args.allow_private_host)
+    policy = AccessPolicy.from_env(**overrides)
+    tasks_kwargs: dict[str, Any] = {}
+    if args.model:
+        tasks_kwargs["model"] = args.model
+    if args.summary_model:
+        tasks_kwargs["summary_model"] = args.summary_model
+    if args.asr_model:
+        tasks_kwargs["asr_model"] = args.asr_model
+    if args.base_url:
+        tasks_kwargs["base_url"] = args.base_url
+    logging.basicConfig(level=logging.WARNING)
+    serve(
+        args.transport,
+        args.host,
+        args.port,
+        policy=policy,
+        tools=args.tool,
+        **tasks_kwargs,
+    )
+    return 0
+
+
+def describe_tools() -> str:
+    """The tool list as JSON (name, description, input schema), for docs and debugging."""
+    return json.dumps(
+        [
+            {"name": t.name, "description": t.description, "input_schema": t.input_schema()}
+            for t in TOOLS
+        ],
+        indent=2,
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,209 @@
+"""Token and cost estimates for measured media, per model and region.
+
+Tokens come from the service's estimators (:mod:`qwen_omni.media.tokens`) applied to what
+:func:`~qwen_omni.media.probe.probe` measured; prices come from the catalog
+(``ModelSpec.price(region)``, CNY per million tokens). Everything here is pure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from qwen_omni.catalog import ModelSpec, get_model
+from qwen_omni.errors import ConfigurationError
+from qwen_omni.media.probe import AudioInfo, ImageInfo, MediaInfo, VideoInfo
+from qwen_omni.media.tokens import audio_tokens, image_tokens, video_frames_tokens, video_tokens
+
+__all__ = [
+    "CostEstimate",
+    "TokenEstimate",
+    "estimate_cost",
+    "estimate_frames_tokens",
+    "estimate_tokens",
+    "resolve_model",
+]
+
+_PER = 1_000_000
+
+
+def resolve_model(model: str | ModelSpec) -> ModelSpec:
+    """A :class:`ModelSpec` from a name or a spec (unknown names get the generic rules)."""
+    return model if isinstance(model, ModelSpec) else get_model(model)
+
+
+@dataclass(frozen=True)
+class TokenEstimate:
+    """Input tokens by kind, as the service bills them (a video's sound counts as audio)."""
+
+    text: int = 0
+    image: int = 0
+    video: int = 0
+    audio: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.text + self.image + self.video + self.audio
+
+    @property
+    def multimodal(self) -> bool:
+        """True when the input holds image, audio or video (output text is priced higher)."""
+        return bool(self.image or self.video or self.audio)
+
+    def __add__(self, other: TokenEstimate) -> TokenEstimate:
+        return TokenEstimate(
+            self.text + other.text,
+            self.image + other.image,
+            self.video + other.video,
+            self.audio + other.audio,
+        )
+
+
+def estimate_tokens(
+    info: MediaInfo,
+    model: str | ModelSpec = "qwen3-omni-flash",
+    *,
+    audio_in_video: bool = True,
+    min_pixels: int | None = None,
+    max_pixels: int | None = None,
+    total_pixels: int | None = None,
+    high_resolution: bool = False,
+) -> TokenEstimate:
+    """Input tokens of one image, audio or video file for ``model``.
+
+    Images and videos are counted at their displayed size (after EXIF or display rotation).
+    A video's audio track is counted as audio tokens when ``audio_in_video`` (the service
+    listens to it). The pixel arguments are the per-request bounds sent with the part.
+    """
+    spec = resolve_model(model).tokens
+    if isinstance(info, ImageInfo):
+        w, h = info.display_size
+        return TokenEstimate(
+            image=image_tokens(
+                w,
+                h,
+                spec,
+                min_pixels=min_pixels,
+                max_pixels=max_pixels,
+                high_resolution=high_resolution,
+            )
+        )
+    if isinstance(info, AudioInfo):
+        return TokenEstimate(audio=audio_tokens(info.duration_s, spec))
+    assert isinstance(info, VideoInfo)
+    w, h = info.display_size
+    visual = video_tokens(
+        w,
+        h,
+        info.duration_s,
+        spec,
+        total_frames=info.frame_count,
+        min_pixels=min_pixels,
+        max_pixels=max_pixels,
+        total_pixels=total_pixels,
+    )
+    sound = 0
+    if audio_in_video and info.audio is not None:
+        sound = audio_tokens(info.audio.duration_s or info.duration_s, spec)
+    return TokenEstimate(video=visual, audio=sound)
+
+
+def estimate_frames_tokens(
+    n_frames: int,
+    width: int,
+    height: int,
+    model: str | ModelSpec = "qwen3-omni-flash",
+    *,
+    min_pixels: int | None = None,
+    max_pixels: int | None = None,
+    total_pixels: int | None = None,
+) -> TokenEstimate:
+    """Input tokens of a video sent as ``n_frames`` images of ``width×height`` px."""
+    spec = resolve_model(model).tokens
+    return TokenEstimate(
+        video=video_frames_tokens(
+            n_frames,
+            width,
+            height,
+            spec,
+            min_pixels=min_pixels,
+            max_pixels=max_pixels,
+            total_pixels=total_pixels,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    """The price of one request in CNY (or the catalog's currency)."""
+
+    model: str
+    region: str
+    currency: str
+    input_cost: float
+    output_cost: float
+    confirmed: bool
+    """False when the catalog marks these prices UNCONFIRMED (conflicting documentation)"""
+    breakdown: dict[str, float] = field(default_factory=dict, compare=False)
+    """cost per line: ``input_text``, ``input_audio``, ``input_image_video``, ``output_text``,
+    ``output_audio``"""
+
+    @property
+    def total(self) -> float:
+        return self.input_cost + self.output_cost
+
+    def __str__(self) -> str:
+        flag = "" if self.confirmed else " (prices UNCONFIRMED)"
+        return (
+            f"{self.total:.4f} {self.currency} = input {self.input_cost:.4f} + output "
+            f"{self.output_cost:.4f} on {self.model} ({self.region}){flag}"
+        )
+
+
+def estimate_cost(
+    model: str | ModelSpec,
+    region: str = "beijing",
+    *,
+    input: TokenEstimate,
+    output_text_tokens: int = 0,
+    output_audio_tokens: int = 0,
+) -> CostEstimate:
+    """Cost of a request from its input tokens and expected output tokens.
+
+    Rules (§6.4): input text, audio (including a video's sound) and image/video tokens each
+    have a price; output text costs more when the input held media; when the reply is spoken,
+    only its audio tokens are billed (its text is free). For spoken output, estimate the tokens
+    with ``audio_tokens(seconds, spec, output=True)``.
+
+    Raises:
+        ConfigurationError: the catalog has no prices for this model in ``region``.
+    """
+    spec = resolve_model(model)
+    prices = spec.price(region)
+    if prices is None:
+        known = ", ".join(sorted(spec.prices)) or "none"
+        raise ConfigurationError(
+            f"no prices for {spec.name} in region {region!r} (catalog regions with prices: "
+            f"{known}): pick one of those regions, or pass the cost yourself"
+        )
+    lines = {
+        "input_text": input.text * prices.input_text / _PER,
+        "input_audio": input.audio * prices.input_audio / _PER,
+        "input_image_video": (input.image + input.video) * prices.input_image_video / _PER,
+    }
+    if output_audio_tokens:
+        lines["output_audio"] = output_audio_tokens * prices.output_audio / _PER
+        lines["output_text"] = 0.0  # the text of a spoken reply is free
+    else:
+        rate = prices.output_text_multimodal if input.multimodal else prices.output_text
+        lines["output_text"] = output_text_tokens * rate / _PER
+    input_cost = lines["input_text"] + lines["input_audio"] + lines["input_image_video"]
+    output_cost = lines["output_text"] + lines.get("output_audio", 0.0)
+    return CostEstimate(
+        model=spec.name,
+        region=region,
+        currency=prices.currency,
+        input_cost=input_cost,
+        output_cost=output_cost,
+        confirmed=prices.confirmed,
+        breakdown=lines,
+    )

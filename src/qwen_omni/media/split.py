@@ -1,0 +1,308 @@
+"""Split long video or audio into segments the model accepts, by stream copy where possible.
+
+Cut points are planned from the keyframe times (read from the container's index when it has
+one, else from one demux pass without decoding): each segment ends at the last keyframe at or
+before ``segment_s``, so segments are at most ``segment_s`` long unless keyframes are further
+apart than that. Packets are then copied into the segment files in one pass: no decoding,
+no quality loss, seconds for an hour of video.
+
+When keyframes are too sparse for the model's limit (a segment would be longer than it), the
+video is re-encoded instead, cut exactly on time (``mode="auto"``; ``mode="copy"`` raises).
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from bisect import bisect_right
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Literal
+
+from qwen_omni.catalog import ModelSpec, get_model
+from qwen_omni.errors import MediaTooLongError
+from qwen_omni.media._pipeline import open_output
+from qwen_omni.media.audio import transcode_audio
+from qwen_omni.media.probe import AudioInfo, VideoInfo, open_container, probe, source_label
+from qwen_omni.media.video import transcode_video, video_target
+
+__all__ = [
+    "DEFAULT_SEGMENT_S",
+    "MIN_TAIL_S",
+    "Segment",
+    "keyframe_times",
+    "plan_cuts",
+    "segment_count",
+    "segment_length",
+    "split_media",
+]
+
+#: default segment length, seconds
+DEFAULT_SEGMENT_S = 90.0
+#: a last segment shorter than this is merged into the previous one when the limit allows
+MIN_TAIL_S = 2.0
+_EPS = 1e-3
+
+#: output container for each input container (stream copy keeps the codecs)
+_COPY_CONTAINER = {"mp4": "mp4", "mov": "mp4", "3gp": "mp4", "mkv": "mkv", "webm": "webm",
+                   "mp3": "mp3", "wav": "wav", "aac": "aac", "m4a": "m4a", "flac": "flac",
+                   "ogg": "ogg"}  # fmt: skip
+_SUFFIX = {"mp4": ".mp4", "mkv": ".mkv", "webm": ".webm", "mp3": ".mp3", "wav": ".wav",
+           "aac": ".aac", "m4a": ".m4a", "flac": ".flac", "ogg": ".ogg"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One piece of a split file."""
+
+    index: int
+    path: Path
+    start_s: float
+    """start time in the source, seconds"""
+    end_s: float
+    copied: bool
+    """True: packets copied (no re-encoding); False: re-encoded (or the source itself)"""
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+
+def segment_length(
+    kind: Literal["audio", "video"],
+    model: str | ModelSpec | None = None,
+    segment_s: float = DEFAULT_SEGMENT_S,
+) -> float:
+    """``segment_s``, lowered to the model's duration limit for ``kind`` when it has one."""
+    if model is None:
+        return segment_s
+    spec = model if isinstance(model, ModelSpec) else get_model(model)
+    limit = spec.video_max_seconds if kind == "video" else spec.audio_max_seconds
+    return min(segment_s, limit) if limit else segment_s
+
+
+def segment_count(duration_s: float, segment_s: float) -> int:
+    """How many segments of at most ``segment_s`` a clip needs (at least 1). Pure."""
+    return max(1, math.ceil(round(duration_s / segment_s, 6)))
+
+
+def keyframe_times(source: Path | str | bytes) -> list[float]:
+    """Keyframe timestamps (seconds, from the start) of the first video stream.
+
+    From the container index when there is one (MP4, MOV, MKV cues), else one demux pass
+    without decoding. Audio-only files return ``[]`` (every packet can start a segment).
+    """
+    if isinstance(source, str):
+        source = Path(source)
+    with open_container(source) as container:
+        if not container.streams.video:
+            return []
+        stream = container.streams.video[0]
+        tb = stream.time_base or Fraction(1, 1_000_000)
+        start = stream.start_time or 0
+        times: list[float] = []
+        # only the MOV/MP4 demuxer loads its whole sample table up front; other indexes (MKV
+        # cues) fill in as the file is read, so they are not trusted
+        if container.format.name.startswith("mov"):
+            entries = stream.index_entries
+            for i in range(len(entries)):
+                entry = entries[i]
+                if entry.is_keyframe:
+                    times.append(float((entry.timestamp - start) * tb))
+        if not times:
+            for packet in container.demux(stream):
+                if packet.is_keyframe and packet.pts is not None:
+                    times.append(float((packet.pts - start) * tb))
+        return sorted(set(round(t, 6) for t in times if t >= -_EPS))
+
+
+def plan_cuts(
+    duration_s: float,
+    segment_s: float,
+    keyframes: list[float] | None = None,
+    *,
+    tail_s: float = MIN_TAIL_S,
+    limit_s: float | None = None,
+) -> list[float]:
+    """Segment start times (the first is 0). Pure.
+
+    Without ``keyframes`` (audio; re-encoding) cuts fall every ``segment_s``. With them, each
+    segment ends at the last keyframe at or before ``start + segment_s``, or at the first one
+    after when there is none (the segment is then longer than ``segment_s``). A last segment
+    under ``tail_s`` is merged into the one before it if the result stays within ``limit_s``
+    (default ``segment_s``).
+    """
+    limit = limit_s if limit_s is not None else segment_s
+    if duration_s <= segment_s + _EPS:
+        return [0.0]
+    starts = [0.0]
+    if keyframes is None:
+        n = segment_count(duration_s, segment_s)
+        starts = [round(i * float(segment_s), 6) for i in range(n)]
+    else:
+        kfs = sorted(k for k in keyframes if _EPS < k < duration_s - _EPS)
+        while duration_s - starts[-1] > segment_s + _EPS:
+            here = starts[-1]
+            i = bisect_right(kfs, here + segment_s + _EPS)
+            candidates = [k for k in kfs[:i] if k > here + _EPS]
+            if candidates:
+                starts.append(candidates[-1])
+                continue
+            later = [k for k in kfs[i:] if k > here + _EPS]
+            if not later:
+                break
+            starts.append(later[0])
+    tail_is_short = len(starts) > 1 and duration_s - starts[-1] < tail_s
+    if tail_is_short and duration_s - starts[-2] <= limit + _EPS:
+        starts.pop()
+    return starts
+
+
+def _segment_ends(starts: list[float], duration_s: float) -> list[tuple[float, float]]:
+    return [(s, starts[i + 1] if i + 1 < len(starts) else duration_s) for i, s in enumerate(starts)]
+
+
+def _copy_split(
+    source: Path | bytes, info: VideoInfo | AudioInfo, starts: list[float], out_dir: Path,
+    stem: str,
+) -> list[Segment]:  # fmt: skip
+    """One demux pass: each packet goes to the segment its time falls in, timestamps shifted."""
+    fmt = _COPY_CONTAINER.get(info.container if isinstance(info, VideoInfo) else info.format, "mkv")
+    suffix = _SUFFIX[fmt]
+    bounds = _segment_ends(starts, info.duration_s)
+    paths = [out_dir / f"{stem}.part{i:03d}{suffix}" for i in range(len(bounds))]
+    outputs: dict[int, Any] = {}
+    out_streams: dict[tuple[int, int], Any] = {}
+    with open_container(source) as inp:
+        streams = [s for s in (*inp.streams.video[:1], *inp.streams.audio[:1])]
+        video = inp.streams.video[0] if inp.streams.video else None
+        current: dict[int, int] = {s.index: 0 for s in streams}
+        origin = {s.index: (s.start_time or 0) for s in streams}
+
+        def output(k: int) -> Any:
+            if k not in outputs:
+                outputs[k] = open_output(paths[k], fmt)
+                for s in streams:
+                    out_streams[(k, s.index)] = outputs[k].add_stream_from_template(s)
+            return outputs[k]
+
+        def close_before(k: int) -> None:
+            for j in sorted(outputs):
+                if j < k:
+                    outputs.pop(j).close()
+
+        try:
+            for packet in inp.demux(*streams):
+                if packet.dts is None:  # the demuxer's final empty packet
+                    continue
+                s = packet.stream
+                tb = packet.time_base
+                pts = packet.pts if packet.pts is not None else packet.dts
+                t = float((pts - origin[s.index]) * tb)
+                if s is video:
+                    # a new segment starts only at a keyframe at (or just after) its cut time
+                    k = current[s.index]
+                    if packet.is_keyframe:
+                        k = max(k, bisect_right(starts, t + _EPS) - 1)
+                else:
+                    k = max(current[s.index], bisect_right(starts, t + _EPS) - 1)
+                current[s.index] = k
+                out = output(k)
+                shift = round(starts[k] / tb) + origin[s.index]
+                if packet.pts is not None:
+                    packet.pts -= shift
+                packet.dts -= shift
+                packet.stream = out_streams[(k, s.index)]
+                out.mux(packet)
+                close_before(min(current.values()))
+        finally:
+            for out in outputs.values():
+                out.close()
+    return [
+        Segment(i, paths[i], round(float(a), 6), round(float(b), 6), True)
+        for i, (a, b) in enumerate(bounds)
+        if paths[i].exists()
+    ]
+
+
+def split_media(
+    source: Path | str | bytes,
+    dest_dir: Path | str | None = None,
+    *,
+    segment_s: float = DEFAULT_SEGMENT_S,
+    model: str | ModelSpec | None = None,
+    mode: Literal["auto", "copy", "reencode"] = "auto",
+) -> list[Segment]:
+    """Cut a long video or audio file into segments of at most ``segment_s`` (default 90 s).
+
+    With ``model``, ``segment_s`` is lowered to the model's duration limit (150 s video on
+    Qwen3-Omni-Flash, 40 s on Turbo…) and no segment may exceed that limit. ``copy`` cuts at
+    keyframes without re-encoding; ``reencode`` cuts exactly on time (H.264/AAC MP4 for video,
+    MP3 for audio); ``auto`` copies unless keyframes are too sparse for the limit.
+
+    A file that already fits comes back as one segment pointing at the source (copied=False).
+    ``dest_dir`` defaults to a new temporary directory.
+
+    Raises:
+        MediaNotFoundError, UnsupportedMediaError: unreadable, corrupt, or an image.
+        MediaTooLongError: ``mode="copy"`` and the keyframes are too far apart for the limit.
+    """
+    if isinstance(source, str):
+        source = Path(source)
+    info = probe(source)
+    label = source_label(source)
+    if isinstance(info, (VideoInfo, AudioInfo)):
+        kind: Literal["audio", "video"] = info.kind
+    else:
+        from qwen_omni.errors import UnsupportedMediaError
+
+        raise UnsupportedMediaError(
+            f"{label}: is an image; only audio and video can be split", source=label
+        )
+    seg = segment_length(kind, model, segment_s)
+    limit = segment_length(kind, model, math.inf) if model is not None else seg
+    if not math.isfinite(limit):
+        limit = seg
+    if info.duration_s <= seg + _EPS:
+        if isinstance(source, bytes):
+            out_dir = Path(dest_dir) if dest_dir else Path(tempfile.mkdtemp(prefix="qwen-omni-"))
+            out_dir.mkdir(parents=True, exist_ok=True)
+            fmt = info.container if isinstance(info, VideoInfo) else info.format
+            path = out_dir / f"media{_SUFFIX.get(fmt, '.bin')}"
+            path.write_bytes(source)
+        else:
+            path = source
+        return [Segment(0, path, 0.0, round(info.duration_s, 6), False)]
+
+    out_dir = Path(dest_dir) if dest_dir else Path(tempfile.mkdtemp(prefix="qwen-omni-"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = Path(label).stem if not label.startswith("<") else "media"
+
+    if mode != "reencode":
+        keyframes = keyframe_times(source) if kind == "video" else None
+        starts = plan_cuts(info.duration_s, seg, keyframes, limit_s=limit)
+        longest = max(b - a for a, b in _segment_ends(starts, info.duration_s))
+        if longest <= limit + _EPS:
+            return _copy_split(source, info, starts, out_dir, stem)
+        if mode == "copy":
+            raise MediaTooLongError(
+                f"{label}: keyframes are too far apart to cut segments of at most {limit:g} s "
+                f"by stream copy (one would be {longest:.1f} s): use mode='reencode'",
+                source=label,
+                value=longest,
+                limit=limit,
+            )
+
+    starts = plan_cuts(info.duration_s, seg, None, limit_s=limit)
+    segments = []
+    for i, (a, b) in enumerate(_segment_ends(starts, info.duration_s)):
+        if isinstance(info, VideoInfo):
+            target = video_target(info, fps=info.fps or 30.0, max_short_side=10**6)
+            path = out_dir / f"{stem}.part{i:03d}.mp4"
+            transcode_video(source, path, target, start_s=a, end_s=b)
+        else:
+            path = out_dir / f"{stem}.part{i:03d}.mp3"
+            transcode_audio(source, path, format="mp3", start_s=a, end_s=b)
+        segments.append(Segment(i, path, round(float(a), 6), round(float(b), 6), False))
+    return segments

@@ -1,0 +1,522 @@
+"""``AsyncOmniTasks`` and ``OmniTasks``: the tools, sharing one client, one policy, one limit.
+
+Direct calls (``await tasks.analyze_video(path, question)``) are the user's own: they read what
+the user names. Agent calls go through :meth:`AsyncOmniTasks.run_tool` (what the LangChain,
+LlamaIndex and MCP wrappers use): the arguments are validated, the access policy applies, and
+failures the agent can act on come back as a :class:`~qwen_omni.tasks.refusal.ToolRefusal`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine, Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from qwen_omni.catalog import ModelSpec, get_model
+from qwen_omni.client import AsyncOmniClient
+from qwen_omni.content import Message, Part, Text, video
+from qwen_omni.errors import BadRequestError, RequestValidationError
+from qwen_omni.response import OmniResponse, Usage
+from qwen_omni.tasks.analyze import (
+    AnalyzeAudioInput,
+    AnalyzeImageInput,
+    AnalyzeResult,
+    AnalyzeVideoInput,
+    run_analyze,
+)
+from qwen_omni.tasks.caption import (
+    CaptionProductVideoInput,
+    CaptionResult,
+    ProductCaption,
+    run_caption,
+)
+from qwen_omni.tasks.jsonout import (
+    InvalidModelOutput,
+    OutputValidationError,
+    correction_prompt,
+    parse_model_json,
+    schema_prompt,
+)
+from qwen_omni.tasks.mention import DidCallMentionInput, MentionResult, run_mention
+from qwen_omni.tasks.policy import AccessPolicy
+from qwen_omni.tasks.progress import ProgressCallback
+from qwen_omni.tasks.sources import ResolvedMedia, resolve_media
+from qwen_omni.tasks.summarize import SummarizeLongVideoInput, SummaryResult, run_summarize
+from qwen_omni.tasks.transcribe import (
+    TranscribeInput,
+    Transcriber,
+    TranscriptResult,
+    run_transcribe,
+    transcriber_for,
+)
+
+__all__ = ["DEFAULT_SUMMARY_MODEL", "AsyncOmniTasks", "JsonOutcome", "OmniTasks", "Piece"]
+
+T = TypeVar("T", bound=BaseModel)
+R = TypeVar("R")
+
+#: The field guide's "summarize the summaries with qwen-plus".
+DEFAULT_SUMMARY_MODEL = "qwen-plus"
+#: The field guide's chunk length for long video.
+DEFAULT_SEGMENT_SECONDS = 90.0
+
+
+@dataclass
+class JsonOutcome(Generic[T]):
+    """A validated JSON answer: the value, the last response, how many requests it took."""
+
+    value: T
+    response: OmniResponse
+    attempts: int
+    repaired: bool
+    earlier_usage: list[Usage] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One segment of a split video: the medium to send and its range in the source."""
+
+    media: ResolvedMedia
+    start_s: float
+    end_s: float
+
+
+class AsyncOmniTasks:
+    """The agent tools, async, over one shared :class:`~qwen_omni.AsyncOmniClient`.
+
+    Example::
+
+        tasks = AsyncOmniTasks(policy=AccessPolicy(roots=["/srv/media"]))
+        result = await tasks.did_call_mention("call.mp3", ["pricing", "a refund"])
+        refusal_or_result = await tasks.run_tool("analyze_video", {"source": "...", ...})
+
+    Args:
+        client: the client to share; by default one is created from ``client_kwargs`` (and the
+            environment), with ``max_concurrency`` requests at most.
+        policy: the access policy for agent calls (:meth:`run_tool`). Default: no local files,
+            public http(s) URLs only.
+        model: the Omni model (default: the client's, ``qwen3-omni-flash``).
+        summary_model: the text model of the final long-video summary (``qwen-plus``).
+        asr_model: a speech-recognition model for ``transcribe`` (``paraformer-v2``,
+            ``qwen3-asr-flash``); None: Qwen-Omni transcribes.
+        transcriber: a custom :class:`~qwen_omni.tasks.transcribe.Transcriber` (wins over
+            ``asr_model``).
+        max_concurrency: segments analysed at once by one ``summarize_long_video`` call.
+        segment_seconds: default segment length for long video (capped at the model's limit).
+        json_mode: send ``response_format={"type": "json_object"}`` for JSON tools (dropped
+            automatically if the service rejects it for a model).
+        price_region: region whose list prices compute costs (default: the client's region,
+            else Beijing).
+        workdir: where temporary files go (downloads, segments); default the system temp dir.
+    """
+
+    def __init__(
+        self,
+        client: AsyncOmniClient | None = None,
+        *,
+        policy: AccessPolicy | None = None,
+        model: str | None = None,
+        summary_model: str = DEFAULT_SUMMARY_MODEL,
+        asr_model: str | None = None,
+        transcriber: Transcriber | None = None,
+        max_concurrency: int = 8,
+        segment_seconds: float = DEFAULT_SEGMENT_SECONDS,
+        json_mode: bool = True,
+        price_region: str | None = None,
+        workdir: str | Path | None = None,
+        **client_kwargs: Any,
+    ) -> None:
+        if max_concurrency < 1:
+            raise ValueError(f"max_concurrency must be >= 1, got {max_concurrency}")
+        if segment_seconds <= 0:
+            raise ValueError(f"segment_seconds must be positive, got {segment_seconds}")
+        if client is not None and client_kwargs:
+            raise TypeError("pass either client= or client arguments, not both")
+        self.client: AsyncOmniClient = client or AsyncOmniClient(**client_kwargs)
+        self._owns_client = client is None
+        self.policy: AccessPolicy = policy or AccessPolicy()
+        self._model = model
+        self.summary_model = summary_model
+        self.asr_model = asr_model
+        self.transcriber: Transcriber = transcriber or transcriber_for(asr_model)
+        self.max_concurrency = max_concurrency
+        self.segment_seconds = segment_seconds
+        self.json_mode = json_mode
+        self._json_unsupported: set[str] = set()
+        self._price_region = price_region
+        self.workdir = str(workdir) if workdir is not None else None
+
+    # --- configuration ------------------------------------------------------------------------
+
+    @property
+    def model(self) -> str:
+        """The Omni model the tools use."""
+        return self._model or self.client.model
+
+    def spec(self, model: str | None = None) -> ModelSpec:
+        """Catalog facts of ``model`` (default: :attr:`model`)."""
+        return get_model(model or self.model)
+
+    @property
+    def price_region(self) -> str | None:
+        """Region whose list prices compute costs."""
+        return self._price_region or self.client.settings.region
+
+    def segment_length(self, requested: float | None, spec: ModelSpec) -> float:
+        """Segment length: requested or default, never over the model's video limit."""
+        seconds = requested or self.segment_seconds
+        if spec.video_max_seconds is not None:
+            # keyframe cuts may run up to a GOP long: keep a margin under the hard limit
+            seconds = min(seconds, spec.video_max_seconds * 0.9)
+        return seconds
+
+    def with_policy(self, policy: AccessPolicy) -> AsyncOmniTasks:
+        """A view of these tasks with another agent policy (same client)."""
+        clone = object.__new__(AsyncOmniTasks)
+        clone.__dict__.update(self.__dict__)
+        clone.policy = policy
+        clone._owns_client = False
+        return clone
+
+    async def aclose(self) -> None:
+        """Close the client if these tasks created it."""
+        if self._owns_client:
+            await self.client.close()
+
+    async def __aenter__(self) -> AsyncOmniTasks:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # --- requests -------------------------------------------------------------------------------
+
+    def _params(self, spec: ModelSpec) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        if spec.thinking == "default_on":
+            # tools want the answer, and JSON mode refuses thinking
+            params["enable_thinking"] = False
+        return params
+
+    async def ask(
+        self, parts: Sequence[Part], prompt: str, *, model: str | None = None
+    ) -> OmniResponse:
+        """One user message (media first, then the prompt); the whole answer."""
+        spec = self.spec(model)
+        content: list[Part] = [*parts]
+        if prompt:
+            content.append(Text(text=prompt))
+        message = Message(role="user", content=tuple(content))
+        return await self.client.complete([message], model=spec.name, **self._params(spec))
+
+    async def _complete_json(self, messages: list[Message], spec: ModelSpec) -> OmniResponse:
+        params = self._params(spec)
+        if self.json_mode and spec.name not in self._json_unsupported:
+            try:
+                return await self.client.complete(
+                    messages, model=spec.name, response_format={"type": "json_object"}, **params
+                )
+            except (BadRequestError, RequestValidationError) as exc:
+                text = str(exc).lower()
+                if "response_format" not in text and "json" not in text:
+                    raise
+                # JSON mode on Omni is UNCONFIRMED (reference §2): fall back to the prompt alone
+                self._json_unsupported.add(spec.name)
+        return await self.client.complete(messages, model=spec.name, **params)
+
+    async def ask_json(
+        self,
+        parts: Sequence[Part],
+        prompt: str,
+        schema: type[T],
+        *,
+        model: str | None = None,
+        check: Any = None,
+    ) -> JsonOutcome[T]:
+        """Ask for a JSON answer validated by ``schema`` (and ``check``).
+
+        Syntax slips are repaired locally; an answer that still fails is sent back once with
+        the errors; a second failure raises :class:`InvalidModelOutput`.
+        """
+        spec = self.spec(model)
+        content: list[Part] = [*parts, Text(text=f"{prompt}\n\n{schema_prompt(schema)}")]
+        messages = [Message(role="user", content=tuple(content))]
+        first = await self._complete_json(messages, spec)
+        try:
+            value, repaired = parse_model_json(first.text, schema, check=check)
+            return JsonOutcome(value, first, 1, repaired)
+        except OutputValidationError as err:
+            errors = err.errors
+        retry = [
+            *messages,
+            Message(role="assistant", content=first.text or "(empty)"),
+            Message(role="user", content=correction_prompt(errors, schema)),
+        ]
+        second = await self._complete_json(retry, spec)
+        earlier = [first.usage] if first.usage else []
+        try:
+            value, _ = parse_model_json(second.text, schema, check=check)
+        except OutputValidationError as err2:
+            ids = [i for i in (first.request_id, second.request_id) if i]
+            raise InvalidModelOutput(
+                f"{spec.name} did not return valid JSON for {schema.__name__} after a retry: "
+                f"{err2.errors}",
+                errors=err2.errors,
+                raw=second.text,
+                request_ids=ids,
+            ) from None
+        return JsonOutcome(value, second, 2, True, earlier)
+
+    # --- media ----------------------------------------------------------------------------------
+
+    async def prepare(
+        self, media: ResolvedMedia, spec: ModelSpec, *, audio_only: bool = False
+    ) -> ResolvedMedia:
+        """Prepare a local medium for ``spec`` (resize, fps, audio track) when
+        :mod:`qwen_omni.media` offers it; otherwise send it as it is."""
+        return media
+
+    async def localize(
+        self, media: ResolvedMedia, workdir: Path, *, policy: AccessPolicy | None
+    ) -> ResolvedMedia:
+        """A local copy of a URL medium (downloaded through the policy), probed."""
+        if media.path is not None:
+            return media
+        if media.url is None or media.url[:4].lower() != "http":
+            raise ValueError(f"{media.sent.source}: only http(s) URLs can be downloaded")
+        from qwen_omni.tasks.fetch import download
+
+        target = workdir / "source.bin"
+        await download(media.url, target, policy or _UNCHECKED)
+        return await resolve_media(str(target), expect=(media.kind,), policy=None, spec=self.spec())
+
+    async def split(
+        self, media: ResolvedMedia, seconds: float, spec: ModelSpec, workdir: Path
+    ) -> list[Piece]:
+        """Segments of a local video of at most about ``seconds`` each, with their ranges."""
+        assert media.path is not None
+        duration = media.duration_s
+        if duration is not None and duration <= seconds:
+            return [Piece(media, 0.0, duration)]
+        from qwen_omni.tasks._split import split_video_copy
+
+        pieces = await asyncio.to_thread(
+            split_video_copy, media.path, seconds, workdir / "segments"
+        )
+        out = []
+        for p in pieces:
+            part = video(p.path)
+            sent = media.sent.model_copy(
+                update={
+                    "source": f"{media.sent.source} [{p.start_s:.0f}–{p.end_s:.0f} s]",
+                    "prepared": True,
+                    "preparation": [f"cut {p.start_s:.1f}–{p.end_s:.1f} s (stream copy)"],
+                    "bytes": p.path.stat().st_size,
+                    "duration_s": round(p.end_s - p.start_s, 3),
+                    "estimated_tokens": None,
+                }
+            )
+            out.append(
+                Piece(
+                    ResolvedMedia(part=part, kind="video", sent=sent, path=p.path),
+                    p.start_s,
+                    p.end_s,
+                )
+            )
+        return out
+
+    # --- the tools (the user's own calls: no access policy) -------------------------------------
+
+    async def analyze_video(
+        self, source: str, question: str, *, model: str | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> AnalyzeResult:  # fmt: skip
+        """Answer a question about a video (URL or local file)."""
+        inp = AnalyzeVideoInput(source=source, question=question)
+        return await run_analyze(self, inp, "video", policy=None, progress=progress, model=model)
+
+    async def analyze_image(
+        self, source: str, question: str, *, model: str | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> AnalyzeResult:  # fmt: skip
+        """Answer a question about an image (URL or local file)."""
+        inp = AnalyzeImageInput(source=source, question=question)
+        return await run_analyze(self, inp, "image", policy=None, progress=progress, model=model)
+
+    async def analyze_audio(
+        self, source: str, question: str, *, model: str | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> AnalyzeResult:  # fmt: skip
+        """Answer a question about an audio recording (URL or local file)."""
+        inp = AnalyzeAudioInput(source=source, question=question)
+        return await run_analyze(self, inp, "audio", policy=None, progress=progress, model=model)
+
+    async def did_call_mention(
+        self, source: str, topics: Sequence[str], *, model: str | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> MentionResult:  # fmt: skip
+        """For a call recording: per topic, mentioned or not, evidence, time, confidence."""
+        inp = DidCallMentionInput(source=source, topics=list(topics))
+        return await run_mention(self, inp, policy=None, progress=progress, model=model)
+
+    async def caption_product_video(
+        self, source: str, *, schema: type[T] = ProductCaption,  # type: ignore[assignment]
+        model: str | None = None, progress: ProgressCallback | None = None,
+    ) -> CaptionResult[T]:  # fmt: skip
+        """The structured caption of a product video, validated into ``schema``."""
+        inp = CaptionProductVideoInput(source=source)
+        return await run_caption(
+            self, inp, schema=schema, policy=None, progress=progress, model=model
+        )
+
+    async def summarize_long_video(
+        self, source: str, *, focus: str | None = None, segment_seconds: float | None = None,
+        model: str | None = None, summary_model: str | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> SummaryResult:  # fmt: skip
+        """Summary of a long video: segments analysed concurrently, then summarized."""
+        inp = SummarizeLongVideoInput(source=source, focus=focus, segment_seconds=segment_seconds)
+        return await run_summarize(
+            self, inp, policy=None, progress=progress, model=model, summary_model=summary_model
+        )
+
+    async def transcribe(
+        self, source: str, *, language: str | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> TranscriptResult:  # fmt: skip
+        """Transcript of speech (ASR model when configured, else Qwen-Omni)."""
+        inp = TranscribeInput(source=source, language=language)
+        return await run_transcribe(self, inp, policy=None, progress=progress)
+
+    # --- the agent path -------------------------------------------------------------------------
+
+    async def run_tool(
+        self,
+        name: str,
+        arguments: BaseModel | Mapping[str, Any] | str,
+        *,
+        progress: ProgressCallback | None = None,
+    ) -> BaseModel:
+        """Run tool ``name`` for an agent: the result, or a ``ToolRefusal``.
+
+        ``arguments`` is the input model, a dict, or a JSON string. Invalid arguments, policy
+        refusals, unusable media, invalid model output twice and service trouble come back as
+        a ``ToolRefusal``; configuration errors and bugs raise.
+        """
+        from qwen_omni.tasks.registry import get_tool
+
+        return await get_tool(name).arun(self, arguments, progress=progress)
+
+
+_UNCHECKED = AccessPolicy(
+    allow_private_hosts=("0.0.0.0/0", "::/0"), resolve_hosts=False, check_content=False
+)
+
+
+# --- the sync facade ----------------------------------------------------------------------------
+
+
+class _LoopThread:
+    """One event loop in a daemon thread; sync calls run their coroutines on it."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="qwen-omni-tasks", daemon=True
+        )
+        self._thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, R]) -> R:
+        if threading.current_thread() is self._thread:
+            raise RuntimeError("a sync OmniTasks method was called from its own event loop")
+        future: Future[R] = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        return future.result()
+
+    def stop(self) -> None:
+        if self._loop.is_running():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=5)
+        if not self._loop.is_running():
+            self._loop.close()
+
+
+class OmniTasks:
+    """The agent tools, synchronous: the same arguments as :class:`AsyncOmniTasks`.
+
+    Calls run on a private event loop in a background thread, so this works from plain
+    scripts and from frameworks that call tools synchronously (also inside a running loop).
+    ``.aio`` is the underlying :class:`AsyncOmniTasks`.
+    """
+
+    def __init__(self, client: AsyncOmniClient | None = None, **kwargs: Any) -> None:
+        self.aio = AsyncOmniTasks(client, **kwargs)
+        self._runner: _LoopThread | None = None
+        self._lock = threading.Lock()
+
+    def _run(self, coro: Coroutine[Any, Any, R]) -> R:
+        if self._runner is None:
+            with self._lock:
+                if self._runner is None:
+                    self._runner = _LoopThread()
+        return self._runner.run(coro)
+
+    @property
+    def policy(self) -> AccessPolicy:
+        return self.aio.policy
+
+    def close(self) -> None:
+        """Close the client (if created here) and stop the background loop."""
+        if self._runner is not None:
+            self._runner.run(self.aio.aclose())
+            self._runner.stop()
+            self._runner = None
+
+    def __enter__(self) -> OmniTasks:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def analyze_video(self, source: str, question: str, **kw: Any) -> AnalyzeResult:
+        """Answer a question about a video (URL or local file)."""
+        return self._run(self.aio.analyze_video(source, question, **kw))
+
+    def analyze_image(self, source: str, question: str, **kw: Any) -> AnalyzeResult:
+        """Answer a question about an image (URL or local file)."""
+        return self._run(self.aio.analyze_image(source, question, **kw))
+
+    def analyze_audio(self, source: str, question: str, **kw: Any) -> AnalyzeResult:
+        """Answer a question about an audio recording (URL or local file)."""
+        return self._run(self.aio.analyze_audio(source, question, **kw))
+
+    def did_call_mention(self, source: str, topics: Sequence[str], **kw: Any) -> MentionResult:
+        """For a call recording: per topic, mentioned or not, evidence, time, confidence."""
+        return self._run(self.aio.did_call_mention(source, topics, **kw))
+
+    def caption_product_video(self, source: str, **kw: Any) -> CaptionResult[Any]:
+        """The structured caption of a product video."""
+        return self._run(self.aio.caption_product_video(source, **kw))
+
+    def summarize_long_video(self, source: str, **kw: Any) -> SummaryResult:
+        """Summary of a long video (segments analysed concurrently, then summarized)."""
+        return self._run(self.aio.summarize_long_video(source, **kw))
+
+    def transcribe(self, source: str, **kw: Any) -> TranscriptResult:
+        """Transcript of speech."""
+        return self._run(self.aio.transcribe(source, **kw))
+
+    def run_tool(
+        self,
+        name: str,
+        arguments: BaseModel | Mapping[str, Any] | str,
+        *,
+        progress: ProgressCallback | None = None,
+    ) -> BaseModel:
+        """Run tool ``name`` for an agent: the result, or a ``ToolRefusal``."""
+        return self._run(self.aio.run_tool(name, arguments, progress=progress))
