@@ -13,6 +13,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from llama_index.core.agent.workflow import FunctionAgent, ToolCall, ToolCallResult
+
 from llama_index.llms.qwen_omni import QwenOmni
 from llama_index.tools.qwen_omni import QwenOmniToolSpec
 from qwen_omni.tasks import AccessPolicy

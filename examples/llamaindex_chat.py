@@ -11,6 +11,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from llama_index.core.llms import ChatMessage, TextBlock, VideoBlock
+
 from llama_index.llms.qwen_omni import QwenOmni
 
 VIDEO = Path(__file__).parent / "media" / "sample.mp4"

@@ -16,6 +16,7 @@ from pathlib import Path
 from llama_index.core import VectorStoreIndex
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.bridge.pydantic import PrivateAttr
+
 from llama_index.llms.qwen_omni import QwenOmni
 from llama_index.readers.qwen_omni import QwenOmniMediaReader
 
@@ -66,7 +67,7 @@ def main() -> None:
 
         index = VectorStoreIndex.from_documents(docs, embed_model=WordEmbedding())
         engine = index.as_query_engine(llm=QwenOmni(**settings), similarity_top_k=1)
-        answer = engine.query("What happens from 0:02 to 0:04?")
+        answer = engine.query("What happens at the end of the clip?")
         hit = answer.source_nodes[0].node.metadata
         print(f"\nbest segment: {hit['time_range']}\nanswer: {str(answer)[:300]}")
 

@@ -11,6 +11,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from llama_index.core.llms import AudioBlock, ChatMessage
+
 from llama_index.llms.qwen_omni import QwenOmni
 
 

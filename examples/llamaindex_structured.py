@@ -11,8 +11,9 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from llama_index.core.llms import ChatMessage, TextBlock, VideoBlock
-from llama_index.llms.qwen_omni import QwenOmni
 from pydantic import BaseModel, Field
+
+from llama_index.llms.qwen_omni import QwenOmni
 
 VIDEO = Path(__file__).parent / "media" / "sample.mp4"
 

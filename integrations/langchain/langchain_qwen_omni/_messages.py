@@ -219,7 +219,7 @@ def _user_content(parts: list[Part]) -> str | tuple[Part, ...]:
 def to_core_message(message: BaseMessage) -> Message:
     """One LangChain message → one core message."""
     if isinstance(message, HumanMessage):
-        parts = content_to_parts(message.content)  # type: ignore[arg-type]
+        parts = content_to_parts(message.content)
         return Message(role="user", content=_user_content(parts), name=message.name)
     if isinstance(message, SystemMessage):
         return Message(role="system", content=_text_of(message.content))
@@ -241,7 +241,7 @@ def to_core_message(message: BaseMessage) -> Message:
     if isinstance(message, ChatMessage):
         role = {"human": "user", "ai": "assistant"}.get(message.role, message.role)
         if role == "user":
-            parts = content_to_parts(message.content)  # type: ignore[arg-type]
+            parts = content_to_parts(message.content)
             return Message(role="user", content=_user_content(parts))
         if role not in ("system", "assistant", "tool"):
             raise ValueError(f"unsupported chat message role {message.role!r}")

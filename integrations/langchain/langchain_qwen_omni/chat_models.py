@@ -91,6 +91,8 @@ class ChatQwenOmni(BaseChatModel):
             ``"beijing"`` (default), ``"singapore"`` or ``"us"``.
         base_url: str | None
             Any OpenAI-compatible endpoint (a workspace domain, vLLM, the emulator).
+        dialect: str | None
+            ``"dashscope"`` (default) or ``"vllm"`` for a self-hosted Qwen-Omni.
         timeout: float | None
             Seconds to wait for the first byte (and between chunks).
         max_retries: int
@@ -177,8 +179,10 @@ class ChatQwenOmni(BaseChatModel):
             llm_tools.invoke("Weather in Hangzhou?").tool_calls
             # [{'name': 'GetWeather', 'args': {'city': 'Hangzhou'}, 'id': 'call_…', ...}]
 
-        ``tool_choice``: ``"auto"``, ``"none"``, a tool name, or ``"any"``/``"required"``/
-        ``True`` (forced: with one tool, that tool).
+        ``tool_choice``: ``"auto"``, ``"none"``, a tool name (forced), or ``"any"``/
+        ``"required"``/``True``: with one tool, that tool is forced; with several, DashScope has
+        no "any tool" choice, so ``"auto"`` is sent (with a warning), while a vLLM endpoint
+        gets ``"required"``.
 
     Structured output:
         .. code-block:: python
@@ -243,6 +247,11 @@ class ChatQwenOmni(BaseChatModel):
     base_url: str | None = Field(default=None, alias="api_base")
     """An OpenAI-compatible endpoint to use instead of the region's (``QWEN_OMNI_BASE_URL``):
     a workspace domain, a self-hosted vLLM, or the qwen-omni emulator."""
+
+    dialect: Literal["dashscope", "vllm"] | None = None
+    """Wire dialect of the endpoint: ``dashscope`` (default, or ``QWEN_OMNI_DIALECT``) or
+    ``vllm`` for a self-hosted Qwen-Omni (raw base64 audio, ``audio_url``, ``tool_choice``
+    "required")."""
 
     temperature: float | None = None
     """Sampling temperature in [0, 2); None: the model's default."""
@@ -365,6 +374,7 @@ class ChatQwenOmni(BaseChatModel):
             "model": self.model,
             "region": self.region,
             "base_url": self.base_url,
+            "dialect": self.dialect,
             "timeout": self.timeout,
             "max_retries": self.max_retries,
             "delivery": self.delivery,
@@ -390,7 +400,7 @@ class ChatQwenOmni(BaseChatModel):
             client = self._async_clients[loop] = AsyncOmniClient(
                 max_concurrency=self.max_concurrency, **self._client_kwargs()
             )
-        return client  # type: ignore[no-any-return]
+        return client
 
     # --- requests --------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +16,7 @@ from langchain_qwen_omni._runtime import TaskRuntime
 if TYPE_CHECKING:
     from qwen_omni.response import OmniResponse
     from qwen_omni.tasks import AsyncOmniTasks
+    from qwen_omni.tasks.sources import ResolvedMedia
     from qwen_omni.tasks.toolkit import Piece
 
 __all__ = ["DEFAULT_PROMPT", "QwenOmniMediaLoader"]
@@ -31,9 +32,9 @@ _END = object()
 class QwenOmniMediaLoader(BaseLoader):
     """Load videos, audio and images as ``Document``s: one per segment, described by Qwen-Omni.
 
-    A video is cut into segments (``segment_seconds``, 90 s by default, never over the model's
-    limit) and each segment is described (and transcribed when ``transcript=True``); audio and
-    images give one document each. The text is ready to embed; the metadata says where it comes
+    Video and audio are cut into segments (``segment_seconds``, 90 s by default, never over the
+    model's limit) and each segment is described (and transcribed when ``transcript=True``);
+    an image gives one document. The text is ready to embed; the metadata says where it comes
     from::
 
         {"source": "talk.mp4", "kind": "video", "segment": 0, "segments": 4,
@@ -121,7 +122,7 @@ class QwenOmniMediaLoader(BaseLoader):
                 doc = self._runtime.run(lambda _tasks: _next(stream))
                 if doc is _END:
                     return
-                yield doc  # type: ignore[misc]
+                yield doc
         finally:
             self._runtime.run(lambda _tasks: stream.aclose())
 
@@ -132,7 +133,7 @@ class QwenOmniMediaLoader(BaseLoader):
 
     # --- the work ------------------------------------------------------------------------------
 
-    async def _stream(self) -> AsyncIterator[Document]:
+    async def _stream(self) -> AsyncGenerator[Document, None]:
         tasks = self._runtime.async_tasks()
         for source in self.sources:
             async for doc in self._source_documents(tasks, source):
@@ -142,24 +143,21 @@ class QwenOmniMediaLoader(BaseLoader):
         self, tasks: AsyncOmniTasks, source: str
     ) -> AsyncIterator[Document]:
         from qwen_omni.tasks.sources import resolve_media
-        from qwen_omni.tasks.toolkit import Piece
 
         spec = tasks.spec()
         media = await resolve_media(
             source, expect=("video", "audio", "image"), policy=None, spec=spec
         )
         with tempfile.TemporaryDirectory(prefix="lc-qwen-omni-", dir=tasks.workdir) as tmp:
-            if media.kind == "video":
-                local = await tasks.localize(media, Path(tmp), policy=None)
-                seconds = tasks.segment_length(self.segment_seconds, spec)
-                pieces = await tasks.split(local, seconds, spec, Path(tmp))
-            else:
-                pieces = [Piece(media, 0.0, media.duration_s or 0.0)]
+            workdir = Path(tmp)
+            pieces = await self._pieces(tasks, media, workdir)
             limit = asyncio.Semaphore(self.max_concurrency)
 
             async def one(index: int) -> Document:
                 async with limit:
-                    return await self._describe(tasks, source, pieces, index)
+                    folder = workdir / f"segment-{index}"
+                    folder.mkdir()
+                    return await self._describe(tasks, source, pieces, index, folder)
 
             # Start every segment now (bounded), hand them out in order.
             jobs = [asyncio.ensure_future(one(i)) for i in range(len(pieces))]
@@ -171,8 +169,53 @@ class QwenOmniMediaLoader(BaseLoader):
                     job.cancel()
                 await asyncio.gather(*jobs, return_exceptions=True)
 
+    async def _pieces(
+        self, tasks: AsyncOmniTasks, media: ResolvedMedia, workdir: Path
+    ) -> list[Piece]:
+        """The segments of a medium: video and audio cut to ``segment_seconds``; an image whole."""
+        from qwen_omni.tasks.toolkit import Piece
+
+        if media.kind == "image":
+            return [Piece(media, 0.0, 0.0)]
+        spec = tasks.spec()
+        local = await tasks.localize(media, workdir, policy=None)
+        seconds = tasks.segment_length(self.segment_seconds, spec)
+        if media.kind == "video":
+            return await tasks.split(local, seconds, spec, workdir)
+        # Audio: the same cut as video (the tasks' split() wraps its pieces as video).
+        from qwen_omni.content import audio
+        from qwen_omni.media import split_media
+        from qwen_omni.tasks.sources import ResolvedMedia
+
+        assert local.path is not None
+        segments = await asyncio.to_thread(
+            split_media, local.path, workdir / "segments", segment_s=seconds, model=spec
+        )
+        if len(segments) == 1:
+            return [Piece(local, segments[0].start_s, segments[0].end_s)]
+        return [
+            Piece(
+                ResolvedMedia(
+                    part=audio(seg.path),
+                    kind="audio",
+                    sent=local.sent.model_copy(
+                        update={"duration_s": round(seg.duration_s, 3), "prepared": True}
+                    ),
+                    path=seg.path,
+                ),
+                seg.start_s,
+                seg.end_s,
+            )
+            for seg in segments
+        ]
+
     async def _describe(
-        self, tasks: AsyncOmniTasks, source: str, pieces: list[Piece], index: int
+        self,
+        tasks: AsyncOmniTasks,
+        source: str,
+        pieces: list[Piece],
+        index: int,
+        workdir: Path,
     ) -> Document:
         from qwen_omni.tasks.sources import check_duration
 
@@ -180,7 +223,7 @@ class QwenOmniMediaLoader(BaseLoader):
         spec = tasks.spec()
         media = piece.media
         check_duration(media.sent.source, media.kind, media.duration_s, spec, hint=_LONG_HINT)
-        prepared = await tasks.prepare(media, spec)
+        prepared = await tasks.prepare(media, spec, workdir)
         response = await tasks.ask([prepared.part], self.prompt)
         description = response.text.strip()
         metadata: dict[str, Any] = {
@@ -196,7 +239,7 @@ class QwenOmniMediaLoader(BaseLoader):
         _add_usage(metadata, response)
         content = description
         if self.transcript and media.kind in ("audio", "video"):
-            speech = await tasks.prepare(media, spec, audio_only=True)
+            speech = await tasks.prepare(media, spec, workdir, audio_only=True)
             result = await tasks.transcriber.transcribe(tasks, speech, language=self.language)
             metadata["transcript"] = result.text
             metadata["transcript_model"] = result.model

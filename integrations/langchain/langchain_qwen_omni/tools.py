@@ -49,7 +49,7 @@ def _definition(name: str) -> ToolDef:
     return get_tool(name)
 
 
-class QwenOmniTool(QwenOmniSettings, BaseTool):  # type: ignore[misc]
+class QwenOmniTool(QwenOmniSettings, BaseTool):
     """Base of the Qwen-Omni tools: runs the core task ``task_name`` for an agent.
 
     Args (all optional):
@@ -82,7 +82,7 @@ class QwenOmniTool(QwenOmniSettings, BaseTool):  # type: ignore[misc]
         if self.runtime is None:
             policy = self._make_policy(self.media_roots, self.policy)
             self.runtime = TaskRuntime(**self._tasks_kwargs(policy))
-        return self.runtime  # type: ignore[no-any-return]
+        return self.runtime
 
     @property
     def definition(self) -> ToolDef:
@@ -125,7 +125,7 @@ _SUMMARY = _tool_fields("summarize_long_video")
 _TRANSCRIBE = _tool_fields("transcribe")
 
 
-class AnalyzeVideoTool(QwenOmniTool):  # type: ignore[misc]
+class AnalyzeVideoTool(QwenOmniTool):
     """Watch and listen to a video and answer a question about it."""
 
     task_name: ClassVar[str] = "analyze_video"
@@ -134,7 +134,7 @@ class AnalyzeVideoTool(QwenOmniTool):  # type: ignore[misc]
     args_schema: type[BaseModel] = _VIDEO["args_schema"]
 
 
-class AnalyzeImageTool(QwenOmniTool):  # type: ignore[misc]
+class AnalyzeImageTool(QwenOmniTool):
     """Look at an image and answer a question about it."""
 
     task_name: ClassVar[str] = "analyze_image"
@@ -143,7 +143,7 @@ class AnalyzeImageTool(QwenOmniTool):  # type: ignore[misc]
     args_schema: type[BaseModel] = _IMAGE["args_schema"]
 
 
-class AnalyzeAudioTool(QwenOmniTool):  # type: ignore[misc]
+class AnalyzeAudioTool(QwenOmniTool):
     """Listen to an audio recording and answer a question about it."""
 
     task_name: ClassVar[str] = "analyze_audio"
@@ -152,7 +152,7 @@ class AnalyzeAudioTool(QwenOmniTool):  # type: ignore[misc]
     args_schema: type[BaseModel] = _AUDIO["args_schema"]
 
 
-class DidCallMentionTool(QwenOmniTool):  # type: ignore[misc]
+class DidCallMentionTool(QwenOmniTool):
     """Check a call recording for topics, with quoted evidence, times and confidence."""
 
     task_name: ClassVar[str] = "did_call_mention"
@@ -161,7 +161,7 @@ class DidCallMentionTool(QwenOmniTool):  # type: ignore[misc]
     args_schema: type[BaseModel] = _MENTION["args_schema"]
 
 
-class CaptionProductVideoTool(QwenOmniTool):  # type: ignore[misc]
+class CaptionProductVideoTool(QwenOmniTool):
     """Write a structured marketing caption for a product video."""
 
     task_name: ClassVar[str] = "caption_product_video"
@@ -170,7 +170,7 @@ class CaptionProductVideoTool(QwenOmniTool):  # type: ignore[misc]
     args_schema: type[BaseModel] = _CAPTION["args_schema"]
 
 
-class SummarizeLongVideoTool(QwenOmniTool):  # type: ignore[misc]
+class SummarizeLongVideoTool(QwenOmniTool):
     """Summarize a long video segment by segment, keeping each segment's time range."""
 
     task_name: ClassVar[str] = "summarize_long_video"
@@ -179,7 +179,7 @@ class SummarizeLongVideoTool(QwenOmniTool):  # type: ignore[misc]
     args_schema: type[BaseModel] = _SUMMARY["args_schema"]
 
 
-class TranscribeTool(QwenOmniTool):  # type: ignore[misc]
+class TranscribeTool(QwenOmniTool):
     """Transcribe the speech in an audio or video recording."""
 
     task_name: ClassVar[str] = "transcribe"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import http.server
 import itertools
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,7 +32,8 @@ def _ranges(docs: list[Document]) -> list[tuple[float, float]]:
 
 def test_a_video_becomes_one_document_per_segment(emulator: Any, long_video: Path) -> None:
     docs = list(QwenOmniMediaLoader(long_video, segment_seconds=3).lazy_load())
-    assert len(docs) == 3
+    # The core cuts at keyframes near the requested length (never over the model's limit).
+    assert len(docs) >= 2
     ranges = _ranges(docs)
     assert ranges[0][0] == 0.0
     assert ranges[-1][1] == pytest.approx(7.0, abs=0.2)
@@ -43,7 +45,7 @@ def test_a_video_becomes_one_document_per_segment(emulator: Any, long_video: Pat
             str(long_video),
             "video",
             i,
-            3,
+            len(docs),
         )
         assert meta["model"] == "qwen3-omni-flash"
         assert meta["input_tokens"] > 0
@@ -51,11 +53,13 @@ def test_a_video_becomes_one_document_per_segment(emulator: Any, long_video: Pat
         assert meta["request_id"]
         # Vector stores take flat metadata: str, int, float, bool only.
         assert all(isinstance(v, (str, int, float, bool)) for v in meta.values())
-        # Each segment was sent on its own: the model saw its duration.
-        seconds = meta["end_s"] - meta["start_s"]
-        assert f"video: {seconds:.2f} s" in doc.page_content
-    perceived = [r.perceived[0]["duration_s"] for r in emulator.requests.chat()]
-    assert sum(perceived) == pytest.approx(7.0, abs=0.3)
+    # Each segment was sent on its own: the model saw about its duration (a stream-copied cut
+    # may run a little past its nominal end, up to the next packet boundary).
+    assert len(emulator.requests.chat()) == len(docs)
+    for doc, (start, end) in zip(docs, ranges, strict=True):
+        seen = re.search(r"video: ([0-9.]+) s", doc.page_content)
+        assert seen is not None
+        assert float(seen.group(1)) == pytest.approx(end - start, abs=0.35)
 
 
 async def test_alazy_load_is_async_and_transcribes_when_asked(
@@ -77,6 +81,19 @@ async def test_alazy_load_is_async_and_transcribes_when_asked(
     assert "transcript" not in image.metadata
     # audio: description + transcript; image: description only
     assert len(emulator.requests.chat()) == 3
+
+
+def test_long_audio_is_split_too(emulator: Any, tmp_path: Path) -> None:
+    from qwen_omni.media.synthetic import make_audio
+
+    tone = make_audio(tmp_path / "tone.wav", seconds=5)
+    docs = QwenOmniMediaLoader(tone, segment_seconds=2).load()
+    assert len(docs) >= 2
+    assert {d.metadata["kind"] for d in docs} == {"audio"}
+    assert docs[-1].metadata["end_s"] == pytest.approx(5.0, abs=0.1)
+    seen = [r.perceived[0] for r in emulator.requests.chat()]
+    assert {p["modality"] for p in seen} == {"audio"}
+    assert sum(p["duration_s"] for p in seen) == pytest.approx(5.0, abs=0.2)
 
 
 def test_custom_prompt_reaches_the_model(emulator: Any, media: dict[str, Path]) -> None:
@@ -106,8 +123,9 @@ def served(long_video: Path) -> Iterator[str]:
 
 def test_a_video_url_is_downloaded_and_split(emulator: Any, served: str) -> None:
     docs = QwenOmniMediaLoader(served, segment_seconds=4).load()
-    assert [d.metadata["source"] for d in docs] == [served, served]
-    assert len(docs) == 2
+    assert len(docs) >= 2
+    assert {d.metadata["source"] for d in docs} == {served}
+    assert docs[0].metadata["start_s"] == 0.0
     assert docs[-1].metadata["end_s"] == pytest.approx(7.0, abs=0.2)
 
 

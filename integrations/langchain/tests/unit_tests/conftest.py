@@ -98,11 +98,16 @@ class _Stream:
         return self._agen()
 
 
-def install_fake(model: ChatQwenOmni, fake: FakeClient) -> ChatQwenOmni:
+def _install(model: ChatQwenOmni, fake: FakeClient) -> ChatQwenOmni:
     """Route ``model``'s sync and async requests to ``fake``."""
     model.__dict__["_client"] = fake
     model.__dict__["_async_client"] = lambda: fake
     return model
+
+
+@pytest.fixture
+def install_fake() -> Callable[[ChatQwenOmni, FakeClient], ChatQwenOmni]:
+    return _install
 
 
 @pytest.fixture
@@ -112,4 +117,4 @@ def fake() -> FakeClient:
 
 @pytest.fixture
 def fake_model(fake: FakeClient) -> ChatQwenOmni:
-    return install_fake(ChatQwenOmni(api_key="sk-test"), fake)
+    return _install(ChatQwenOmni(api_key="sk-test"), fake)

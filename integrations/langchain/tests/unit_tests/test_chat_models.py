@@ -360,6 +360,16 @@ def test_any_with_several_tools_is_sent_as_auto_on_dashscope(
     assert len(params["tools"]) == 2
 
 
+def test_any_with_several_tools_is_required_on_vllm(fake: Any, install_fake: Any) -> None:
+    from qwen_omni.config import resolve_settings
+
+    fake.settings = resolve_settings(api_key="k", base_url="http://gpu:8000/v1", dialect="vllm")
+    model = install_fake(ChatQwenOmni(api_key="k", dialect="vllm"), fake)
+    model.bind_tools([_add, _mul], tool_choice="any").invoke("add 1 and 2")
+    assert fake.calls[-1].params["tool_choice"] == "required"
+    assert model._client_kwargs()["dialect"] == "vllm"
+
+
 def test_tool_calls_are_parsed(fake_model: ChatQwenOmni, fake: Any) -> None:
     fake.script.append(_tool_call_events("_add", '{"a": 1, "b": 2}'))
     result = fake_model.bind_tools([_add]).invoke("1+2?")
