@@ -7,6 +7,12 @@ from llama_index.core.agent.workflow import FunctionAgent, ToolCall, ToolCallRes
 
 from llama_index.llms.qwen_omni import QwenOmni
 
+pytestmark = pytest.mark.filterwarnings(
+    # llama-index-workflows inspects pydantic members of the agent (not our code).
+    "ignore::pydantic.warnings.PydanticDeprecatedSince20",
+    "ignore::pydantic.warnings.PydanticDeprecatedSince211",
+)
+
 
 def analyze_video(video: str, question: str) -> str:
     """Answer a question about a video."""

@@ -257,6 +257,26 @@ async def test_async_calls_really_overlap(sx):
     assert elapsed < 0.35, elapsed
 
 
+async def test_a_given_client_sets_the_endpoint_of_the_other_kind():
+    from qwen_omni import OmniClient
+
+    llm = QwenOmni(
+        client=OmniClient(api_key="sk-x", base_url="http://127.0.0.1:7/v1", max_retries=0)
+    )
+    assert llm.async_client.settings.base_url == "http://127.0.0.1:7/v1"
+    assert llm.async_client.settings.api_key.get_secret_value() == "sk-x"
+    assert llm.async_client.settings.max_retries == 0
+
+
+async def test_close_and_aclose_drop_the_clients():
+    llm = QwenOmni(api_key="k", base_url="http://127.0.0.1:9/v1")
+    sync_client, async_client = llm.client, llm.async_client
+    llm.close()
+    await llm.aclose()
+    assert llm.client is not sync_client
+    assert llm.async_client is not async_client
+
+
 async def test_one_async_client_per_event_loop():
     llm = QwenOmni(api_key="k", base_url="http://127.0.0.1:9/v1")
     here = llm.async_client
@@ -482,6 +502,29 @@ def test_as_structured_llm_with_video_blocks(sx, media_files):
     assert resp.raw == Scene(subject="square", colour="red")
     assert json.loads(resp.message.content) == {"subject": "square", "colour": "red"}
     assert isinstance(client.requests[0].messages[-1].parts[0], core.Video)
+
+
+@pytest.mark.filterwarnings("ignore:The `json` method is deprecated")  # core's StructuredLLM
+def test_structured_llm_streams_partial_objects(sx):
+    client = sx.Client(
+        sx.tools(("c1", "Scene", ['{"subject": "sq', 'uare", "colour"', ': "red"}']))
+    )
+    sllm = QwenOmni(client=client).as_structured_llm(Scene)
+    chunks = list(sllm.stream_chat([ChatMessage(role="user", content="describe")]))
+    assert chunks[-1].raw.model_dump() == {"subject": "square", "colour": "red"}
+    assert len(chunks) >= 2  # partial objects arrived before the whole one
+    assert any(c.raw.model_dump().get("colour") is None for c in chunks[:-1])
+
+
+@pytest.mark.filterwarnings("ignore:The `json` method is deprecated")  # core's StructuredLLM
+async def test_structured_llm_async_stream(sx):
+    aclient = sx.AsyncClient(sx.tools(("c1", "Scene", ['{"subject": "cube", "colour": "green"}'])))
+    sllm = QwenOmni(async_client=aclient).as_structured_llm(Scene)
+    gen = await sllm.astream_chat([ChatMessage(role="user", content="describe")])
+    last = None
+    async for last in gen:
+        pass
+    assert last.raw.model_dump() == {"subject": "cube", "colour": "green"}
 
 
 def test_structured_predict_without_function_calling_parses_text(sx):

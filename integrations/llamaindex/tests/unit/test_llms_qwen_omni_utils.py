@@ -362,6 +362,17 @@ def test_tool_call_fragments_become_tool_call_blocks(sx):
     assert final.tool_name == "analyze_video"
     assert final.tool_call_id == "c1"
     assert final.tool_kwargs == {"video": "a.mp4", "question": "what?"}
+    # The OpenAI-shaped copy that LlamaIndex's streaming structured output reads.
+    assert chunks[-1].message.additional_kwargs["tool_calls"] == [
+        {
+            "id": "c1",
+            "type": "function",
+            "function": {
+                "name": "analyze_video",
+                "arguments": '{"video": "a.mp4", "question": "what?"}',
+            },
+        }
+    ]
 
 
 def test_reasoning_goes_to_a_thinking_block_and_thinking_delta(sx):
@@ -414,3 +425,12 @@ def test_paths_reach_the_core_unread(tmp_path: Path):
     # A path that does not exist fails in LlamaIndex's own FilePath validation, before us.
     with pytest.raises(ValueError):
         ImageBlock(path=tmp_path / "missing.png")
+
+
+@pytest.mark.parametrize("role", ["function", "tool", "chatbot", "model", "developer"])
+def test_every_llamaindex_role_has_a_service_role(role):
+    msg = ChatMessage(role=role, content="x", additional_kwargs={"tool_call_id": "c"})
+    (out,) = to_omni_messages([msg])
+    assert out.role == {"function": "tool", "tool": "tool", "developer": "system"}.get(
+        role, "assistant"
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal, Optional, Union
 
 from llama_index.core.base.llms.types import (
@@ -207,6 +207,19 @@ class QwenOmni(FunctionCallingLLM):
         )
 
     def _new_client(self, cls: type[Any]) -> Any:
+        given = self._given_client or self._given_async_client
+        if given is not None:
+            # Only one kind of client was given: the other one talks to the same endpoint.
+            s = given.settings
+            return cls(
+                api_key=s.api_key.get_secret_value() if s.api_key else None,
+                model=s.model,
+                base_url=s.base_url,
+                dialect=s.dialect,
+                timeout=s.timeouts,
+                max_retries=s.max_retries,
+                delivery=given.delivery,
+            )
         return cls(
             api_key=self._api_key.get_secret_value() if self._api_key else None,
             model=self.model,
@@ -242,6 +255,18 @@ class QwenOmni(FunctionCallingLLM):
             self._async_clients[loop] = entry
         return entry[1]
 
+    def close(self) -> None:
+        """Close the HTTP pool of the synchronous client (it reopens on next use)."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    async def aclose(self) -> None:
+        """Close the HTTP pool of this event loop's async client (it reopens on next use)."""
+        entry = self._async_clients.pop(asyncio.get_running_loop(), None)
+        if entry is not None:
+            await entry[1].close()
+
     # --- requests -----------------------------------------------------------------------------
 
     def _request_params(self, kwargs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -275,7 +300,7 @@ class QwenOmni(FunctionCallingLLM):
         return self.async_client.stream(to_omni_messages(messages), model=model, **params)
 
     @staticmethod
-    def _chunks(stream: OmniStream) -> Iterator[ChatResponse]:
+    def _chunks(stream: OmniStream) -> ChatResponseGen:
         with stream:
             assembler = ChatStreamAssembler(lambda: stream.response)
             for event in stream:
@@ -285,7 +310,7 @@ class QwenOmni(FunctionCallingLLM):
             yield assembler.finish()
 
     @staticmethod
-    async def _achunks(stream: AsyncOmniStream) -> AsyncIterator[ChatResponse]:
+    async def _achunks(stream: AsyncOmniStream) -> ChatResponseAsyncGen:
         async with stream:
             assembler = ChatStreamAssembler(lambda: stream.response)
             async for event in stream:

@@ -262,13 +262,8 @@ def to_omni_messages(messages: Sequence[ChatMessage]) -> list[core.Message]:
         pending_media.clear()
 
     for message in messages:
-        role = _ROLES.get(
-            str(message.role.value if hasattr(message.role, "value") else message.role)
-        )
-        if role is None:
-            raise RequestValidationError(
-                f"unknown message role {message.role!r}", rule="role", value=message.role
-            )
+        # ChatMessage validates its role into a MessageRole; every member is mapped above.
+        role = _ROLES[MessageRole(message.role).value]
         if role != "tool":
             flush()
         if role == "user":
@@ -441,7 +436,18 @@ class ChatStreamAssembler:
         if final is not None and final.audio_pcm:
             blocks.append(AudioBlock(audio=final.audio_wav, format="wav"))
         blocks.extend(_tool_block(call) for call in self._tool_calls)
-        return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks)
+        additional: dict[str, Any] = {}
+        if self._tool_calls:
+            # LlamaIndex's streaming structured output still looks for OpenAI-shaped calls here.
+            additional["tool_calls"] = [
+                {
+                    "id": call.id,
+                    "type": "function",
+                    "function": {"name": call.name, "arguments": call.arguments},
+                }
+                for call in self._tool_calls
+            ]
+        return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=additional)
 
     def on_event(self, event: Event) -> ChatResponse | None:
         """The chunk for one event, or None for events that add nothing to show."""

@@ -215,10 +215,16 @@ class QwenOmniMediaReader(BaseReader):
     # --- one segment --------------------------------------------------------------------------
 
     def _request(self, plan: _Plan, piece: _Piece) -> list[Part]:
-        build = {"video": video, "audio": audio, "image": image}[plan.kind]
+        part: Part
+        if plan.kind == "video":
+            part = video(piece.path)
+        elif plan.kind == "audio":
+            part = audio(piece.path)
+        else:
+            part = image(piece.path)
         end = piece.end_s if piece.end_s is not None else 0.0
         prompt = self.prompts[plan.kind].format(start=clock(piece.start_s), end=clock(end))
-        return [build(piece.path), Text(text=prompt)]
+        return [part, Text(text=prompt)]
 
     def _document(
         self,

@@ -9,7 +9,7 @@ a video too long, a busy service) come back as a message it can read rather than
 import asyncio
 import threading
 import weakref
-from typing import Any, ClassVar, Optional
+from typing import Any, Optional
 
 from llama_index.core.bridge.pydantic import BaseModel
 from llama_index.core.tools.tool_spec.base import SPEC_FUNCTION_TYPE, BaseToolSpec
@@ -59,7 +59,8 @@ class QwenOmniToolSpec(BaseToolSpec):
             ``base_url``, ``region``, ``delivery``…).
     """
 
-    spec_functions: ClassVar[list[SPEC_FUNCTION_TYPE]] = [(name, f"a{name}") for name in TOOL_NAMES]
+    # BaseToolSpec declares this as an instance attribute; keep its shape.
+    spec_functions: list[SPEC_FUNCTION_TYPE] = [(n, f"a{n}") for n in TOOL_NAMES]  # noqa: RUF012
 
     def __init__(
         self,
@@ -100,6 +101,12 @@ class QwenOmniToolSpec(BaseToolSpec):
         if self._sync is not None:
             self._sync.close()
             self._sync = None
+
+    async def aclose(self) -> None:
+        """Close the HTTP pool of this event loop's async tools."""
+        tasks = self._async.pop(asyncio.get_running_loop(), None)
+        if tasks is not None:
+            await tasks.aclose()
 
     def _run(self, name: str, **arguments: Any) -> str:
         return to_text(self.tasks.run_tool(name, _given(arguments)))
