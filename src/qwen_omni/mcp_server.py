@@ -23,6 +23,7 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from qwen_omni.errors import AuthenticationError, ConfigurationError, PermissionDeniedError
 from qwen_omni.tasks import TOOLS, AccessPolicy, AsyncOmniTasks, Progress, ToolDef, ToolRefusal
 from qwen_omni.tasks.registry import to_text
 
@@ -128,7 +129,21 @@ def build_server(
                 float(sent), None, f"[{event.stage}{count}] {event.message}"
             )
 
-        result = await tool.arun(served_tasks, params.arguments or {}, progress=progress)
+        try:
+            result = await tool.arun(served_tasks, params.arguments or {}, progress=progress)
+        except (ConfigurationError, AuthenticationError, PermissionDeniedError) as exc:
+            # the operator must act; the agent can only tell the user
+            logger.error("tool %s: server configuration problem: %s", tool.name, exc)
+            return types.CallToolResult(
+                content=[
+                    types.TextContent(
+                        type="text",
+                        text=f"The qwen-omni tool server is not configured correctly ({exc}). "
+                        "Tell the user; retrying will not help.",
+                    )
+                ],
+                is_error=True,
+            )
         text = to_text(result)
         if isinstance(result, ToolRefusal):
             return types.CallToolResult(
@@ -192,20 +207,15 @@ async def serve_async(
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
     web = uvicorn.Server(config)
     if ready is not None:
-        # tests pass a threading.Event / callable to learn when the port accepts connections
-        import asyncio
+        # tests pass a threading.Event / asyncio.Event / callable to learn when the port accepts
+        # connections: uvicorn calls startup() before serving, so wrap it
+        startup = web.startup
 
-        async def announce() -> None:
-            while not web.started:
-                await asyncio.sleep(0.01)
+        async def announced_startup(*args: Any, **kwargs: Any) -> None:
+            await startup(*args, **kwargs)
             ready.set() if hasattr(ready, "set") else ready()
 
-        task = asyncio.get_running_loop().create_task(announce())
-        try:
-            await web.serve()
-        finally:
-            task.cancel()
-        return
+        web.startup = announced_startup  # type: ignore[method-assign]
     await web.serve()
 
 

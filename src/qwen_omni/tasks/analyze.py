@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -82,11 +83,12 @@ async def run_analyze(
     spec = tasks.spec(model)
     expect: tuple[Literal["image", "audio", "video"], ...] = (kind,)
     await emit(progress, Progress("prepare", 0, 1, f"checking {inp.source}"))
-    media = await resolve_media(inp.source, expect=expect, policy=policy, spec=spec)
-    check_duration(media.sent.source, media.kind, media.duration_s, spec, hint=LONG_HINT)
-    media = await tasks.prepare(media, spec)
-    await emit(progress, Progress("request", 0, 1, f"asking {spec.name}"))
-    response = await tasks.ask([media.part], inp.question, model=spec.name)
+    with tasks.scratch() as tmp:
+        media = await resolve_media(inp.source, expect=expect, policy=policy, spec=spec)
+        check_duration(media.sent.source, media.kind, media.duration_s, spec, hint=LONG_HINT)
+        media = await tasks.prepare(media, spec, Path(tmp))
+        await emit(progress, Progress("request", 0, 1, f"asking {spec.name}"))
+        response = await tasks.ask([media.part], inp.question, model=spec.name)
     await emit(progress, Progress("request", 1, 1, "answered"))
     report = report_for(response, model=spec.name, media=[media.sent], region=tasks.price_region)
     return AnalyzeResult(answer=response.text.strip(), sent=report)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -84,11 +85,12 @@ async def run_caption(
     """One JSON-mode request; the answer validated into ``schema``."""
     spec = tasks.spec(model)
     await emit(progress, Progress("prepare", 0, 1, f"checking {inp.source}"))
-    media = await resolve_media(inp.source, expect=("video",), policy=policy, spec=spec)
-    check_duration(media.sent.source, media.kind, media.duration_s, spec, hint=LONG_HINT)
-    media = await tasks.prepare(media, spec)
-    await emit(progress, Progress("request", 0, 1, f"asking {spec.name}"))
-    outcome = await tasks.ask_json([media.part], _prompt(schema), schema, model=spec.name)
+    with tasks.scratch() as tmp:
+        media = await resolve_media(inp.source, expect=("video",), policy=policy, spec=spec)
+        check_duration(media.sent.source, media.kind, media.duration_s, spec, hint=LONG_HINT)
+        media = await tasks.prepare(media, spec, Path(tmp))
+        await emit(progress, Progress("request", 0, 1, f"asking {spec.name}"))
+        outcome = await tasks.ask_json([media.part], _prompt(schema), schema, model=spec.name)
     await emit(progress, Progress("request", 1, 1, "answered"))
     report = report_for(
         outcome.response,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -178,19 +179,20 @@ async def run_mention(
     """One request for all topics; JSON validated, repaired or re-asked once."""
     spec = tasks.spec(model)
     await emit(progress, Progress("prepare", 0, 1, f"checking {inp.source}"))
-    media = await resolve_media(
-        inp.source, expect=("audio", "video"), policy=policy, spec=spec, needs_sound=True
-    )
-    check_duration(media.sent.source, media.kind, media.duration_s, spec, hint=LONG_HINT)
-    media = await tasks.prepare(media, spec, audio_only=True)
-    await emit(progress, Progress("request", 0, 1, f"asking {spec.name}"))
-    outcome = await tasks.ask_json(
-        [media.part],
-        _prompt(inp.topics),
-        MentionAnswer,
-        model=spec.name,
-        check=_checker(inp.topics, media.duration_s),
-    )
+    with tasks.scratch() as tmp:
+        media = await resolve_media(
+            inp.source, expect=("audio", "video"), policy=policy, spec=spec, needs_sound=True
+        )
+        check_duration(media.sent.source, media.kind, media.duration_s, spec, hint=LONG_HINT)
+        media = await tasks.prepare(media, spec, Path(tmp), audio_only=True)
+        await emit(progress, Progress("request", 0, 1, f"asking {spec.name}"))
+        outcome = await tasks.ask_json(
+            [media.part],
+            _prompt(inp.topics),
+            MentionAnswer,
+            model=spec.name,
+            check=_checker(inp.topics, media.duration_s),
+        )
     await emit(progress, Progress("request", 1, 1, "answered"))
     by_topic = {m.topic.strip().lower(): m for m in outcome.value.mentions}
     # Keep the caller's order and spelling.

@@ -515,6 +515,13 @@ class AccessPolicy:
                 reason="scheme",
                 source=label,
             )
+        if scheme == "data" and len(text) * 3 // 4 > self.max_bytes:
+            raise AccessRefused(
+                f"{label}: the data URI holds about {len(text) * 3 // 4:,} bytes; tools may read "
+                f"at most {self.max_bytes:,} bytes",
+                reason="too_large",
+                source=label,
+            )
         if scheme in ("data", "oss"):
             return text
         if "@" in parts.netloc:

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from qwen_omni.tasks.analyze import (
     AnalyzeAudioInput,
@@ -103,7 +103,7 @@ class ToolDef:
         try:
             inp = self.parse(arguments)
             return await self.runner(tasks, inp, progress)
-        except (ValidationError, Exception) as exc:
+        except Exception as exc:
             refusal = refusal_for(exc)
             if refusal is None:
                 raise

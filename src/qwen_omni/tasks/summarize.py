@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from qwen_omni.catalog import ModelSpec
 from qwen_omni.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -178,13 +179,21 @@ async def _summarize_segment(
     start: float,
     end: float,
     focus: str | None,
-    model: str,
+    spec: ModelSpec,
+    workdir: Path,
 ) -> SegmentSummary:
     prompt = _segment_prompt(index, total, start, end, focus)
+    model = spec.name
     last: QwenOmniError | None = None
+    ready: ResolvedMedia | None = None
     for attempt in (1, 2):
         try:
-            response = await tasks.ask([media.part], prompt, model=model)
+            if ready is None:
+                # each segment is prepared (720p, fps preset) while others are in flight
+                folder = workdir / f"segment_{index:03d}"
+                folder.mkdir(exist_ok=True)
+                ready = await tasks.prepare(media, spec, folder)
+            response = await tasks.ask([ready.part], prompt, model=model)
         except _FATAL:
             raise
         except QwenOmniError as exc:
@@ -194,7 +203,7 @@ async def _summarize_segment(
         if not text:
             last = QwenOmniError("the model returned an empty summary")
             continue
-        report = report_for(response, model=model, media=[media.sent], region=tasks.price_region)
+        report = report_for(response, model=model, media=[ready.sent], region=tasks.price_region)
         return SegmentSummary(
             index=index, start_s=start, end_s=end, status="ok", summary=text,
             attempts=attempt, sent=report,
@@ -239,7 +248,7 @@ async def run_summarize(
             async with limit:
                 seg = await _summarize_segment(
                     tasks, piece.media, i, total, piece.start_s, piece.end_s, inp.focus,
-                    spec.name,
+                    spec, workdir,
                 )  # fmt: skip
             done += 1
             state = "done" if seg.status == "ok" else "FAILED"

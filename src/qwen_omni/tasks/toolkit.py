@@ -9,6 +9,7 @@ failures the agent can act on come back as a :class:`~qwen_omni.tasks.refusal.To
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import threading
 from collections.abc import Coroutine, Mapping, Sequence
 from concurrent.futures import Future
@@ -20,7 +21,7 @@ from pydantic import BaseModel
 
 from qwen_omni.catalog import ModelSpec, get_model
 from qwen_omni.client import AsyncOmniClient
-from qwen_omni.content import Message, Part, Text, video
+from qwen_omni.content import Message, Part, Text, audio, image, video
 from qwen_omni.errors import BadRequestError, RequestValidationError
 from qwen_omni.response import OmniResponse, Usage
 from qwen_omni.tasks.analyze import (
@@ -46,7 +47,7 @@ from qwen_omni.tasks.jsonout import (
 from qwen_omni.tasks.mention import DidCallMentionInput, MentionResult, run_mention
 from qwen_omni.tasks.policy import AccessPolicy
 from qwen_omni.tasks.progress import ProgressCallback
-from qwen_omni.tasks.sources import ResolvedMedia, resolve_media
+from qwen_omni.tasks.sources import Kind, ResolvedMedia, estimate_tokens, resolve_media
 from qwen_omni.tasks.summarize import SummarizeLongVideoInput, SummaryResult, run_summarize
 from qwen_omni.tasks.transcribe import (
     TranscribeInput,
@@ -114,6 +115,8 @@ class AsyncOmniTasks:
         price_region: region whose list prices compute costs (default: the client's region,
             else Beijing).
         workdir: where temporary files go (downloads, segments); default the system temp dir.
+        prepare: prepare local media before sending (resize, fps preset, audio track) with
+            :mod:`qwen_omni.media`; False sends files as they are.
     """
 
     def __init__(
@@ -130,6 +133,7 @@ class AsyncOmniTasks:
         json_mode: bool = True,
         price_region: str | None = None,
         workdir: str | Path | None = None,
+        prepare: bool = True,
         **client_kwargs: Any,
     ) -> None:
         if max_concurrency < 1:
@@ -151,6 +155,7 @@ class AsyncOmniTasks:
         self._json_unsupported: set[str] = set()
         self._price_region = price_region
         self.workdir = str(workdir) if workdir is not None else None
+        self.prepare_media = prepare
 
     # --- configuration ------------------------------------------------------------------------
 
@@ -172,8 +177,7 @@ class AsyncOmniTasks:
         """Segment length: requested or default, never over the model's video limit."""
         seconds = requested or self.segment_seconds
         if spec.video_max_seconds is not None:
-            # keyframe cuts may run up to a GOP long: keep a margin under the hard limit
-            seconds = min(seconds, spec.video_max_seconds * 0.9)
+            seconds = min(seconds, spec.video_max_seconds)
         return seconds
 
     def with_policy(self, policy: AccessPolicy) -> AsyncOmniTasks:
@@ -275,12 +279,63 @@ class AsyncOmniTasks:
 
     # --- media ----------------------------------------------------------------------------------
 
+    def scratch(self) -> tempfile.TemporaryDirectory[str]:
+        """A temporary directory for one tool call (prepared files, downloads, segments)."""
+        return tempfile.TemporaryDirectory(prefix="qwen-omni-task-", dir=self.workdir)
+
     async def prepare(
-        self, media: ResolvedMedia, spec: ModelSpec, *, audio_only: bool = False
+        self, media: ResolvedMedia, spec: ModelSpec, workdir: Path, *, audio_only: bool = False
     ) -> ResolvedMedia:
-        """Prepare a local medium for ``spec`` (resize, fps, audio track) when
-        :mod:`qwen_omni.media` offers it; otherwise send it as it is."""
-        return media
+        """Prepare a local medium with :mod:`qwen_omni.media` (field-guide budgets): images to
+        at most 1280×720, video to 720p at the motion preset's fps, audio to mono MP3; with
+        ``audio_only`` a video's sound track alone. URLs and media that already fit go as they
+        are. Outputs are written under ``workdir``."""
+        if not self.prepare_media or media.path is None:
+            return media
+        from qwen_omni import media as qm
+
+        path = media.path
+        if media.kind == "video" and audio_only:
+            prepared = await asyncio.to_thread(qm.extract_audio, path, workdir / "audio_track")
+        elif media.kind == "video":
+            prepared = await asyncio.to_thread(qm.prepare_video, path, workdir / "prepared.mp4")
+        elif media.kind == "audio":
+            prepared = await asyncio.to_thread(qm.prepare_audio, path, workdir / "prepared.mp3")
+        else:
+            prepared = await asyncio.to_thread(qm.prepare_image, path)
+        if not prepared.changed:
+            return media
+        info = prepared.info
+        kind: Kind = info.kind
+        if prepared.path is not None:
+            source: Any = prepared.path
+        else:
+            source = prepared.data
+        fmt = getattr(info, "format", None) if kind == "audio" else None
+        part = (
+            image(source)
+            if kind == "image"
+            else audio(source, format=fmt)
+            if kind == "audio"
+            else video(source)
+        )
+        extra: dict[str, Any] = {"width": None, "height": None}
+        if info.kind in ("image", "video"):
+            extra["width"], extra["height"] = info.display_size
+        sent = media.sent.model_copy(
+            update={
+                "kind": kind,
+                "prepared": True,
+                "preparation": list(prepared.steps),
+                "bytes": prepared.size_bytes,
+                "duration_s": getattr(info, "duration_s", None),
+                "estimated_tokens": estimate_tokens(info, spec),
+                **extra,
+            }
+        )
+        return ResolvedMedia(
+            part=part, kind=kind, sent=sent, path=prepared.path or media.path, info=info
+        )
 
     async def localize(
         self, media: ResolvedMedia, workdir: Path, *, policy: AccessPolicy | None
@@ -294,41 +349,40 @@ class AsyncOmniTasks:
 
         target = workdir / "source.bin"
         await download(media.url, target, policy or _UNCHECKED)
-        return await resolve_media(str(target), expect=(media.kind,), policy=None, spec=self.spec())
+        local = await resolve_media(
+            str(target), expect=(media.kind,), policy=None, spec=self.spec()
+        )
+        local.sent = local.sent.model_copy(update={"source": media.sent.source})
+        return local
 
     async def split(
         self, media: ResolvedMedia, seconds: float, spec: ModelSpec, workdir: Path
     ) -> list[Piece]:
-        """Segments of a local video of at most about ``seconds`` each, with their ranges."""
+        """Segments of a local video of at most ``seconds`` each (and within the model's
+        limit), with their time ranges: :func:`qwen_omni.media.split_media`."""
         assert media.path is not None
-        duration = media.duration_s
-        if duration is not None and duration <= seconds:
-            return [Piece(media, 0.0, duration)]
-        from qwen_omni.tasks._split import split_video_copy
+        from qwen_omni.media import split_media
 
-        pieces = await asyncio.to_thread(
-            split_video_copy, media.path, seconds, workdir / "segments"
+        segments = await asyncio.to_thread(
+            split_media, media.path, workdir / "segments", segment_s=seconds, model=spec
         )
+        if len(segments) == 1:
+            return [Piece(media, segments[0].start_s, segments[0].end_s)]
         out = []
-        for p in pieces:
-            part = video(p.path)
+        for seg in segments:
+            how = "stream copy" if seg.copied else "re-encoded"
             sent = media.sent.model_copy(
                 update={
-                    "source": f"{media.sent.source} [{p.start_s:.0f}–{p.end_s:.0f} s]",
+                    "source": f"{media.sent.source} [{seg.start_s:.0f}–{seg.end_s:.0f} s]",
                     "prepared": True,
-                    "preparation": [f"cut {p.start_s:.1f}–{p.end_s:.1f} s (stream copy)"],
-                    "bytes": p.path.stat().st_size,
-                    "duration_s": round(p.end_s - p.start_s, 3),
+                    "preparation": [f"cut {seg.start_s:.1f}–{seg.end_s:.1f} s ({how})"],
+                    "bytes": seg.path.stat().st_size,
+                    "duration_s": round(seg.end_s - seg.start_s, 3),
                     "estimated_tokens": None,
                 }
             )
-            out.append(
-                Piece(
-                    ResolvedMedia(part=part, kind="video", sent=sent, path=p.path),
-                    p.start_s,
-                    p.end_s,
-                )
-            )
+            piece = ResolvedMedia(part=video(seg.path), kind="video", sent=sent, path=seg.path)
+            out.append(Piece(piece, seg.start_s, seg.end_s))
         return out
 
     # --- the tools (the user's own calls: no access policy) -------------------------------------

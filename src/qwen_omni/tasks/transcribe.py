@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -314,15 +315,17 @@ async def run_transcribe(
     transcriber = tasks.transcriber
     spec = tasks.spec(None if isinstance(transcriber, OmniTranscriber) else transcriber.model)
     await emit(progress, Progress("prepare", 0, 1, f"checking {inp.source}"))
-    media = await resolve_media(
-        inp.source, expect=("audio", "video"), policy=policy, spec=spec, needs_sound=True
-    )
-    if isinstance(transcriber, OmniTranscriber):
-        check_duration(media.sent.source, media.kind, media.duration_s, spec, hint=_LONG_HINT)
-    media = await tasks.prepare(media, spec, audio_only=True)
-    await emit(
-        progress, Progress("request", 0, 1, f"transcribing with {transcriber.model or spec.name}")
-    )
-    result = await transcriber.transcribe(tasks, media, language=inp.language)
+    with tasks.scratch() as tmp:
+        media = await resolve_media(
+            inp.source, expect=("audio", "video"), policy=policy, spec=spec, needs_sound=True
+        )
+        if isinstance(transcriber, OmniTranscriber):
+            check_duration(media.sent.source, media.kind, media.duration_s, spec, hint=_LONG_HINT)
+        media = await tasks.prepare(media, spec, Path(tmp), audio_only=True)
+        await emit(
+            progress,
+            Progress("request", 0, 1, f"transcribing with {transcriber.model or spec.name}"),
+        )
+        result = await transcriber.transcribe(tasks, media, language=inp.language)
     await emit(progress, Progress("request", 1, 1, "done"))
     return result

@@ -97,9 +97,11 @@ async def test_hostile_arguments_are_refused_as_tool_errors(tasks, emu, argument
 async def test_bad_arguments_and_unknown_tools(tasks):
     async with Client(build_server(tasks)) as client:
         missing = await client.call_tool("did_call_mention", {"source": "call.mp3"})
-        assert missing.is_error and "topics" in missing.content[0].text
+        assert missing.is_error
+        assert "topics" in missing.content[0].text
         unknown = await client.call_tool("format_disk", {})
-        assert unknown.is_error and "analyze_video" in unknown.content[0].text
+        assert unknown.is_error
+        assert "analyze_video" in unknown.content[0].text
 
 
 async def test_progress_notifications_for_long_videos(tasks, emu):
@@ -186,3 +188,21 @@ async def test_streamable_http_on_loopback(tasks, emu):
 async def test_http_refuses_non_loopback_binding(tasks):
     with pytest.raises(ConfigurationError, match="loopback"):
         await serve_async("http", "0.0.0.0", 0, server=build_server(tasks))
+
+
+async def test_operator_errors_are_reported_as_such_not_as_refusals(emu, media_root):
+    from qwen_omni.tasks import AccessPolicy, AsyncOmniTasks
+
+    async with AsyncOmniTasks(
+        base_url=emu.base_url,
+        api_key="wrong-key",
+        policy=AccessPolicy(roots=(media_root,)),
+        max_retries=0,
+    ) as bad:
+        async with Client(build_server(bad)) as client:
+            result = await client.call_tool(
+                "analyze_audio", {"source": "call.mp3", "question": "Tone?"}
+            )
+    assert result.is_error is True
+    assert "not configured correctly" in result.content[0].text
+    assert "DASHSCOPE_API_KEY" in result.content[0].text

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -85,15 +86,15 @@ async def tasks(emu, policy):
 
 
 class _Origin(http.server.BaseHTTPRequestHandler):
-    routes: dict[str, tuple[int, dict[str, str], bytes]] = {}
-    hits: list[str] = []
-    posts: list[tuple[str, dict[str, str], bytes]] = []
+    routes: ClassVar[dict[str, tuple[int, dict[str, str], bytes]]] = {}
+    hits: ClassVar[list[str]] = []
+    posts: ClassVar[list[tuple[str, dict[str, str], bytes]]] = []
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's API
+    def do_GET(self) -> None:
         self.hits.append(self.path)
         self._answer(self.path)
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's API
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         self.posts.append((self.path, dict(self.headers), self.rfile.read(length)))
         self._answer("POST " + self.path)

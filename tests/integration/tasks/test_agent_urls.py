@@ -76,7 +76,12 @@ async def test_redirect_loops_and_chains_are_bounded(agent_tasks, origin):
 @pytest.mark.parametrize(
     ("path", "body", "status", "reason"),
     [
-        ("/page.html", b"<!doctype html><html><body>video here</body></html>", 200, "wrong_modality"),
+        (
+            "/page.html",
+            b"<!doctype html><html><body>video here</body></html>",
+            200,
+            "wrong_modality",
+        ),
         ("/missing.mp4", b"", 404, "fetch_failed"),
         ("/private.mp4", b"denied", 403, "fetch_failed"),
     ],
@@ -95,11 +100,16 @@ async def test_the_content_must_match_the_tool(agent_tasks, media, origin):
     assert isinstance(result, ToolRefusal)
     assert result.reason == "wrong_modality"
     assert "audio" in result.message
-    image = await ask(agent_tasks, origin.serve("/x.png", media.photo.read_bytes()), "analyze_audio")
-    assert isinstance(image, ToolRefusal) and image.reason == "wrong_modality"
+    image = await ask(
+        agent_tasks, origin.serve("/x.png", media.photo.read_bytes()), "analyze_audio"
+    )
+    assert isinstance(image, ToolRefusal)
+    assert image.reason == "wrong_modality"
 
 
-async def test_without_the_explicit_allowance_loopback_is_refused_whoever_fetches(emu, origin, media):
+async def test_without_the_explicit_allowance_loopback_is_refused_whoever_fetches(
+    emu, origin, media
+):
     url = origin.serve("/clip.mp4", media.clip.read_bytes())
     # The emulator (the model server) is on loopback too and could fetch it: still refused.
     async with AsyncOmniTasks(base_url=emu.base_url, api_key=emu.api_key) as tasks:

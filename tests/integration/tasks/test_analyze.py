@@ -27,7 +27,8 @@ async def test_analyze_video_local_file_reports_what_was_sent(tasks, emu, media)
     assert sent.usage is not None
     counted = sent.usage.input_video_tokens + sent.usage.input_audio_tokens
     assert m.estimated_tokens == counted
-    assert sent.cost_cny is not None and sent.cost_cny > 0
+    assert sent.cost_cny is not None
+    assert sent.cost_cny > 0
     assert sent.price_region == "beijing"
     assert sent.request_id == emu.requests[-1].request_id
     body = emu.requests[-1].body
@@ -120,3 +121,44 @@ def test_sync_facade_shares_one_client(emu, media, policy):
         assert isinstance(first, AnalyzeResult)
         assert isinstance(second, AnalyzeResult)
         assert tasks.aio.client._openai is not None  # created once, on the background loop
+
+
+async def test_large_image_is_prepared_and_the_report_says_how(tasks, emu, tmp_path):
+    from qwen_omni.media.synthetic import make_image
+
+    big = make_image(tmp_path / "big.png", width=2400, height=1600)
+    result = await tasks.analyze_image(str(big), "What is it?")
+    [m] = result.sent.media
+    assert m.prepared is True
+    assert m.preparation  # each step, human-readable
+    assert m.width * m.height <= 1280 * 720
+    assert m.bytes < big.stat().st_size
+    assert m.estimated_tokens == result.sent.usage.input_image_tokens
+    assert "image" in result.answer
+
+
+async def test_a_call_video_is_sent_as_its_sound_track(tasks, emu, media):
+    from qwen_omni.emulator import Reply
+
+    emu.script(Reply.json({"mentions": [{"topic": "x", "mentioned": False, "confidence": 1}]}))
+    result = await tasks.did_call_mention(str(media.clip), ["x"])
+    [m] = result.sent.media
+    assert (m.kind, m.prepared) == ("audio", True)
+    assert any("track" in step for step in m.preparation)
+    part = emu.requests[-1].body["messages"][0]["content"][0]
+    assert part["type"] == "input_audio"
+    assert result.sent.usage.input_video_tokens == 0  # no picture paid for
+
+
+async def test_preparation_can_be_turned_off(emu, media, policy, tmp_path):
+    from qwen_omni.media.synthetic import make_image
+    from qwen_omni.tasks import AsyncOmniTasks
+
+    big = make_image(tmp_path / "big.png", width=2400, height=1600, content="graphic")
+    async with AsyncOmniTasks(
+        base_url=emu.base_url, api_key=emu.api_key, policy=policy, prepare=False
+    ) as raw:
+        result = await raw.analyze_image(str(big), "What is it?")
+    [m] = result.sent.media
+    assert m.prepared is False
+    assert m.bytes == big.stat().st_size

@@ -27,7 +27,13 @@ GOOD = {
             "time_s": 2.5,
             "confidence": 0.92,
         },
-        {"topic": "refund", "mentioned": False, "evidence": None, "time_s": None, "confidence": 0.8},
+        {
+            "topic": "refund",
+            "mentioned": False,
+            "evidence": None,
+            "time_s": None,
+            "confidence": 0.8,
+        },
     ]
 }
 
@@ -38,8 +44,10 @@ async def test_did_call_mention_one_request_for_all_topics(tasks, emu, media):
     assert isinstance(result, MentionResult)
     assert [m.topic for m in result.mentions] == ["Pricing", "refund"]  # caller's spelling
     pricing = result.mention("pricing")
-    assert pricing.mentioned and pricing.evidence == "the plan costs ten dollars"
-    assert pricing.time_s == 2.5 and pricing.confidence == pytest.approx(0.92)
+    assert pricing.mentioned
+    assert pricing.evidence == "the plan costs ten dollars"
+    assert pricing.time_s == 2.5
+    assert pricing.confidence == pytest.approx(0.92)
     assert not result.mention("refund").mentioned
     assert result.repaired is False
     assert result.sent.attempts == 1
@@ -47,7 +55,9 @@ async def test_did_call_mention_one_request_for_all_topics(tasks, emu, media):
     body = emu.requests[0].body
     assert body["response_format"] == {"type": "json_object"}
     prompt = body["messages"][0]["content"][-1]["text"]
-    assert "- Pricing" in prompt and "- refund" in prompt and "JSON" in prompt
+    assert "- Pricing" in prompt
+    assert "- refund" in prompt
+    assert "JSON" in prompt
     assert body["messages"][0]["content"][0]["type"] == "input_audio"
     assert "MENTIONED at ~0:02" in result.to_text() or "MENTIONED at ~0:03" in result.to_text()
 
@@ -152,7 +162,8 @@ async def test_caption_with_another_schema_and_a_retry(tasks, emu, media):
     result = await tasks.caption_product_video(str(media.clip), schema=ShortCaption)
     assert isinstance(result.caption, ShortCaption)
     assert result.caption.headline == "Run further"
-    assert result.repaired and result.sent.attempts == 2
+    assert result.repaired
+    assert result.sent.attempts == 2
     assert "headline" in emu.requests[1].body["messages"][2]["content"]
 
 

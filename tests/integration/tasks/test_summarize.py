@@ -65,7 +65,8 @@ async def test_summary_keeps_segments_and_uses_the_text_model(tasks, emu, media)
         str(media.long), segment_seconds=10, progress=events.append
     )
     assert isinstance(result, SummaryResult)
-    assert result.complete and result.missing == []
+    assert result.complete
+    assert result.missing == []
     assert result.summary == "FINAL SUMMARY of the whole video."
     assert result.summary_model == "qwen-plus"
     n = len(result.segments)
@@ -76,7 +77,9 @@ async def test_summary_keeps_segments_and_uses_the_text_model(tasks, emu, media)
         assert a.end_s == pytest.approx(b.start_s)
         assert 8 <= a.end_s - a.start_s <= 12
     assert result.segments[-1].end_s == pytest.approx(45, abs=0.5)
-    assert [s.summary for s in result.segments] == [f"Summary of part {i}." for i in range(1, n + 1)]
+    assert [s.summary for s in result.segments] == [
+        f"Summary of part {i}." for i in range(1, n + 1)
+    ]
     assert all(s.sent and s.sent.media[0].prepared for s in result.segments)
     # the final prompt holds every segment summary with its time range
     [final_prompt] = recorder.final_prompts
@@ -84,13 +87,15 @@ async def test_summary_keeps_segments_and_uses_the_text_model(tasks, emu, media)
         assert s.summary in final_prompt
     assert "0:00–0:1" in final_prompt
     assert "MISSING" not in final_prompt
-    assert result.final is not None and result.final.model == "qwen-plus"
+    assert result.final is not None
+    assert result.final.model == "qwen-plus"
     # one request per segment, plus the final one
     assert len(emu.requests) == n + 1
     # progress: prepare, every segment, then the summary
     seg_events = [e for e in events if e.stage == "segments" and e.done]
     assert [e.done for e in seg_events] == list(range(1, n + 1))
-    assert events[-1].stage == "summary" and events[-1].done == 1
+    assert events[-1].stage == "summary"
+    assert events[-1].done == 1
     assert "Segments:" in result.to_text()
 
 
@@ -100,7 +105,8 @@ async def test_a_failed_segment_is_retried_once_then_reported_missing(tasks, emu
     result = await tasks.summarize_long_video(str(media.long), segment_seconds=10)
     assert not result.complete
     seg = result.segments[1]
-    assert seg.status == "failed" and seg.attempts == 2
+    assert seg.status == "failed"
+    assert seg.attempts == 2
     assert "ServiceError" in seg.error
     assert recorder.calls[2] == 2  # tried once more, not forever
     assert [r.model_dump() for r in result.missing] == [
@@ -124,8 +130,10 @@ async def test_a_transient_segment_failure_recovers(tasks, emu, media):
 async def test_final_summary_failure_degrades_to_the_segment_list(tasks, emu, media):
     emu.responder = Recorder(final_fails=True)
     result = await tasks.summarize_long_video(str(media.long), segment_seconds=10)
-    assert result.final_error and "ServiceError" in result.final_error
-    assert "Summary of part 1." in result.summary and "Summary of part 2." in result.summary
+    assert result.final_error
+    assert "ServiceError" in result.final_error
+    assert "Summary of part 1." in result.summary
+    assert "Summary of part 2." in result.summary
 
 
 async def test_every_segment_failing_is_an_error(tasks, emu, media):
@@ -173,7 +181,8 @@ async def test_agent_url_is_downloaded_through_the_policy(emu, media, origin):
             "summarize_long_video", {"source": origin.url("/go"), "segment_seconds": 15}
         )
         assert isinstance(result, SummaryResult), result
-        assert result.complete and len(result.segments) >= 3
+        assert result.complete
+        assert len(result.segments) >= 3
         assert result.duration_s == pytest.approx(45, abs=0.5)
         assert "/long.mp4" in origin.hits
         # a limit on downloads is enforced while streaming

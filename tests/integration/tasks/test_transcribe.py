@@ -38,7 +38,8 @@ async def test_default_is_omni_with_a_verbatim_prompt(tasks, emu, media):
         "hello and welcome to the call",
     )
     prompt = emu.requests[0].body["messages"][0]["content"][-1]["text"]
-    assert "verbatim" in prompt and "'en'" in prompt
+    assert "verbatim" in prompt
+    assert "'en'" in prompt
     assert result.sent.cost_cny is not None
 
 
@@ -60,8 +61,9 @@ async def test_paraformer_submit_poll_and_fetch(emu, media, origin):
     audio_url = origin.serve("/call.mp3", media.call.read_bytes())
     origin.serve(
         "POST /api/v1/services/audio/asr/transcription",
-        json.dumps({"output": {"task_id": "t-1", "task_status": "PENDING"}, "request_id": "r1"})
-        .encode(),
+        json.dumps(
+            {"output": {"task_id": "t-1", "task_status": "PENDING"}, "request_id": "r1"}
+        ).encode(),
     )
     origin.serve(
         "/api/v1/tasks/t-1",
@@ -91,7 +93,11 @@ async def test_paraformer_submit_poll_and_fetch(emu, media, origin):
                         "text": "Hello. Pricing is ten dollars.",
                         "sentences": [
                             {"begin_time": 0, "end_time": 1200, "text": "Hello."},
-                            {"begin_time": 1300, "end_time": 3900, "text": "Pricing is ten dollars."},
+                            {
+                                "begin_time": 1300,
+                                "end_time": 3900,
+                                "text": "Pricing is ten dollars.",
+                            },
                         ],
                     }
                 ]
@@ -110,7 +116,7 @@ async def test_paraformer_submit_poll_and_fetch(emu, media, origin):
     assert result.engine == "paraformer"
     assert result.text == "Hello. Pricing is ten dollars."
     assert [(s.start_s, s.end_s) for s in result.segments] == [(0.0, 1.2), (1.3, 3.9)]
-    [(path, headers, raw)] = origin.posts
+    [(_path, headers, raw)] = origin.posts
     body = json.loads(raw)
     assert body == {
         "model": "paraformer-v2",

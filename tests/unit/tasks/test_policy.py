@@ -340,3 +340,11 @@ def test_address_classes(addr, klass):
 def test_type_errors_are_programmer_errors(policy):
     with pytest.raises(TypeError):
         policy.check(b"clip.mp4")  # type: ignore[arg-type]
+
+
+def test_data_uris_are_capped_when_allowed():
+    policy = AccessPolicy(allowed_schemes=("data",), max_bytes=100)
+    assert policy.check("data:image/png;base64," + "A" * 100).kind == "url"
+    with pytest.raises(AccessRefused) as info:
+        policy.check("data:image/png;base64," + "A" * 400)
+    assert info.value.reason == "too_large"
