@@ -1,10 +1,6 @@
 """Integration tests drive the local emulator over loopback sockets.
 
-The fixtures come from ``qwen_omni.emulator.pytest_plugin``. They are imported here because
-``pytest_plugins`` is only allowed in the rootdir's conftest; once the plugin is registered as a
-``pytest11`` entry point (or listed in a root ``conftest.py``), this import can go.
+The ``emulator`` (reset per test) and ``qwen_omni_emulator`` (one per session) fixtures come
+from ``qwen_omni.emulator.pytest_plugin``, registered as a ``pytest11`` entry point by the
+qwen-omni distribution, so every test folder (and users' own projects) gets them.
 """
-
-from qwen_omni.emulator.pytest_plugin import emulator, qwen_omni_emulator
-
-__all__ = ["emulator", "qwen_omni_emulator"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -78,6 +79,7 @@ async def run_analyze(
     policy: AccessPolicy | None,
     progress: ProgressCallback | None = None,
     model: str | None = None,
+    on_text: Callable[[str], None] | None = None,
 ) -> AnalyzeResult:
     """Ask ``inp.question`` about the medium at ``inp.source``."""
     spec = tasks.spec(model)
@@ -88,7 +90,7 @@ async def run_analyze(
         check_duration(media.sent.source, media.kind, media.duration_s, spec, hint=LONG_HINT)
         media = await tasks.prepare(media, spec, Path(tmp))
         await emit(progress, Progress("request", 0, 1, f"asking {spec.name}"))
-        response = await tasks.ask([media.part], inp.question, model=spec.name)
+        response = await tasks.ask([media.part], inp.question, model=spec.name, on_text=on_text)
     await emit(progress, Progress("request", 1, 1, "answered"))
     report = report_for(response, model=spec.name, media=[media.sent], region=tasks.price_region)
     return AnalyzeResult(answer=response.text.strip(), sent=report)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import threading
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +23,7 @@ from qwen_omni.catalog import ModelSpec, get_model
 from qwen_omni.client import AsyncOmniClient
 from qwen_omni.content import Message, Part, Text, audio, image, video
 from qwen_omni.errors import BadRequestError, RequestValidationError
-from qwen_omni.response import OmniResponse, Usage
+from qwen_omni.response import OmniResponse, TextDelta, Usage
 from qwen_omni.tasks.analyze import (
     AnalyzeAudioInput,
     AnalyzeImageInput,
@@ -209,15 +209,29 @@ class AsyncOmniTasks:
         return params
 
     async def ask(
-        self, parts: Sequence[Part], prompt: str, *, model: str | None = None
+        self,
+        parts: Sequence[Part],
+        prompt: str,
+        *,
+        model: str | None = None,
+        on_text: Callable[[str], None] | None = None,
     ) -> OmniResponse:
-        """One user message (media first, then the prompt); the whole answer."""
+        """One user message (media first, then the prompt); the whole answer.
+
+        ``on_text`` receives the answer's text deltas as they stream (e.g. to print them).
+        """
         spec = self.spec(model)
         content: list[Part] = [*parts]
         if prompt:
             content.append(Text(text=prompt))
         message = Message(role="user", content=tuple(content))
-        return await self.client.complete([message], model=spec.name, **self._params(spec))
+        if on_text is None:
+            return await self.client.complete([message], model=spec.name, **self._params(spec))
+        async with self.client.stream([message], model=spec.name, **self._params(spec)) as s:
+            async for event in s:
+                if isinstance(event, TextDelta):
+                    on_text(event.text)
+        return s.response
 
     async def _complete_json(self, messages: list[Message], spec: ModelSpec) -> OmniResponse:
         params = self._params(spec)
@@ -390,26 +404,35 @@ class AsyncOmniTasks:
     async def analyze_video(
         self, source: str, question: str, *, model: str | None = None,
         progress: ProgressCallback | None = None,
+        on_text: Callable[[str], None] | None = None,
     ) -> AnalyzeResult:  # fmt: skip
         """Answer a question about a video (URL or local file)."""
         inp = AnalyzeVideoInput(source=source, question=question)
-        return await run_analyze(self, inp, "video", policy=None, progress=progress, model=model)
+        return await run_analyze(
+            self, inp, "video", policy=None, progress=progress, model=model, on_text=on_text
+        )
 
     async def analyze_image(
         self, source: str, question: str, *, model: str | None = None,
         progress: ProgressCallback | None = None,
+        on_text: Callable[[str], None] | None = None,
     ) -> AnalyzeResult:  # fmt: skip
         """Answer a question about an image (URL or local file)."""
         inp = AnalyzeImageInput(source=source, question=question)
-        return await run_analyze(self, inp, "image", policy=None, progress=progress, model=model)
+        return await run_analyze(
+            self, inp, "image", policy=None, progress=progress, model=model, on_text=on_text
+        )
 
     async def analyze_audio(
         self, source: str, question: str, *, model: str | None = None,
         progress: ProgressCallback | None = None,
+        on_text: Callable[[str], None] | None = None,
     ) -> AnalyzeResult:  # fmt: skip
         """Answer a question about an audio recording (URL or local file)."""
         inp = AnalyzeAudioInput(source=source, question=question)
-        return await run_analyze(self, inp, "audio", policy=None, progress=progress, model=model)
+        return await run_analyze(
+            self, inp, "audio", policy=None, progress=progress, model=model, on_text=on_text
+        )
 
     async def did_call_mention(
         self, source: str, topics: Sequence[str], *, model: str | None = None,

@@ -1,0 +1,106 @@
+"""The `qwen-omni` command, in-process with typer's runner, against the emulator."""
+
+import io
+import json
+import wave
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from qwen_omni.cli import app
+from qwen_omni.emulator import Fault, Reply
+
+pytestmark = pytest.mark.integration
+
+SAMPLE = str(Path(__file__).resolve().parents[3] / "examples" / "media" / "sample.mp4")
+runner = CliRunner()
+
+
+@pytest.fixture
+def no_key(monkeypatch):
+    monkeypatch.delenv("DASHSCOPE_API_KEY", raising=False)
+    monkeypatch.delenv("QWEN_OMNI_BASE_URL", raising=False)
+
+
+@pytest.fixture
+def against(emulator, monkeypatch):
+    """CLI arguments pointing at the test's emulator, as if it were the real service."""
+    monkeypatch.setenv("DASHSCOPE_API_KEY", emulator.api_key)
+    return ["--base-url", emulator.base_url]
+
+
+def test_main_job_on_the_emulator_says_so_first(no_key):
+    result = runner.invoke(app, ["analyze", SAMPLE, "What happens?"])
+    assert result.exit_code == 0, result.output
+    first_line = result.stdout.splitlines()[0]
+    assert "local emulator" in first_line and "DASHSCOPE_API_KEY" in first_line
+    assert "video: 6.00 s" in result.stdout  # the emulator really received the clip
+
+
+def test_json_output_is_one_parseable_object(no_key):
+    result = runner.invoke(app, ["analyze", SAMPLE, "What happens?", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["answer"] and payload["sent"]["model"] == "qwen3-omni-flash"
+    assert payload["sent"]["media"][0]["kind"] == "video"
+    assert "local emulator" in result.stderr
+
+
+def test_missing_file_is_bad_input(no_key, tmp_path):
+    result = runner.invoke(app, ["analyze", str(tmp_path / "nope.mp4")])
+    assert result.exit_code == 2 and "no such file" in result.stderr
+
+
+def test_live_without_key_is_a_configuration_error(no_key):
+    result = runner.invoke(app, ["analyze", SAMPLE, "--live"])
+    assert result.exit_code == 3 and "DASHSCOPE_API_KEY" in result.stderr
+
+
+def test_service_error_exit_code(emulator, against):
+    emulator.fail_next(Fault.server_error(500), times=5)
+    result = runner.invoke(app, ["analyze", SAMPLE, "x", *against])
+    assert result.exit_code == 4, result.output
+    assert "ServiceError" in result.stderr
+
+
+def test_interrupted_answer_exit_code_keeps_partial(emulator, against):
+    emulator.fail_next(Fault.drop(after=3))
+    emulator.script(Reply.stream(["The ", "clip ", "shows ", "a ", "red ", "square"]))
+    result = runner.invoke(app, ["analyze", SAMPLE, "x", *against])
+    assert result.exit_code == 5, result.output
+    assert "partial answer" in result.stderr
+
+
+def test_spoken_reply_saved_as_wav(emulator, against, tmp_path):
+    emulator.script(Reply.text("A short clip with a tone."))
+    target = tmp_path / "reply.wav"
+    result = runner.invoke(app, ["analyze", SAMPLE, "x", "--save-audio", str(target), *against])
+    assert result.exit_code == 0, result.output
+    with wave.open(io.BytesIO(target.read_bytes())) as w:
+        assert w.getframerate() == 24000 and w.getnframes() > 0
+
+
+def test_mention_and_caption_print_structured_results(emulator, against):
+    emulator.script(
+        Reply.json({"mentions": [{"topic": "pricing", "mentioned": True, "evidence": "it costs",
+                                  "time_s": 2.0, "confidence": 0.9}]}),
+    )
+    result = runner.invoke(app, ["mention", SAMPLE, "pricing", "--json", *against])
+    assert result.exit_code == 0, result.output
+    mentions = json.loads(result.stdout)["mentions"]
+    assert mentions[0]["topic"] == "pricing" and mentions[0]["mentioned"] is True
+
+
+def test_plan_sends_nothing(emulator, against):
+    result = runner.invoke(app, ["plan", SAMPLE, "--json"])
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)
+    assert plan["kind"] == "video" and plan["as_is"]["tokens"] > 0
+    assert plan["as_is"]["delivery"] == "inline"
+    assert len(emulator.requests.chat()) == 0
+
+
+def test_models_lists_the_catalog():
+    result = runner.invoke(app, ["models"])
+    assert result.exit_code == 0 and "qwen3-omni-flash" in result.stdout
