@@ -139,7 +139,9 @@ class _ClientBase:
         max_retries: int = 2,
         delivery: MediaDelivery | DeliveryPolicy | None = None,
         default_headers: Mapping[str, str] | None = None,
+        http_client: Any = None,
     ) -> None:
+        self._http_client = http_client
         self.settings: Settings = resolve_settings(
             api_key=api_key,
             base_url=base_url,
@@ -288,6 +290,7 @@ class _ClientBase:
             "base_url": s.base_url,
             "max_retries": 0,  # retries are ours: a stream may only retry before output
             "default_headers": {"User-Agent": "qwen-omni/0.1"},
+            **({"http_client": self._http_client} if self._http_client is not None else {}),
         }
 
 
@@ -362,6 +365,8 @@ class OmniClient(_ClientBase):
         delivery: a ``MediaDelivery`` or a policy name (``auto``, ``inline``, ``oss``,
             ``dashscope_temp``) for local media.
         default_headers: headers sent with every request.
+        http_client: an HTTP client for the ``openai`` SDK (``openai.DefaultHttpxClient(...)``
+            for proxies or custom transports; tests use a mock transport).
     """
 
     def __init__(self, **kwargs: Any) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import io
+import struct
 import wave
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +26,10 @@ __all__ = [
     "ToolCallDelta",
     "Usage",
     "UsageEvent",
+    "WavStreamEncoder",
+    "fix_streamed_wav",
     "pcm_to_wav",
+    "wav_header",
 ]
 
 #: Spoken replies arrive as headerless PCM16 mono at 24 kHz (reference §5).
@@ -145,6 +150,67 @@ def pcm_to_wav(
         out.setframerate(sample_rate)
         out.writeframes(pcm)
     return buf.getvalue()
+
+
+WAV_HEADER_BYTES = 44
+_UNKNOWN_LENGTH = 0xFFFFFFFF
+#: 3 bytes per base64 quantum × 2 bytes per PCM16 sample
+_ALIGN = 6
+
+
+def wav_header(data_bytes: int | None) -> bytes:
+    """The 44-byte header of a PCM16 mono 24 kHz WAV; ``None``: length unknown (streaming).
+
+    Streamed WAV uses 0xFFFFFFFF in both length fields while the length is not known.
+    """
+    header = bytearray(pcm_to_wav(b""))
+    if data_bytes is None:
+        riff, data = _UNKNOWN_LENGTH, _UNKNOWN_LENGTH
+    else:
+        riff, data = 36 + data_bytes, data_bytes
+    header[4:8] = struct.pack("<I", riff)
+    header[40:44] = struct.pack("<I", data)
+    return bytes(header)
+
+
+def fix_streamed_wav(wav: bytes) -> bytes:
+    """A streamed WAV (length fields unknown) with its length fields set to the real lengths."""
+    if len(wav) < WAV_HEADER_BYTES or wav[:4] != b"RIFF" or wav[36:40] != b"data":
+        return wav
+    body = len(wav) - WAV_HEADER_BYTES
+    return wav_header(body) + wav[WAV_HEADER_BYTES:]
+
+
+class WavStreamEncoder:
+    """PCM pieces → base64 pieces whose concatenation is the base64 of one WAV file.
+
+    For frameworks that merge streamed chunks by concatenating strings: every piece but the
+    last encodes a multiple of 6 bytes (whole base64 quanta and whole PCM16 samples), so the
+    joined text decodes to one streamed WAV (fix its header with :func:`fix_streamed_wav`),
+    and each piece decodes and plays on its own.
+    """
+
+    def __init__(self) -> None:
+        self._pending = b""
+        self._started = False
+        self.pcm_bytes = 0
+
+    def feed(self, pcm: bytes) -> str:
+        """Base64 text to emit now ("" while fewer than 6 bytes are waiting)."""
+        self.pcm_bytes += len(pcm)
+        if not self._started:
+            self._started = True
+            pcm = wav_header(None) + pcm
+        buf = self._pending + pcm
+        cut = len(buf) - len(buf) % _ALIGN
+        self._pending = buf[cut:]
+        return base64.b64encode(buf[:cut]).decode("ascii") if cut else ""
+
+    def flush(self) -> str:
+        """The rest (padded base64), at the end of the stream."""
+        out = base64.b64encode(self._pending).decode("ascii") if self._pending else ""
+        self._pending = b""
+        return out
 
 
 @dataclass

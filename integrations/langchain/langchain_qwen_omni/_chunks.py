@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import struct
 from typing import Any
 
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
@@ -41,7 +40,8 @@ from qwen_omni.response import (
     ToolCallDelta,
     Usage,
     UsageEvent,
-    pcm_to_wav,
+    WavStreamEncoder,
+    fix_streamed_wav,
 )
 
 __all__ = [
@@ -60,57 +60,6 @@ MODEL_PROVIDER = "qwen_omni"
 TEXT_BLOCK_INDEX = 0
 AUDIO_BLOCK_INDEX = 1
 AUDIO_MIME = "audio/wav"
-
-_WAV_HEADER_BYTES = 44
-_UNKNOWN_LENGTH = 0xFFFFFFFF
-#: 3 bytes per base64 quantum × 2 bytes per PCM16 sample
-_ALIGN = 6
-
-
-def _wav_header(data_bytes: int | None) -> bytes:
-    """The 44-byte header of a PCM16 mono 24 kHz WAV; ``None``: length unknown (streaming)."""
-    header = bytearray(pcm_to_wav(b""))
-    if data_bytes is None:
-        riff, data = _UNKNOWN_LENGTH, _UNKNOWN_LENGTH
-    else:
-        riff, data = 36 + data_bytes, data_bytes
-    header[4:8] = struct.pack("<I", riff)
-    header[40:44] = struct.pack("<I", data)
-    return bytes(header)
-
-
-class WavStreamEncoder:
-    """PCM pieces → base64 pieces whose concatenation is the base64 of one WAV file."""
-
-    def __init__(self) -> None:
-        self._pending = b""
-        self._started = False
-        self.pcm_bytes = 0
-
-    def feed(self, pcm: bytes) -> str:
-        """Base64 text to emit now ("" while fewer than 6 bytes are waiting)."""
-        self.pcm_bytes += len(pcm)
-        if not self._started:
-            self._started = True
-            pcm = _wav_header(None) + pcm
-        buf = self._pending + pcm
-        cut = len(buf) - len(buf) % _ALIGN
-        self._pending = buf[cut:]
-        return base64.b64encode(buf[:cut]).decode("ascii") if cut else ""
-
-    def flush(self) -> str:
-        """The rest (padded base64), at the end of the stream."""
-        out = base64.b64encode(self._pending).decode("ascii") if self._pending else ""
-        self._pending = b""
-        return out
-
-
-def _fixed_wav(wav: bytes) -> bytes:
-    """A streamed WAV with its length fields set to the real lengths."""
-    if len(wav) < _WAV_HEADER_BYTES or wav[:4] != b"RIFF" or wav[36:40] != b"data":
-        return wav
-    body = len(wav) - _WAV_HEADER_BYTES
-    return _wav_header(body) + wav[_WAV_HEADER_BYTES:]
 
 
 def _audio_blocks(message: BaseMessage) -> list[dict[str, Any]]:
@@ -135,7 +84,7 @@ def get_audio(message: BaseMessage) -> bytes | None:
         wav = base64.b64decode(blocks[0]["base64"])
     except (binascii.Error, ValueError) as exc:
         raise ValueError(f"the audio block of this message is not valid base64: {exc}") from exc
-    return _fixed_wav(wav)
+    return fix_streamed_wav(wav)
 
 
 def finalize_audio(message: AIMessage) -> AIMessage:

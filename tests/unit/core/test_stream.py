@@ -151,3 +151,17 @@ def test_save_audio_without_audio_explains(tmp_path):
     assert r.audio_wav is None
     with pytest.raises(ValueError, match="modalities"):
         r.save_audio(tmp_path / "x.wav")
+
+
+def test_wav_stream_encoder_pieces_join_into_one_valid_wav():
+    from qwen_omni.response import WavStreamEncoder, fix_streamed_wav
+
+    pcm = bytes(range(256)) * 40  # 10,240 bytes = 5,120 samples
+    encoder = WavStreamEncoder()
+    pieces = [encoder.feed(pcm[i : i + 1001]) for i in range(0, len(pcm), 1001)]
+    pieces.append(encoder.flush())
+    # every piece but the last decodes on its own to whole PCM16 samples
+    assert all(len(base64.b64decode(p)) % 2 == 0 for p in pieces[:-1] if p)
+    wav = fix_streamed_wav(base64.b64decode("".join(pieces)))
+    with wave.open(io.BytesIO(wav)) as w:
+        assert w.getnframes() == len(pcm) // 2 and w.readframes(len(pcm)) == pcm
