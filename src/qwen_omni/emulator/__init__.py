@@ -16,6 +16,28 @@ What it does (details in each module):
 - a request log with secrets masked (:mod:`.log`);
 - ``GET /api/v1/uploads?action=getPolicy`` and an OSS server for temporary uploads.
 
+Quick reference::
+
+    with Emulator() as emu:                       # or the `emulator` pytest fixture
+        emu.base_url                              # http://127.0.0.1:<port>/compatible-mode/v1
+        emu.api_base_url, emu.oss_endpoint, emu.api_key ("emu-key"), emu.oss (OssState)
+        emu.script(Reply.text("hi"), Reply.tool_call("f", {"x": 1}), Reply.error(429))
+        emu.responder = lambda request: Reply.json({...}) or None
+        emu.fail_next(Fault.rate_limit(retry_after=1))       # or Fault.drop(3), Fault.cut(2)…
+        emu.fault_rates = FaultRates(rate_limit=0.05, seed=7)
+        emu.host_media("https://cdn.example.com/a.png", data)  # served without a socket
+        emu.route_host("bucket.oss-cn-beijing.aliyuncs.com")    # real OSS names → local OSS
+        emu.requests.last.perceived                # what reached the "model"
+        emu.reset()
+
+Request headers the emulator understands:
+
+- ``Authorization: Bearer <key>``: required (401 otherwise);
+- ``X-DashScope-OssResourceResolve: enable``: makes ``oss://`` URLs resolvable (§7);
+- ``X-Emulator-Fault: <kind>[;key=value]…``: a fault for this request only: ``429``,
+  ``429;retry_after=2``, ``500``, ``503`` (any 4xx/5xx), ``disconnect``, ``drop;after=3``,
+  ``cut;after=5[;done=1]``, ``slow;seconds=1.5`` (see :mod:`.faults`).
+
 Importing this package is cheap: the names below load their modules on first use.
 """
 

@@ -19,14 +19,14 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from qwen_omni.emulator.bodies import (
     MSG,
     ServiceError,
     bad_request,
-    compat_error_body,
     native_error_body,
     new_request_id,
     status_error,
@@ -39,6 +39,9 @@ from qwen_omni.emulator.replies import Reply
 from qwen_omni.emulator.request import ChatRequest, ParseOptions, parse_chat_request
 from qwen_omni.emulator.responder import default_reply
 from qwen_omni.emulator.state import EmulatorState, Endpoint
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["CHAT_PATH", "MODELS_PATH", "UPLOADS_PATH", "ModelApp"]
 
@@ -62,6 +65,20 @@ _SSE_HEADERS = [
 ]
 
 
+@dataclass
+class _Call:
+    """One request to a simple (non-streaming) endpoint."""
+
+    scope: Scope
+    headers: dict[str, str]
+    record: RecordedRequest
+    send: Send
+
+    @property
+    def id(self) -> str:
+        return self.record.request_id
+
+
 class _Dropped(Exception):
     """Raised to make uvicorn close a connection when a clean reset is not possible."""
 
@@ -74,7 +91,7 @@ def _abort_connection(send: Send) -> None:
         raise _Dropped("connection dropped by fault injection")
     transport.abort()
     if hasattr(cycle, "disconnected"):
-        cycle.disconnected = True  # uvicorn then writes nothing more on it
+        cycle.disconnected = True  # type: ignore[union-attr]  # uvicorn then writes no more
 
 
 async def _read_body(receive: Receive) -> bytes:
@@ -108,7 +125,7 @@ class ModelApp:
 
     def __init__(self, state: EmulatorState) -> None:
         self.state = state
-        self._client: Any = None
+        self._client: httpx.AsyncClient | None = None
         self._policy_calls: dict[tuple[str, str], deque[float]] = {}
 
     # --- ASGI ------------------------------------------------------------------------------
@@ -171,8 +188,8 @@ class ModelApp:
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def _record(self, scope: Scope, request_id: str) -> RecordedRequest:
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+    def _record(self, scope: Scope, headers: dict[str, str], request_id: str) -> RecordedRequest:
+        """Log the request (secrets masked) as it arrives, so tests see requests in flight."""
         record = RecordedRequest(
             request_id=request_id,
             method=scope["method"],
@@ -257,21 +274,20 @@ class ModelApp:
         scope: Scope,
         receive: Receive,
         send: Send,
-        handler: Callable[
-            [Scope, dict[str, str], str, RecordedRequest, Send],
-            Awaitable[tuple[int, Any, dict[str, str]] | None],
-        ],
+        handler: Callable[[_Call], Awaitable[tuple[int, Any] | None]],
     ) -> None:
-        request_id = new_request_id()
-        record = self._record(scope, request_id)
-        await _read_body(receive)
+        """Answer a non-streaming endpoint: ``handler`` returns (status, JSON body), raises
+        :class:`ServiceError`, or returns None after dropping the connection."""
         headers = self._raw_headers(scope)
+        record = self._record(scope, headers, new_request_id())
+        await _read_body(receive)
+        call = _Call(scope, headers, record, send)
+        extra: dict[str, str] = {}
         try:
-            result = await handler(scope, headers, request_id, record, send)
-            if result is None:  # the handler dropped the connection
-                record.status = None
+            result = await handler(call)
+            if result is None:
                 return
-            status, body, extra = result
+            status, body = result
         except ServiceError as err:
             status, body, extra = err.status, err.body, err.headers
             record.error = body
@@ -281,82 +297,52 @@ class ModelApp:
         finally:
             record.finish()
 
-    async def _method_not_supported(
-        self, scope: Scope, headers: dict[str, str], request_id: str, record: Any, send: Send
-    ) -> tuple[int, Any, dict[str, str]]:
-        raise bad_request(
-            f"Request method '{scope['method']}' is not supported.", request_id=request_id
-        )
+    async def _method_not_supported(self, call: _Call) -> tuple[int, Any]:
+        method = call.scope["method"]
+        raise bad_request(f"Request method '{method}' is not supported.", request_id=call.id)
 
-    async def _not_found(
-        self, scope: Scope, headers: dict[str, str], request_id: str, record: Any, send: Send
-    ) -> tuple[int, Any, dict[str, str]]:
-        raise status_error(404, request_id=request_id)
+    async def _not_found(self, call: _Call) -> tuple[int, Any]:
+        raise status_error(404, request_id=call.id)
 
-    async def _models(
-        self, scope: Scope, headers: dict[str, str], request_id: str, record: Any, send: Send
-    ) -> tuple[int, Any, dict[str, str]]:
-        if self._api_key(headers) is None:
-            raise status_error(401, request_id=request_id)
+    async def _models(self, call: _Call) -> tuple[int, Any]:
+        if self._api_key(call.headers) is None:
+            raise status_error(401, request_id=call.id)
         data = [
             {"id": name, "object": "model", "created": 0, "owned_by": "system"}
             for name in sorted(self.state.config.models)
         ]
-        return 200, {"object": "list", "data": data}, {}
+        return 200, {"object": "list", "data": data}
 
-    async def _uploads(
-        self, scope: Scope, headers: dict[str, str], request_id: str, record: Any, send: Send
-    ) -> tuple[int, Any, dict[str, str]] | None:
+    async def _uploads(self, call: _Call) -> tuple[int, Any] | None:
         """``GET /api/v1/uploads?action=getPolicy&model=…`` (§7), DashScope-native bodies."""
-        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        key = self._api_key(headers)
+
+        def refuse(status: int, code: str, message: str) -> ServiceError:
+            return ServiceError(status, native_error_body(code, message, request_id=call.id))
+
+        query = parse_qs(call.scope.get("query_string", b"").decode("latin-1"))
+        key = self._api_key(call.headers)
         if key is None:
-            raise ServiceError(
-                401,
-                native_error_body(
-                    "InvalidApiKey", MSG.NATIVE_INVALID_API_KEY, request_id=request_id
-                ),
-            )
-        fault = self._take_fault(headers, "uploads", request_id)
+            raise refuse(401, "InvalidApiKey", MSG.NATIVE_INVALID_API_KEY)
+        fault = self._take_fault(call.headers, "uploads", call.id)
         if fault is not None:
-            record.fault = fault.header_value()
-            if await self._apply_fault_before_body(fault, send, request_id):
+            call.record.fault = fault.header_value()
+            if await self._apply_fault_before_body(fault, call.send, call.id):
                 return None
         action = (query.get("action") or [""])[0]
         model = (query.get("model") or [""])[0]
         if action != "getPolicy":
-            raise ServiceError(
-                400,
-                native_error_body(
-                    "InvalidParameter", MSG.missing_parameter("action"), request_id=request_id
-                ),
-            )
+            raise refuse(400, "InvalidParameter", MSG.missing_parameter("action"))
         if not model:
-            raise ServiceError(
-                400,
-                native_error_body(
-                    "InvalidParameter", MSG.missing_parameter("model"), request_id=request_id
-                ),
-            )
-        record.model = model
+            raise refuse(400, "InvalidParameter", MSG.missing_parameter("model"))
+        call.record.model = model
         if model not in self.state.config.models:
-            raise ServiceError(
-                404,
-                native_error_body(
-                    "ModelNotFound", "Model can not be found.", request_id=request_id
-                ),
-            )
+            raise refuse(404, "ModelNotFound", "Model can not be found.")
         if not self._policy_allowed(key, model):
-            raise ServiceError(
-                429,
-                native_error_body(
-                    "Throttling.RateQuota", MSG.POLICY_RATE_LIMIT, request_id=request_id
-                ),
-            )
+            raise refuse(429, "Throttling.RateQuota", MSG.POLICY_RATE_LIMIT)
         data = self.state.oss.issue_upload_policy(
             model, api_key=key, upload_host=self.state.oss_endpoint
         )
-        return 200, {"request_id": request_id, "data": data}, {}
+        return 200, {"request_id": call.id, "data": data}
 
     def _policy_allowed(self, key: str, model: str) -> bool:
         """The 100 QPS per (account, model) limit of getPolicy, as a one-second window."""
@@ -372,12 +358,11 @@ class ModelApp:
     # --- chat ------------------------------------------------------------------------------
 
     async def _chat(self, scope: Scope, receive: Receive, send: Send) -> None:
-        state = self.state
-        config = state.config
+        config = self.state.config
         request_id = new_request_id()
-        record = self._record(scope, request_id)
-        raw = await _read_body(receive)
         headers = self._raw_headers(scope)
+        record = self._record(scope, headers, request_id)
+        raw = await _read_body(receive)
         try:
             record.body = _elide(json.loads(raw), config.log_data_uri_chars)
         except ValueError:
@@ -385,15 +370,7 @@ class ModelApp:
         try:
             api_key = self._api_key(headers)
             if api_key is None:
-                raise ServiceError(
-                    401,
-                    compat_error_body(
-                        MSG.INVALID_API_KEY,
-                        code="invalid_api_key",
-                        request_id=request_id,
-                        with_id=False,
-                    ),
-                )
+                raise status_error(401, request_id=request_id)
             fault = self._take_fault(headers, "chat", request_id)
             if fault is not None:
                 record.fault = fault.header_value()
@@ -401,54 +378,63 @@ class ModelApp:
                 await asyncio.sleep(config.latency_s)
             if await self._apply_fault_before_body(fault, send, request_id):
                 return
-            opts = ParseOptions(
-                models=config.models,
-                allow_required_tool_choice=config.allow_required_tool_choice,
-                oss_resolve_header=headers.get(OSS_RESOLVE_HEADER, "").lower() == "enable",
-            )
-            request = parse_chat_request(
-                raw, request_id=request_id, headers=record.headers, opts=opts
-            )
-            record.model = request.model
-            request.perceived = await perceive(request, self._media_source(api_key))
-            record.perceived = [p.to_dict() for p in request.perceived]
-            prompt_tokens, _ = prompt_usage(request)
-            limit = request.spec.max_input(thinking=request.thinking)
-            if request.spec.confirmed and prompt_tokens > limit:
-                raise bad_request(MSG.input_length(limit), request_id=request_id)
-            reply = self._next_reply(request)
-            if reply.delay:
-                await asyncio.sleep(reply.delay)
-            if reply.failure is not None:
-                err = reply.failure
-                raise status_error(
-                    err.status,
-                    request_id=request_id,
-                    message=err.message,
-                    code=err.code,
-                    type_=err.type,
-                    retry_after=err.retry_after,
-                )
-            rendered = render(request, apply_limits(request, reply), send_done=config.send_done)
-            record.usage = rendered.usage
-            record.reply_text = rendered.text
-            record.tool_calls = rendered.tool_calls
+            reply, rendered = await self._answer(raw, headers, record, api_key)
             record.status = 200
             await self._stream(send, receive, rendered, reply, fault, record)
         except ServiceError as err:
             record.status = err.status
             record.error = err.body
             await self._send_json(send, err.status, err.body, record=record, headers=err.headers)
+        except _Dropped:
+            raise
         except Exception:
             # A bug in the emulator (or a responder): log it, answer the documented 500.
             _log.exception("emulator error while answering request %s", request_id)
             if record.status == 200:  # the stream had started: nothing more can be said
                 raise
-            err = status_error(500, request_id=request_id)
-            record.status, record.error = 500, err.body
-            await self._send_json(send, 500, err.body, record=record)
+            internal = status_error(500, request_id=request_id)
+            record.status, record.error = 500, internal.body
+            await self._send_json(send, 500, internal.body, record=record)
         finally:
             record.finish()
+
+    async def _answer(
+        self, raw: bytes, headers: dict[str, str], record: RecordedRequest, api_key: str
+    ) -> tuple[Reply, Rendered]:
+        """Check the request, receive its media, pick the reply and encode it (or raise)."""
+        config = self.state.config
+        request_id = record.request_id
+        opts = ParseOptions(
+            models=config.models,
+            allow_required_tool_choice=config.allow_required_tool_choice,
+            oss_resolve_header=headers.get(OSS_RESOLVE_HEADER, "").lower() == "enable",
+        )
+        request = parse_chat_request(raw, request_id=request_id, headers=record.headers, opts=opts)
+        record.model = request.model
+        request.perceived = await perceive(request, self._media_source(api_key))
+        record.perceived = [p.to_dict() for p in request.perceived]
+        prompt_tokens, _ = prompt_usage(request)
+        limit = request.spec.max_input(thinking=request.thinking)
+        if request.spec.confirmed and prompt_tokens > limit:
+            raise bad_request(MSG.input_length(limit), request_id=request_id)
+        reply = self._next_reply(request)
+        if reply.delay:
+            await asyncio.sleep(reply.delay)
+        if reply.failure is not None:
+            failure = reply.failure
+            raise status_error(
+                failure.status,
+                request_id=request_id,
+                message=failure.message,
+                code=failure.code,
+                type_=failure.type,
+                retry_after=failure.retry_after,
+            )
+        rendered = render(request, apply_limits(request, reply), send_done=config.send_done)
+        record.usage = rendered.usage
+        record.reply_text = rendered.text
+        record.tool_calls = rendered.tool_calls
+        return reply, rendered
 
     def _next_reply(self, request: ChatRequest) -> Reply:
         """Scripted queue first, then the responder, then the default."""

@@ -82,6 +82,8 @@ class MSG:
     TEMPERATURE = "Temperature should be in [0.0, 2.0)"
     TOP_P = "Range of top_p should be (0.0, 1.0]"
     PRESENCE_PENALTY = "Presence_penalty should be in [-2.0, 2.0]"
+    TOP_K = "Parameter top_k be greater than or equal to 0"
+    REPETITION_PENALTY = "Repetition_penalty should be greater than 0.0"
     SEED = "-1 is lesser than the minimum of 0 - 'seed'"
     INVALID_API_KEY = (
         "Incorrect API key provided. For details, see: "

@@ -29,7 +29,8 @@ _SECRET_HEADERS = frozenset(
 
 
 def mask_secret(value: str) -> str:
-    """``Bearer sk-…`` → ``Bearer ***(9 chars)``: the length helps debugging, the key stays hidden."""
+    """``Bearer sk-…`` → ``Bearer ***(9 chars)``: the length helps debugging; the key stays
+    hidden."""
     scheme, sep, secret = value.partition(" ")
     if not sep:
         scheme, secret = "", value

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     import httpx
 
     from qwen_omni.catalog import ModelSpec
-    from qwen_omni.media.probe import MediaInfo
+    from qwen_omni.media.probe import AudioInfo, ImageInfo, VideoInfo
 
 __all__ = ["HostedMedia", "MediaSource", "PerceivedPart", "perceive"]
 
@@ -75,10 +75,10 @@ class PerceivedPart:
     part: int
     modality: str
     kind: str
-    via: str
-    format: str
-    size_bytes: int
-    sha256: str
+    format: str = ""
+    via: str = ""
+    size_bytes: int = 0
+    sha256: str = ""
     width: int | None = None
     height: int | None = None
     seen_width: int | None = None
@@ -245,6 +245,10 @@ class MediaSource:
 # --- measuring ----------------------------------------------------------------------------
 
 
+class _Refused(Exception):
+    """A data-inspection refusal; the caller turns the message into the documented 400."""
+
+
 def _url_cap(spec: ModelSpec, kind: str) -> int | None:
     if not spec.confirmed:
         return None
@@ -263,159 +267,149 @@ def _probe_error(kind: str) -> str:
     return MSG.MEDIA_FORMAT
 
 
-def _probe(data: bytes) -> MediaInfo:
-    from qwen_omni.media.probe import probe
+def _check_shape(width: int, height: int, spec: ModelSpec, message: str) -> None:
+    from qwen_omni.media.tokens import check_dimensions
 
-    return probe(data)
+    try:
+        check_dimensions(width, height, max_ratio=spec.tokens.max_ratio)
+    except QwenOmniError:
+        raise _Refused(message) from None
 
 
-def _measure(
-    ref: MediaRef, infos: list[MediaInfo], request: ChatRequest, fail: Callable[[str], ServiceError]
-) -> PerceivedPart:
-    """Limits and tokens for one probed item (pure, CPU only)."""
+def _pixel_knobs(ref: MediaRef) -> dict[str, Any]:
+    return {k: ref.options.get(k) for k in ("min_pixels", "max_pixels", "total_pixels")}
+
+
+def _image(ref: MediaRef, info: ImageInfo, request: ChatRequest) -> PerceivedPart:
     from qwen_omni.media import tokens as tk
-    from qwen_omni.media.probe import AudioInfo, ImageInfo, VideoInfo
+
+    width, height = info.display_size
+    _check_shape(width, height, request.spec, MSG.IMAGE_SHAPE)
+    knobs: dict[str, Any] = {
+        "min_pixels": ref.options.get("min_pixels"),
+        "max_pixels": ref.options.get("max_pixels"),
+        "high_resolution": request.high_resolution,
+    }
+    seen = tk.image_size(width, height, request.spec.tokens, **knobs)
+    return PerceivedPart(
+        ref.message,
+        ref.part,
+        ref.modality,
+        ref.kind,
+        format=info.format,
+        width=width,
+        height=height,
+        seen_width=seen[0],
+        seen_height=seen[1],
+        tokens=tk.image_tokens(width, height, request.spec.tokens, **knobs),
+    )
+
+
+def _frames(ref: MediaRef, infos: list[ImageInfo], request: ChatRequest) -> PerceivedPart:
+    from qwen_omni.media import tokens as tk
+
+    consts = request.spec.tokens
+    # the service sizes every frame like the first one
+    width, height = infos[0].display_size
+    _check_shape(width, height, request.spec, MSG.IMAGE_SHAPE)
+    n = len(infos)
+    padded = tk.ceil_by_factor(n, consts.frame_factor)
+    seen = tk.video_frame_size(width, height, padded, consts, **_pixel_knobs(ref))
+    return PerceivedPart(
+        ref.message,
+        ref.part,
+        ref.modality,
+        ref.kind,
+        format=infos[0].format,
+        width=width,
+        height=height,
+        seen_width=seen[0],
+        seen_height=seen[1],
+        frames=n,
+        tokens=tk.video_frames_tokens(n, width, height, consts, **_pixel_knobs(ref)),
+    )
+
+
+def _audio(ref: MediaRef, info: AudioInfo, request: ChatRequest) -> PerceivedPart:
+    from qwen_omni.media.tokens import audio_tokens
+
+    spec = request.spec
+    if info.duration_s <= 0:
+        raise _Refused(MSG.AUDIO_EMPTY)
+    if spec.confirmed and spec.audio_max_seconds and info.duration_s > spec.audio_max_seconds:
+        raise _Refused(MSG.AUDIO_TOO_LONG)
+    return PerceivedPart(
+        ref.message,
+        ref.part,
+        ref.modality,
+        ref.kind,
+        format=info.format,
+        duration_s=round(info.duration_s, 3),
+        tokens=audio_tokens(info.duration_s, spec.tokens),
+    )
+
+
+def _video(ref: MediaRef, info: VideoInfo, request: ChatRequest) -> PerceivedPart:
+    from qwen_omni.media import tokens as tk
 
     spec = request.spec
     consts = spec.tokens
-    enforce = spec.confirmed
-    info = infos[0]
-    opts = ref.options
-    expected = "image" if ref.kind in ("image", "frames") else ref.kind
-    if info.kind != expected:
-        raise fail(_probe_error(ref.kind))
-    base: dict[str, Any] = {
-        "message": ref.message,
-        "part": ref.part,
-        "modality": ref.modality,
-        "kind": ref.kind,
-    }
+    if spec.confirmed and spec.video_max_seconds and info.duration_s > spec.video_max_seconds:
+        raise _Refused(MSG.VIDEO_TOO_LONG)
+    width, height = info.display_size
+    _check_shape(width, height, spec, MSG.MEDIA_FORMAT)
+    frames = tk.video_sample_frames(info.duration_s, consts, total_frames=info.frame_count)
+    seen = tk.video_frame_size(width, height, frames, consts, **_pixel_knobs(ref))
+    tokens = tk.video_tokens(
+        width,
+        height,
+        info.duration_s,
+        consts,
+        total_frames=info.frame_count,
+        **_pixel_knobs(ref),
+    )
+    track = info.audio
+    return PerceivedPart(
+        ref.message,
+        ref.part,
+        ref.modality,
+        ref.kind,
+        format=info.container,
+        width=width,
+        height=height,
+        seen_width=seen[0],
+        seen_height=seen[1],
+        duration_s=round(info.duration_s, 3),
+        fps=round(info.fps, 3),
+        has_audio=track is not None,
+        frames=frames,
+        tokens=tokens,
+        audio_tokens=tk.audio_tokens(track.duration_s, consts) if track is not None else 0,
+    )
+
+
+def _measure(ref: MediaRef, datas: list[bytes], request: ChatRequest) -> PerceivedPart:
+    """Probe the bytes, apply the model's limits and count tokens (CPU only: run in a thread)."""
+    from qwen_omni.media.probe import AudioInfo, ImageInfo, VideoInfo, probe
+
     try:
-        if isinstance(info, ImageInfo) and ref.kind == "image":
-            width, height = info.display_size
-            try:
-                tk.check_dimensions(width, height, max_ratio=consts.max_ratio)
-            except QwenOmniError:
-                raise fail(MSG.IMAGE_SHAPE) from None
-            seen_w, seen_h = tk.image_size(
-                width,
-                height,
-                consts,
-                min_pixels=opts.get("min_pixels"),
-                max_pixels=opts.get("max_pixels"),
-                high_resolution=request.high_resolution,
-            )
-            tokens = tk.image_tokens(
-                width,
-                height,
-                consts,
-                min_pixels=opts.get("min_pixels"),
-                max_pixels=opts.get("max_pixels"),
-                high_resolution=request.high_resolution,
-            )
-            return PerceivedPart(
-                **base,
-                via="",
-                format=info.format,
-                size_bytes=0,
-                sha256="",
-                width=width,
-                height=height,
-                seen_width=seen_w,
-                seen_height=seen_h,
-                tokens=tokens,
-            )
-        if ref.kind == "frames":
-            images = [i for i in infos if isinstance(i, ImageInfo)]
-            if len(images) != len(infos):
-                raise fail(MSG.IMAGE_DECODE)
-            width, height = images[0].display_size
-            try:
-                tk.check_dimensions(width, height, max_ratio=consts.max_ratio)
-            except QwenOmniError:
-                raise fail(MSG.IMAGE_SHAPE) from None
-            n = len(images)
-            padded = tk.ceil_by_factor(n, consts.frame_factor)
-            pixel_opts = {k: opts.get(k) for k in ("min_pixels", "max_pixels", "total_pixels")}
-            seen_w, seen_h = tk.video_frame_size(width, height, padded, consts, **pixel_opts)
-            tokens = tk.video_frames_tokens(n, width, height, consts, **pixel_opts)
-            return PerceivedPart(
-                **base,
-                via="",
-                format=images[0].format,
-                size_bytes=0,
-                sha256="",
-                width=width,
-                height=height,
-                seen_width=seen_w,
-                seen_height=seen_h,
-                frames=n,
-                tokens=tokens,
-            )
-        if isinstance(info, AudioInfo):
-            if info.duration_s <= 0:
-                raise fail(MSG.AUDIO_EMPTY)
-            if enforce and spec.audio_max_seconds and info.duration_s > spec.audio_max_seconds:
-                raise fail(MSG.AUDIO_TOO_LONG)
-            return PerceivedPart(
-                **base,
-                via="",
-                format=info.format,
-                size_bytes=0,
-                sha256="",
-                duration_s=round(info.duration_s, 3),
-                tokens=tk.audio_tokens(info.duration_s, consts),
-            )
-        if isinstance(info, VideoInfo):
-            if enforce and spec.video_max_seconds and info.duration_s > spec.video_max_seconds:
-                raise fail(MSG.VIDEO_TOO_LONG)
-            width, height = info.display_size
-            try:
-                tk.check_dimensions(width, height, max_ratio=consts.max_ratio)
-            except QwenOmniError:
-                raise fail(MSG.MEDIA_FORMAT) from None
-            pixel_opts = {k: opts.get(k) for k in ("min_pixels", "max_pixels", "total_pixels")}
-            frames = tk.video_sample_frames(info.duration_s, consts, total_frames=info.frame_count)
-            seen_w, seen_h = tk.video_frame_size(width, height, frames, consts, **pixel_opts)
-            tokens = tk.video_tokens(
-                width,
-                height,
-                info.duration_s,
-                consts,
-                total_frames=info.frame_count,
-                **pixel_opts,
-            )
-            audio_tokens = (
-                tk.audio_tokens(info.audio.duration_s, consts) if info.audio is not None else 0
-            )
-            return PerceivedPart(
-                **base,
-                via="",
-                format=info.container,
-                size_bytes=0,
-                sha256="",
-                width=width,
-                height=height,
-                seen_width=seen_w,
-                seen_height=seen_h,
-                duration_s=round(info.duration_s, 3),
-                fps=round(info.fps, 3),
-                has_audio=info.audio is not None,
-                frames=frames,
-                tokens=tokens,
-                audio_tokens=audio_tokens,
-            )
-    except ServiceError:
-        raise
+        infos = [probe(d) for d in datas]
+        if ref.kind == "frames" and all(isinstance(i, ImageInfo) for i in infos):
+            return _frames(ref, [i for i in infos if isinstance(i, ImageInfo)], request)
+        info = infos[0]
+        if ref.kind == "image" and isinstance(info, ImageInfo):
+            return _image(ref, info, request)
+        if ref.kind == "audio" and isinstance(info, AudioInfo):
+            return _audio(ref, info, request)
+        if ref.kind == "video" and isinstance(info, VideoInfo):
+            return _video(ref, info, request)
     except (QwenOmniError, ValueError, ZeroDivisionError):
-        raise fail(_probe_error(ref.kind)) from None
-    raise fail(_probe_error(ref.kind))
+        # undecodable, or a shape the token math refuses (a one-frame video…)
+        raise _Refused(_probe_error(ref.kind)) from None
+    raise _Refused(_probe_error(ref.kind))  # another modality than the part says
 
 
 async def _perceive_one(ref: MediaRef, request: ChatRequest, source: MediaSource) -> PerceivedPart:
-    def fail(message: str) -> ServiceError:
-        return bad_request(message, request_id=request.request_id, algo=True)
-
     cap = _url_cap(request.spec, ref.kind)
     fetched = await asyncio.gather(
         *(
@@ -424,17 +418,12 @@ async def _perceive_one(ref: MediaRef, request: ChatRequest, source: MediaSource
         )
     )
     datas = [data for data, _ in fetched]
-    if not datas[0]:
-        raise fail(_probe_error(ref.kind) if ref.kind != "audio" else MSG.AUDIO_EMPTY)
-
-    def work() -> PerceivedPart:
-        try:
-            infos = [_probe(d) for d in datas]
-        except QwenOmniError:
-            raise fail(_probe_error(ref.kind)) from None
-        return _measure(ref, infos, request, fail)
-
-    measured = await asyncio.to_thread(work)
+    try:
+        if not datas[0]:
+            raise _Refused(MSG.AUDIO_EMPTY if ref.kind == "audio" else _probe_error(ref.kind))
+        measured = await asyncio.to_thread(_measure, ref, datas, request)
+    except _Refused as refusal:
+        raise bad_request(str(refusal), request_id=request.request_id, algo=True) from None
     return replace(
         measured,
         via=fetched[0][1],

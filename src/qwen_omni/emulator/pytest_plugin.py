@@ -32,7 +32,7 @@ def qwen_omni_emulator() -> Iterator[Emulator]:
 
 
 @pytest.fixture
-def emulator(qwen_omni_emulator: Emulator) -> Iterator[Emulator]:
+def emulator(qwen_omni_emulator: Emulator) -> Emulator:
     """The session's emulator, reset for this test."""
     qwen_omni_emulator.reset()
-    yield qwen_omni_emulator
+    return qwen_omni_emulator

@@ -16,10 +16,13 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from qwen_omni.catalog import DATA_URI_MAX_BYTES, MODELS, ModelSpec
 from qwen_omni.emulator.bodies import MSG, ServiceError, bad_request, compat_error_body
+
+if TYPE_CHECKING:
+    from qwen_omni.emulator.perception import PerceivedPart
 
 __all__ = [
     "ChatRequest",
@@ -94,15 +97,13 @@ class ChatRequest:
     include_usage: bool
     max_tokens: int | None
     high_resolution: bool
-    perceived: list[Any] = field(default_factory=list)
+    perceived: list[PerceivedPart] = field(default_factory=list)
 
     @property
     def json_mode(self) -> bool:
         """``response_format`` asks for JSON (``json_object`` or ``json_schema``)."""
-        return bool(self.response_format) and self.response_format.get("type") in (
-            "json_object",
-            "json_schema",
-        )
+        kind = (self.response_format or {}).get("type")
+        return kind in ("json_object", "json_schema")
 
     @property
     def json_schema(self) -> dict[str, Any] | None:
@@ -261,6 +262,183 @@ def _parse_part(
 # --- the parser ---------------------------------------------------------------------------
 
 
+def _parse_messages(
+    messages: list[Any], spec: ModelSpec, ctx: _Ctx, opts: ParseOptions
+) -> list[MediaRef]:
+    """Check roles, contents and parts; return the media in request order."""
+    media: list[MediaRef] = []
+    seen_tool_calls: set[str] = set()
+    has_user = False
+    for m, message in enumerate(messages):
+        if not isinstance(message, dict):
+            raise ctx.fail("Input should be a valid dictionary or instance of GPT3Message")
+        role = message.get("role")
+        if role not in ("system", "user", "assistant", "tool"):
+            raise ctx.fail(MSG.field_required(f"messages[{m}].role"))
+        content = message.get("content")
+        if content is None and not (role == "assistant" and message.get("tool_calls")):
+            raise ctx.fail(MSG.CONTENT_REQUIRED)
+        has_user = has_user or role == "user"
+        if role == "assistant":
+            calls = message.get("tool_calls") or []
+            seen_tool_calls.update(
+                c["id"] for c in calls if isinstance(c, dict) and isinstance(c.get("id"), str)
+            )
+        if role == "tool":
+            call_id = message.get("tool_call_id")
+            if not seen_tool_calls or (isinstance(call_id, str) and call_id not in seen_tool_calls):
+                raise ctx.fail(MSG.TOOL_WITHOUT_CALL)
+        if isinstance(content, str) or content is None:
+            continue
+        if not isinstance(content, list):
+            raise ctx.fail("Input should be a valid dictionary or instance of GPT3Message")
+        kinds: set[str] = set()
+        for p, part in enumerate(content):
+            modality, ref = _parse_part(part, m, p, ctx, opts)
+            if ref is None:
+                continue
+            if role != "user":
+                raise ctx.fail(MSG.ASSISTANT_MEDIA)
+            kinds.add(modality)
+            media.append(ref)
+        # §2 multi-turn: Flash and Turbo take text plus ONE other modality per message.
+        if len(kinds) > 1 and not spec.mixed_modalities and spec.confirmed:
+            raise ctx.fail(MSG.ONE_MODALITY.format(model=spec.name))
+    if not has_user:
+        raise ctx.fail(MSG.NO_USER)
+    return media
+
+
+def _check_media_counts(media: list[MediaRef], spec: ModelSpec, ctx: _Ctx) -> None:
+    """Per-request counts of §4.1: inline items, audio and video files, frame-list lengths."""
+    if not spec.confirmed:  # limits of unconfirmed models are not enforced (catalog rule)
+        return
+    inline_items = sum(1 for r in media for u in r.urls if u[:5].lower() == "data:")
+    if inline_items > spec.max_inline_items:
+        raise ctx.fail(MSG.TOO_MANY_INLINE.format(limit=spec.max_inline_items))
+    for modality, limit in (("audio", spec.max_audio_files), ("video", spec.max_video_files)):
+        count = sum(1 for r in media if r.kind == modality)
+        if limit is not None and count > limit:
+            raise ctx.fail(
+                MSG.TOO_MANY_FILES.format(modality=modality, model=spec.name, limit=limit),
+                algo=True,
+            )
+    for ref in media:
+        if ref.kind == "frames" and not spec.frames_min <= len(ref.urls) <= spec.frames_max:
+            raise ctx.fail(MSG.frames_range(spec.frames_min, spec.frames_max), algo=True)
+
+
+def _check_audio_output(body: dict[str, Any], spec: ModelSpec, thinking: bool, ctx: _Ctx) -> str:
+    """The rules of ``modalities: ["text","audio"]`` (§2); returns the voice."""
+    if not spec.audio_output:
+        raise ctx.fail(MSG.AUDIO_OUTPUT_UNSUPPORTED.format(model=spec.name))
+    if thinking:
+        raise ctx.fail(MSG.AUDIO_WITH_THINKING)
+    audio = body.get("audio")
+    audio = audio if isinstance(audio, dict) else {}
+    voice = audio.get("voice")
+    if not isinstance(voice, str) or not voice:
+        raise ctx.fail(MSG.missing_parameter("audio.voice"))
+    if spec.voices and voice not in spec.voices:
+        raise ctx.fail(MSG.voice(spec.voices))
+    if audio.get("format") != "wav":
+        raise ctx.fail("Input should be 'wav': parameters.audio.format")
+    return voice
+
+
+def _check_response_format(
+    body: dict[str, Any], messages: list[Any], thinking: bool, ctx: _Ctx
+) -> dict[str, Any] | None:
+    response_format = body.get("response_format")
+    if response_format is None:
+        return None
+    rtype = response_format.get("type") if isinstance(response_format, dict) else None
+    if rtype not in ("text", "json_object", "json_schema"):
+        raise ctx.fail(
+            "Unknown format of response_format, response_format should be a dict, includes "
+            "'type' and an optional key 'json_schema'. The response_format type from user "
+            f"is {rtype if rtype is not None else response_format}."
+        )
+    if rtype in ("json_object", "json_schema") and thinking:
+        raise ctx.fail(MSG.JSON_WITH_THINKING)
+    if rtype == "json_object" and not any("json" in message_text(m).lower() for m in messages):
+        raise ctx.fail(MSG.JSON_WORD)
+    assert isinstance(response_format, dict)
+    return response_format
+
+
+def _check_tools(
+    body: dict[str, Any], spec: ModelSpec, thinking: bool, ctx: _Ctx, opts: ParseOptions
+) -> tuple[list[dict[str, Any]], str | dict[str, Any] | None]:
+    """``tools`` and ``tool_choice`` (§2, FC docs, ERR); returns both."""
+    tools = body.get("tools") or []
+    if not isinstance(tools, list):
+        raise ctx.fail(MSG.missing_parameter("tools"))
+    if tools and not spec.tools:
+        raise ctx.fail(MSG.TOOLS_UNSUPPORTED)
+    for tool in tools:
+        fn = tool.get("function") if isinstance(tool, dict) else None
+        if not isinstance(fn, dict) or not isinstance(fn.get("name"), str):
+            raise ctx.fail(MSG.missing_parameter("tools.function.name"))
+        if fn["name"] == "search":
+            raise ctx.fail("Tool names are not allowed to be [search]")
+    choice = body.get("tool_choice")
+    if choice is None:
+        return tools, None
+    if isinstance(choice, str):
+        allowed = (
+            ("none", "auto", "required") if opts.allow_required_tool_choice else ("none", "auto")
+        )
+        if choice not in allowed:
+            raise ctx.fail(MSG.TOOL_CHOICE_STRINGS)
+        if choice == "required" and thinking:
+            raise ctx.fail(MSG.TOOL_CHOICE_THINKING)
+        return tools, choice
+    if not isinstance(choice, dict):
+        raise ctx.fail(MSG.TOOL_CHOICE_STRINGS)
+    name = (choice.get("function") or {}).get("name")
+    if choice.get("type") != "function" or not isinstance(name, str):
+        raise ctx.fail(MSG.missing_parameter("tool_choice"))
+    if name not in [t["function"]["name"] for t in tools]:
+        raise ctx.fail(MSG.missing_parameter("tool_choice.function.name"))
+    if thinking:  # forced choice is not allowed in thinking mode (§2)
+        raise ctx.fail(MSG.TOOL_CHOICE_THINKING)
+    return tools, choice
+
+
+def _check_sampling(body: dict[str, Any], spec: ModelSpec, ctx: _Ctx) -> None:
+    """Ranges of max_tokens, temperature, top_p, presence_penalty, top_k, repetition_penalty and
+    seed (§2, ERR)."""
+    max_tokens = body.get("max_tokens")
+    if max_tokens is not None and (
+        isinstance(max_tokens, bool)
+        or not isinstance(max_tokens, int)
+        or not 1 <= max_tokens <= spec.max_output_tokens
+    ):
+        raise ctx.fail(MSG.max_tokens(spec.max_output_tokens))
+    for key, message, ok in (
+        ("temperature", MSG.TEMPERATURE, lambda v: 0 <= v < 2),
+        ("top_p", MSG.TOP_P, lambda v: 0 < v <= 1),
+        ("presence_penalty", MSG.PRESENCE_PENALTY, lambda v: -2 <= v <= 2),
+        ("top_k", MSG.TOP_K, lambda v: v >= 0),
+        ("repetition_penalty", MSG.REPETITION_PENALTY, lambda v: v > 0),
+    ):
+        value = body.get(key)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not ok(value):
+            raise ctx.fail(message)
+    seed = body.get("seed")
+    if seed is None:
+        return
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ctx.fail("'seed' must be Integer")
+    if seed < 0:
+        raise ctx.fail(f"{seed} is lesser than the minimum of 0 - 'seed'")
+    if seed > SEED_MAX:
+        raise ctx.fail(f"{seed} is greater than the maximum of {SEED_MAX} - 'seed'")
+
+
 def parse_chat_request(
     raw: bytes,
     *,
@@ -294,16 +472,16 @@ def parse_chat_request(
             ),
         )
     spec = opts.models[model]
-    enforce = spec.confirmed  # limits of unconfirmed models are not enforced (catalog rule)
 
     modalities = body.get("modalities")
     if modalities is not None and (
         not isinstance(modalities, list) or any(m not in ("text", "audio") for m in modalities)
     ):
         raise ctx.fail(MSG.missing_parameter("modalities"))
-    wants_audio = bool(modalities) and "audio" in modalities
+    wants_audio = "audio" in (modalities or ())
 
-    # §1.3: the stream-only trap.
+    # §1.3: the stream-only trap. Every Omni model is held to it, qwen3.8-omni-flash included
+    # (its streaming requirement is UNCONFIRMED; clients always stream, so this costs nothing).
     if body.get("stream") is not True:
         raise ctx.fail(MSG.AUDIO_STREAM_ONLY if wants_audio else MSG.STREAM_ONLY)
 
@@ -312,175 +490,23 @@ def parse_chat_request(
         raise ctx.fail(MSG.field_required("messages"))
     if not messages:
         raise ctx.fail(MSG.EMPTY_MESSAGES)
+    media = _parse_messages(messages, spec, ctx, opts)
+    _check_media_counts(media, spec, ctx)
 
-    media: list[MediaRef] = []
-    inline_items = 0
-    seen_tool_calls: set[str] = set()
-    has_user = False
-    for m, message in enumerate(messages):
-        if not isinstance(message, dict):
-            raise ctx.fail("Input should be a valid dictionary or instance of GPT3Message")
-        role = message.get("role")
-        if role not in ("system", "user", "assistant", "tool"):
-            raise ctx.fail(MSG.field_required(f"messages[{m}].role"))
-        content = message.get("content")
-        if content is None and not (role == "assistant" and message.get("tool_calls")):
-            raise ctx.fail(MSG.CONTENT_REQUIRED)
-        if role == "user":
-            has_user = True
-        if role == "assistant":
-            for call in message.get("tool_calls") or []:
-                if isinstance(call, dict) and isinstance(call.get("id"), str):
-                    seen_tool_calls.add(call["id"])
-        if role == "tool":
-            call_id = message.get("tool_call_id")
-            if not seen_tool_calls or (isinstance(call_id, str) and call_id not in seen_tool_calls):
-                raise ctx.fail(MSG.TOOL_WITHOUT_CALL)
-        if isinstance(content, str) or content is None:
-            continue
-        if not isinstance(content, list):
-            raise ctx.fail("Input should be a valid dictionary or instance of GPT3Message")
-        kinds: set[str] = set()
-        for p, part in enumerate(content):
-            modality, ref = _parse_part(part, m, p, ctx, opts)
-            if ref is None:
-                continue
-            if role != "user":
-                raise ctx.fail(MSG.ASSISTANT_MEDIA)
-            kinds.add(modality)
-            media.append(ref)
-            inline_items += sum(1 for u in ref.urls if u[:5].lower() == "data:")
-        if len(kinds) > 1 and not spec.mixed_modalities and enforce:
-            raise ctx.fail(MSG.ONE_MODALITY.format(model=model))
-    if not has_user:
-        raise ctx.fail(MSG.NO_USER)
-
-    if enforce:
-        if inline_items > spec.max_inline_items:
-            raise ctx.fail(MSG.TOO_MANY_INLINE.format(limit=spec.max_inline_items))
-        for modality, limit in (("audio", spec.max_audio_files), ("video", spec.max_video_files)):
-            count = sum(1 for r in media if r.kind == modality)
-            if limit is not None and count > limit:
-                raise ctx.fail(
-                    MSG.TOO_MANY_FILES.format(modality=modality, model=model, limit=limit),
-                    algo=True,
-                )
-        for ref in media:
-            if ref.kind == "frames" and not spec.frames_min <= len(ref.urls) <= spec.frames_max:
-                raise ctx.fail(MSG.frames_range(spec.frames_min, spec.frames_max), algo=True)
-
-    # --- parameters -------------------------------------------------------------------
     enable_thinking = body.get("enable_thinking")
     if enable_thinking is True and spec.thinking == "none":
         raise ctx.fail(MSG.thinking_unsupported(model))
     thinking = enable_thinking is True or (
         spec.thinking == "default_on" and enable_thinking is not False
     )
-
-    voice: str | None = None
-    if wants_audio:
-        if not spec.audio_output:
-            raise ctx.fail(MSG.AUDIO_OUTPUT_UNSUPPORTED.format(model=model))
-        if thinking:
-            raise ctx.fail(MSG.AUDIO_WITH_THINKING)
-        audio = body.get("audio")
-        voice = audio.get("voice") if isinstance(audio, dict) else None
-        if not isinstance(voice, str) or not voice:
-            raise ctx.fail(MSG.missing_parameter("audio.voice"))
-        if spec.voices and voice not in spec.voices:
-            raise ctx.fail(MSG.voice(spec.voices))
-        fmt = audio.get("format") if isinstance(audio, dict) else None
-        if fmt != "wav":
-            raise ctx.fail("Input should be 'wav': parameters.audio.format")
-
-    response_format = body.get("response_format")
-    if response_format is not None:
-        rtype = response_format.get("type") if isinstance(response_format, dict) else None
-        if rtype not in ("text", "json_object", "json_schema"):
-            raise ctx.fail(
-                "Unknown format of response_format, response_format should be a dict, includes "
-                "'type' and an optional key 'json_schema'. The response_format type from user "
-                f"is {rtype if rtype is not None else response_format}."
-            )
-        if rtype in ("json_object", "json_schema"):
-            if thinking:
-                raise ctx.fail(MSG.JSON_WITH_THINKING)
-            if rtype == "json_object" and not any(
-                "json" in message_text(msg).lower() for msg in messages
-            ):
-                raise ctx.fail(MSG.JSON_WORD)
-
-    tools = body.get("tools") or []
-    if not isinstance(tools, list):
-        raise ctx.fail(MSG.missing_parameter("tools"))
-    if tools:
-        if not spec.tools:
-            raise ctx.fail(MSG.TOOLS_UNSUPPORTED)
-        for t in tools:
-            fn = t.get("function") if isinstance(t, dict) else None
-            if not isinstance(fn, dict) or not isinstance(fn.get("name"), str):
-                raise ctx.fail(MSG.missing_parameter("tools.function.name"))
-            if fn["name"] == "search":
-                raise ctx.fail("Tool names are not allowed to be [search]")
-    tool_choice = body.get("tool_choice")
-    if tool_choice is not None:
-        allowed = (
-            ("none", "auto", "required")
-            if opts.allow_required_tool_choice
-            else (
-                "none",
-                "auto",
-            )
-        )
-        if isinstance(tool_choice, str):
-            if tool_choice not in allowed:
-                raise ctx.fail(MSG.TOOL_CHOICE_STRINGS)
-            if tool_choice == "required" and thinking:
-                raise ctx.fail(MSG.TOOL_CHOICE_THINKING)
-        elif isinstance(tool_choice, dict):
-            name = (tool_choice.get("function") or {}).get("name")
-            if tool_choice.get("type") != "function" or not isinstance(name, str):
-                raise ctx.fail(MSG.missing_parameter("tool_choice"))
-            if name not in [t["function"]["name"] for t in tools]:
-                raise ctx.fail(MSG.missing_parameter("tool_choice.function.name"))
-            if thinking:
-                raise ctx.fail(MSG.TOOL_CHOICE_THINKING)
-        else:
-            raise ctx.fail(MSG.TOOL_CHOICE_STRINGS)
-
+    voice = _check_audio_output(body, spec, thinking, ctx) if wants_audio else None
+    response_format = _check_response_format(body, messages, thinking, ctx)
+    tools, tool_choice = _check_tools(body, spec, thinking, ctx, opts)
     if body.get("enable_search") is True and not spec.web_search:
         raise ctx.fail(MSG.SEARCH_UNSUPPORTED)
-
-    max_tokens = body.get("max_tokens")
-    if max_tokens is not None:
-        if (
-            isinstance(max_tokens, bool)
-            or not isinstance(max_tokens, int)
-            or not 1 <= max_tokens <= spec.max_output_tokens
-        ):
-            raise ctx.fail(MSG.max_tokens(spec.max_output_tokens))
-    for key, message, ok in (
-        ("temperature", MSG.TEMPERATURE, lambda v: 0 <= v < 2),
-        ("top_p", MSG.TOP_P, lambda v: 0 < v <= 1),
-        ("presence_penalty", MSG.PRESENCE_PENALTY, lambda v: -2 <= v <= 2),
-    ):
-        value = body.get(key)
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not ok(value):
-            raise ctx.fail(message)
-    seed = body.get("seed")
-    if seed is not None:
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise ctx.fail("'seed' must be Integer")
-        if seed < 0:
-            raise ctx.fail(f"{seed} is lesser than the minimum of 0 - 'seed'")
-        if seed > SEED_MAX:
-            raise ctx.fail(f"{seed} is greater than the maximum of {SEED_MAX} - 'seed'")
+    _check_sampling(body, spec, ctx)
 
     stream_options = body.get("stream_options")
-    include_usage = isinstance(stream_options, dict) and stream_options.get("include_usage") is True
-
     return ChatRequest(
         request_id=request_id,
         model=model,
@@ -495,7 +521,8 @@ def parse_chat_request(
         wants_audio=wants_audio,
         voice=voice,
         thinking=thinking,
-        include_usage=include_usage,
-        max_tokens=max_tokens,
+        include_usage=isinstance(stream_options, dict)
+        and stream_options.get("include_usage") is True,
+        max_tokens=body.get("max_tokens"),
         high_resolution=body.get("vl_high_resolution_images") is True,
     )

@@ -160,9 +160,9 @@ def value_from_schema(
     kind = _type_of(schema)
     if kind == "object":
         props = schema.get("properties") or {}
-        required = schema.get("required")
+        listed = schema.get("required")
         # Required keys only (always valid); every key when the schema lists none as required.
-        keys = list(props) if required is None else [k for k in required if isinstance(k, str)]
+        keys = list(props) if listed is None else [k for k in listed if isinstance(k, str)]
         return {
             key: value_from_schema(
                 props.get(key, {}), hints, name=key, _root=root, _depth=_depth + 1

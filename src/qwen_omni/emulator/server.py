@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 import threading
 import time
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from qwen_omni.emulator.oss import OssState
 
 __all__ = ["Emulator", "main", "serve"]
+
+_log = logging.getLogger(__name__)
 
 _START_TIMEOUT_S = 10.0
 _STOP_TIMEOUT_S = 5.0
@@ -101,7 +104,11 @@ class Emulator:
         from qwen_omni.emulator.oss import OssState, create_oss_app
 
         model_sock = _bind(self.host, self._ports[0])
-        oss_sock = _bind(self.host, self._ports[1])
+        try:
+            oss_sock = _bind(self.host, self._ports[1])
+        except OSError:
+            model_sock.close()
+            raise
         self.port = model_sock.getsockname()[1]
         self.oss_port = oss_sock.getsockname()[1]
         state = EmulatorState(self.config, OssState())
@@ -129,13 +136,16 @@ class Emulator:
         socks = [model_sock, oss_sock]
 
         async def serve_all() -> None:
-            await asyncio.gather(*(s.serve(sockets=[k]) for s, k in zip(self._servers, socks)))
+            await asyncio.gather(
+                *(s.serve(sockets=[k]) for s, k in zip(self._servers, socks, strict=True))
+            )
 
         def run() -> None:
             try:
                 asyncio.run(serve_all())
-            except BaseException as exc:  # reported by start(), never swallowed
+            except BaseException as exc:  # reported by start() and logged, never swallowed
                 self._error = exc
+                _log.error("the emulator's servers stopped on an error", exc_info=exc)
             finally:
                 for sock in socks:
                     sock.close()
@@ -145,7 +155,9 @@ class Emulator:
         deadline = time.monotonic() + _START_TIMEOUT_S
         while not all(s.started for s in self._servers):
             if self._error is not None or not self._thread.is_alive():
-                raise RuntimeError(f"the emulator failed to start: {self._error!r}")
+                error = self._error
+                self.stop()
+                raise RuntimeError(f"the emulator failed to start: {error!r}") from error
             if time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError("the emulator did not start within 10 s")
@@ -246,7 +258,8 @@ class Emulator:
         self.state.responder = fn
 
     def fail_next(self, fault: Fault, *, times: int = 1, endpoint: Endpoint = "chat") -> Emulator:
-        """Inject ``fault`` into the next ``times`` requests to ``endpoint`` (chat, uploads, any)."""
+        """Inject ``fault`` into the next ``times`` requests to ``endpoint``: ``chat``,
+        ``uploads`` or ``any``."""
         for _ in range(times):
             self.state.queue_fault(fault, endpoint)
         return self

@@ -333,6 +333,9 @@ def test_turbo_voice_list_message(emulator):
         ({"top_p": 0}, "Range of top_p should be (0.0, 1.0]"),
         ({"presence_penalty": 3}, "Presence_penalty should be in [-2.0, 2.0]"),
         ({"seed": -1}, "-1 is lesser than the minimum of 0 - 'seed'"),
+        ({"seed": 2**31}, "2147483648 is greater than the maximum of 2147483647 - 'seed'"),
+        ({"top_k": -1}, "Parameter top_k be greater than or equal to 0"),
+        ({"repetition_penalty": 0}, "Repetition_penalty should be greater than 0.0"),
         ({"enable_search": True}, "This model does not support enable_search."),
         (
             {

@@ -85,8 +85,9 @@ def test_5000_delta_stream_is_served_fast(emulator):
         f"openai client {client_s * 1000:.0f} ms ({5000 / client_s:,.0f} deltas/s); "
         f"server time {server_s * 1000:.0f} ms"
     )
-    assert raw_s < 1.0
-    assert server_s < 0.5
+    # generous bounds (a loaded CI box); unloaded, both are a few tens of ms
+    assert raw_s < 2.0
+    assert server_s < 1.0
 
 
 def test_emulator_context_manager_start_stop_and_addresses():

@@ -232,7 +232,7 @@ def test_slow_origin_times_out(png):
     assert body["error"]["message"] == ALGO_PREFIX + (
         "Download the media resource timed out during the data inspection process."
     )
-    assert elapsed < 2
+    assert elapsed < 4  # the 5 s origin was abandoned at the 0.2 s timeout
 
 
 def _signed_bucket(emu: Emulator, name: str = "media") -> oss2.Bucket:
