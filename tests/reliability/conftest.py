@@ -10,7 +10,7 @@ Shared pieces:
 - :class:`TcpCutter`: a loopback TCP proxy that can drop every connection after N bytes went
   upstream, used to interrupt OSS uploads in the middle of a part (the emulator's OSS server
   has no fault injection of its own);
-- ``oss_store``: an :class:`~qwen_omni.delivery.OssStore` on the emulator's OSS server.
+- ``oss_bucket``: a private bucket on the emulator's OSS server, emptied for each test.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Iterator
 
 import pytest
 
@@ -133,6 +132,8 @@ class TcpCutter:
 
         self._loop.call_soon_threadsafe(stop)
         self._thread.join(5)
+        if not self._thread.is_alive():
+            self._loop.close()
 
 
 @pytest.fixture
@@ -145,19 +146,3 @@ def oss_bucket(emulator) -> str:
     state.requests.clear()
     state.time_offset = 0.0
     return OSS_BUCKET
-
-
-@pytest.fixture
-def oss_store(emulator, oss_bucket, tmp_path) -> Iterator[object]:
-    """An ``OssStore`` (V4, the default) on the emulator's OSS server."""
-    from qwen_omni.delivery import OssStore
-
-    store = OssStore(
-        bucket=oss_bucket,
-        endpoint=emulator.oss_endpoint,
-        region=OSS_REGION,
-        access_key_id=OSS_AK,
-        access_key_secret=OSS_SK,
-        checkpoint_dir=tmp_path / "checkpoints",
-    )
-    yield store

@@ -79,7 +79,8 @@ def test_an_expired_signed_url_in_the_history_is_resigned_before_the_request_lea
     with OmniClient(base_url=emulator.base_url, api_key=emulator.api_key, delivery=delivery,
                     max_retries=0) as client:  # fmt: skip
         # Turn 1: the URL is valid for longer than the request needs: sent as it is.
-        turn1 = [Message(role="user", content=(image(shared_url), text("What does this chart show?")))]
+        question = text("What does this chart show?")
+        turn1 = [Message(role="user", content=(image(shared_url), question))]
         answer1 = client.complete(turn1)
         assert _image_url(emulator.requests.last) == shared_url
         assert emulator.requests.last.perceived[0]["width"] == 96
@@ -120,7 +121,8 @@ def test_an_expired_url_of_someone_elses_bucket_is_refused_before_sending(
         with pytest.raises(MediaNotFetchableError) as info:
             c.complete([image(url), "What is this?"])
     message = str(info.value)
-    assert "expired" in message and "sign it again" in message
+    assert "expired" in message
+    assert "sign it again" in message
     assert "x-oss-signature" not in message  # the signature stays out of messages
     assert emulator.requests.chat() == []  # nothing was sent
 
@@ -152,7 +154,8 @@ def test_an_oss_upload_cut_mid_part_resumes_from_its_checkpoint(emulator, oss_bu
             with pytest.raises(UploadError) as info:
                 client.complete([audio(clip), "Transcribe this call."])
             assert cutter.cuts == 1
-            assert str(clip) in str(info.value) and cutter.endpoint in str(info.value)
+            assert str(clip) in str(info.value)
+            assert cutter.endpoint in str(info.value)
             assert emulator.requests.chat() == []  # nothing reached the model
             first_run = state.count("PUT", param="partNumber", status=200)
             assert 1 <= first_run < total_parts
@@ -221,7 +224,7 @@ async def test_the_same_async_client_fails_fast_while_down_and_recovers_after_re
 
 # --- slow first byte beyond the timeout --------------------------------------------------------
 
-SLOW_S = 1.5
+SLOW_S = 2.0
 FIRST_BYTE_S = 0.3
 
 
@@ -251,7 +254,8 @@ def test_a_slow_first_byte_times_out_and_the_retry_succeeds(slow_emulator):
     with _slow_client(emu, retries=1) as client:
         answer = client.complete("slow-retry prompt")
     elapsed = time.perf_counter() - started
-    assert "slow-retry prompt" in answer.text and answer.finish_reason == "stop"
+    assert "slow-retry prompt" in answer.text
+    assert answer.finish_reason == "stop"
     assert elapsed < SLOW_S  # the slow attempt was abandoned, not waited for
     faults = [r.fault for r in emu.requests.chat()]
     assert faults == [f"slow;seconds={SLOW_S:g}", None]
@@ -295,5 +299,25 @@ async def test_a_slow_stream_does_not_hold_up_the_others(slow_emulator):
         )
     timeouts = [r for r in results if isinstance(r, APITimeoutError)]
     answers = [r for r in results if not isinstance(r, BaseException)]
-    assert len(timeouts) == 1 and len(answers) == 3
+    assert len(timeouts) == 1
+    assert len(answers) == 3
     assert client.in_flight == 0
+
+
+def test_a_request_abandoned_during_a_slow_start_does_not_take_a_later_scripted_reply(
+    slow_emulator,
+):
+    # A client gives up on a slow first byte; the test then scripts the reply for its next
+    # request. The abandoned request must not consume it when its delay ends on the server.
+    emu = slow_emulator
+    emu.reset()
+    emu.fail_next(Fault.slow_first_byte(1.0))
+    with _slow_client(emu, retries=0) as client:
+        with pytest.raises(APITimeoutError):
+            client.complete("abandoned prompt")
+        emu.script(Reply.text("the scripted answer"))
+        time.sleep(1.2)  # the abandoned request's delay is over on the server
+        answer = client.complete("the next prompt")
+    assert answer.text == "the scripted answer", (
+        "the abandoned request took the reply scripted for the next one"
+    )

@@ -181,7 +181,8 @@ def test_every_request_completes_in_full_or_raises_interrupted_with_its_partial(
     assert sorted(outcomes) == list(range(N_REQUESTS))
     complete = [o for o in outcomes.values() if o.kind == "complete"]
     interrupted = [o for o in outcomes.values() if o.kind == "interrupted"]
-    assert complete and interrupted, "the fault mix must produce both outcomes"
+    assert complete, "the fault mix must let requests complete"
+    assert interrupted, "the fault mix must interrupt some streams after output"
     for o in complete:
         # None silently short, none with doubled deltas: the exact expected text.
         assert o.text == expected_answer(o.i), o
@@ -190,7 +191,8 @@ def test_every_request_completes_in_full_or_raises_interrupted_with_its_partial(
     for o in interrupted:
         full = expected_answer(o.i)
         assert o.text, f"request {o.i}: an interruption after output must carry the partial"
-        assert full.startswith(o.text) and o.text != full, o
+        assert full.startswith(o.text), o
+        assert o.text != full, o
         assert "".join(o.deltas) == o.text
 
 
@@ -210,10 +212,13 @@ def test_no_answer_is_duplicated(load_run):
         full = [r for r in attempts if r.status == 200 and r.fault is None]
         after_output = [r for r in attempts if r.fault == "drop;after=3"]
         if o.kind == "complete":
-            assert len(full) == 1 and not after_output, (i, [(r.status, r.fault) for r in attempts])
+            history = (i, [(r.status, r.fault) for r in attempts])
+            assert len(full) == 1, history
+            assert not after_output, history
             assert attempts[-1] is full[0]  # nothing was sent after the answer
         else:
-            assert not full and len(after_output) == 1
+            assert not full
+            assert len(after_output) == 1
             assert attempts[-1] is after_output[0]  # no retry once output had arrived
 
 
@@ -236,8 +241,10 @@ def test_retries_follow_the_injected_faults(load_run):
     assert faults["drop;after=3"] / attempts == pytest.approx(DROP_AFTER_FIRST_DELTA, abs=0.015)
     interrupted = sum(1 for o in load_run["outcomes"].values() if o.kind == "interrupted")
     assert interrupted == faults["drop;after=3"]
+    per_request = collections.Counter(r.body["messages"][-1]["content"] for r in records)
     load_run["summary"] = {
         "attempts": attempts,
+        "max_attempts_one_request": max(per_request.values()),
         "faults": {str(k or "none"): v for k, v in faults.items()},
         "retried_requests": len(retried_prompts),
     }
@@ -254,7 +261,7 @@ def test_the_concurrency_limit_is_never_exceeded(load_run):
     server_peak = _max_overlap(intervals)
     load_run["server_peak"] = server_peak
     assert server_peak <= CONCURRENCY
-    assert server_peak >= CONCURRENCY // 2
+    assert server_peak >= CONCURRENCY // 4  # and the server really saw them overlap
     _write_summary(load_run)
 
 
