@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
 from qwen_omni import _wire
 from qwen_omni._stream import ResponseBuilder, StreamDecoder
 from qwen_omni.catalog import ModelSpec, get_model
@@ -50,6 +52,7 @@ from qwen_omni.errors import (
     APITimeoutError,
     QwenOmniError,
     RateLimitError,
+    RequestValidationError,
     StreamInterrupted,
     is_retryable,
     map_api_error,
@@ -91,29 +94,104 @@ class _Request:
 _PART_TYPES = (Text, Image, Audio, Video, VideoFrames)
 
 
+_MESSAGES_HELP = (
+    "messages must be a string, a part (image(), video()…), a list of parts and strings (one "
+    "user message), or a list of Message objects or {'role': …, 'content': …} dicts"
+)
+
+
 def _coerce_messages(messages: MessagesInput) -> list[Message]:
     """Accept a string, a part, a list of parts (one user message) or a list of messages."""
     if isinstance(messages, str):
         return [Message(role="user", content=messages)]
     if isinstance(messages, _PART_TYPES):
         return [Message(role="user", content=(messages,))]
+    if isinstance(messages, (bytes, bytearray, memoryview)):
+        raise TypeError(
+            f"{_MESSAGES_HELP}; got bytes: decode text first (data.decode('utf-8')), or pass "
+            "media bytes as image(data) / audio(data) / video(data)"
+        )
+    if not isinstance(messages, (list, tuple)) and not hasattr(messages, "__iter__"):
+        raise TypeError(f"{_MESSAGES_HELP}; got {type(messages).__name__}")
     items = list(messages)
+    if not items:
+        raise RequestValidationError(
+            "a request needs at least one message", rule="messages_non_empty", value=0, limit=1
+        )
     if items and all(isinstance(i, (str, *_PART_TYPES)) for i in items):
         # A list of parts (strings are text parts) is one user message.
         content = tuple(Text(text=i) if isinstance(i, str) else i for i in items)
-        return [Message(role="user", content=content)]  # type: ignore[arg-type]
+        return [Message(role="user", content=content)]
     out: list[Message] = []
     for item in items:
         if isinstance(item, Message):
             out.append(item)
         elif isinstance(item, Mapping):
-            out.append(Message.model_validate(dict(item)))
+            try:
+                out.append(Message.model_validate(dict(item)))
+            except ValidationError as exc:
+                raise RequestValidationError(
+                    f"message {len(out)} is not valid: {_pydantic_problems(exc)}; a message is "
+                    "{'role': 'system'|'user'|'assistant'|'tool', 'content': str or parts}",
+                    rule="message_shape",
+                    value=dict(item).get("role"),
+                ) from None
         else:
             raise TypeError(
                 "messages must be a string, a part, a list of parts, or a list of Message "
                 f"objects or dicts; got an item of type {type(item).__name__}"
             )
     return out
+
+
+def _pydantic_problems(exc: ValidationError) -> str:
+    """One line per problem: ``field: message (got value)``."""
+    problems = []
+    for e in exc.errors()[:5]:
+        where = ".".join(str(x) for x in e.get("loc", ())) or "value"
+        got = e.get("input")
+        shown = repr(got)[:60] if got is not None and not isinstance(got, dict) else ""
+        problems.append(f"{where}: {e.get('msg')}" + (f" (got {shown})" if shown else ""))
+    return "; ".join(problems)
+
+
+def _check_text(messages: list[Message]) -> None:
+    """Refuse text that cannot be sent as UTF-8 (lone surrogates from a wrong decode)."""
+    for position, message in enumerate(messages):
+        for part in message.parts:
+            value = part.text if isinstance(part, Text) else None
+            if value is None:
+                continue
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise RequestValidationError(
+                    f"message {position} has text that is not valid Unicode (character "
+                    f"{exc.object[exc.start : exc.end]!r} at {exc.start}): it was probably decoded "
+                    "with the wrong encoding; decode the original bytes with their real encoding "
+                    "(e.g. data.decode('latin-1')) before sending",
+                    rule="utf8_text",
+                    value=exc.start,
+                ) from None
+
+
+def _check_local_media(part: Image | Audio | Video, spec: ModelSpec) -> None:
+    """Measure a local medium and refuse what the model cannot take, before anything is sent.
+
+    Needs the ``[media]`` extra (PyAV, Pillow); without it the service is left to judge.
+    """
+    if part.url is not None:
+        return
+    try:
+        from qwen_omni.media import check_media, probe
+    except ImportError:  # pragma: no cover - only without the [media] extra
+        return
+    source: Any = part.path if part.path is not None else part.data
+    try:
+        info = probe(source)
+    except ImportError:  # pragma: no cover - av or PIL missing
+        return
+    check_media(info, spec)
 
 
 def backoff_delay(attempt: int, err: QwenOmniError) -> float:
@@ -188,9 +266,18 @@ class _ClientBase:
                 kw[key] = tuple(kw[key])
         if isinstance(kw.get("stop"), list):
             kw["stop"] = tuple(kw["stop"])
-        params = _wire.RequestParams(**kw)
+        try:
+            params = _wire.RequestParams(**kw)
+        except ValidationError as exc:
+            accepted = ", ".join(sorted(_wire.RequestParams.model_fields))
+            raise RequestValidationError(
+                f"invalid parameter: {_pydantic_problems(exc)}; accepted parameters: {accepted}, "
+                "plus extra_headers",
+                rule="parameters",
+            ) from None
         spec = get_model(model or self.settings.model)
         msgs = _coerce_messages(messages)
+        _check_text(msgs)
         check_request(spec, msgs, params)
         return _Request(spec, msgs, params, extra_headers)
 
@@ -425,6 +512,8 @@ class OmniClient(_ClientBase):
         delivered: dict[int, tuple[str, str | None]] = {}
         oss_resolve = False
         for part in parts:
+            _check_local_media(part, req.spec)
+        for part in parts:
             result = self.delivery.deliver(part, ctx)
             oss_resolve = oss_resolve or result.oss_resolve
             fmt = audio_format_for(part) if isinstance(part, Audio) else None
@@ -612,6 +701,9 @@ class AsyncOmniClient(_ClientBase):
         if not parts:
             return req.messages, False
         ctx = self._delivery_context(req.spec)
+        for part in parts:
+            if part.url is None:
+                await asyncio.to_thread(_check_local_media, part, req.spec)
         results = await asyncio.gather(*(self.delivery.adeliver(p, ctx) for p in parts))
         delivered = {
             id(part): (result.url, audio_format_for(part) if isinstance(part, Audio) else None)

@@ -222,6 +222,16 @@ def media_source(value: Source | Path) -> dict[str, Any]:
     if isinstance(value, str):
         if is_url(value):
             return {"url": value}
+        scheme = value.split("://", 1)[0] if "://" in value[:16] else ""
+        if scheme and scheme.lower() != "file":
+            from qwen_omni.errors import UnsupportedMediaError
+
+            raise UnsupportedMediaError(
+                f"{value[:200]}: the {scheme}:// scheme is not supported; use an http:// or "
+                "https:// URL the service can fetch, an oss:// temporary-upload URL, a data: "
+                "URI, or a local path",
+                source=value[:200],
+            )
         if value.lower().startswith("file://"):
             from urllib.parse import unquote, urlparse
 

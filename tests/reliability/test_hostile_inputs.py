@@ -155,6 +155,15 @@ class Files:
         return self.media / name
 
 
+def _noise_png(path, *, width: int, height: int) -> None:
+    """A valid PNG that does not compress (random pixels), so its size is about w×h×3."""
+    import numpy as np
+    from PIL import Image as PILImage
+
+    pixels = np.random.default_rng(7).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    PILImage.fromarray(pixels).save(path, compress_level=1)
+
+
 @pytest.fixture(scope="module")
 def files(tmp_path_factory) -> Files:
     from qwen_omni.media.synthetic import make_audio, make_image, make_video
@@ -177,6 +186,7 @@ def files(tmp_path_factory) -> Files:
     make_image(media / "tall.png", width=1, height=20_000)
     make_image(media / "wide.png", width=20_000, height=20)
     make_image(media / "tiny.png", width=4, height=4)
+    _noise_png(media / "noise.png", width=1800, height=1500)  # valid, ~8 MB: over the inline cap
     (media / "bomb.png").write_bytes(_png_header(30_000, 30_000))
     make_audio(media / "voice.m4a", seconds=1, format="m4a")
     make_audio(media / "call.wav", seconds=1)
@@ -487,10 +497,10 @@ ROWS: list[Row] = [
         Raises(RequestValidationError), ("'Nobody'", "choose one of")),
     Row("missing-file", "client",
         lambda h: h.dashscope().complete([video("/nonexistent/clip.mp4"), "What happens?"]),
-        Raises(MediaNotFoundError), ("/nonexistent/clip.mp4", "does not exist")),
+        Raises(MediaNotFoundError), ("/nonexistent/clip.mp4", ("does not exist", "no such file"))),
     Row("oversized-inline", "client",
         lambda h: h.dashscope(delivery="inline").complete(
-            [image(b"\x89PNG\r\n\x1a\n" + b"\0" * (9 * 1024 * 1024)), "?"]),
+            [image(h.files["noise.png"].read_bytes()), "?"]),
         Raises(MediaTooLargeError), ("10,485,760", ("oss", "upload"))),
     Row("huge-dimensions-image", "client",
         lambda h: h.local().complete([image(h.files["tall.png"]), "What is it?"]),

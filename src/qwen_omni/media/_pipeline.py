@@ -123,3 +123,56 @@ def add_audio(out: OutputContainer, *, codec: str, sample_rate: int, mono: bool)
 def even(value: float) -> int:
     """The nearest even integer ≥ 2 (yuv420p needs even sides)."""
     return max(2, round(value / 2) * 2)
+
+
+class EncodeWorker:
+    """Encode and mux on a worker thread, so decoding and encoding overlap (as ffmpeg does).
+
+    PyAV releases the GIL inside the codecs, so the decoder (main thread) and the encoder
+    (this thread) run on different cores. The queue is bounded: memory stays flat however long
+    the clip. All muxing happens here, on one thread.
+    """
+
+    def __init__(self, out: OutputContainer, maxsize: int = 8) -> None:
+        import queue
+        import threading
+
+        self._out = out
+        self._queue: queue.Queue[tuple[Any, Any] | None] = queue.Queue(maxsize)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="qwen-omni-encode", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            if self._error is not None:
+                continue  # keep draining so the producer never blocks on a dead worker
+            stream, frame = item
+            try:
+                self._out.mux(stream.encode(frame))
+            except BaseException as exc:  # re-raised in the caller's thread by submit/close
+                self._error = exc
+
+    def submit(self, stream: Any, frame: Any) -> None:
+        """Queue ``frame`` for ``stream`` (blocks while the queue is full)."""
+        if self._error is not None:
+            raise self._error
+        self._queue.put((stream, frame))
+
+    def abort(self) -> None:
+        """Stop the worker without flushing (the caller is failing anyway)."""
+        self._error = self._error or RuntimeError("aborted")
+        self._queue.put(None)
+        self._thread.join()
+
+    def close(self, *streams: Any) -> None:
+        """Wait for the queue to empty, then flush ``streams``' encoders."""
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        for stream in streams:
+            self._out.mux(stream.encode(None))

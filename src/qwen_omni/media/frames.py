@@ -20,6 +20,8 @@ __all__ = ["Frame", "frame_times", "video_to_frames", "video_to_frames_part"]
 
 #: default frame sampling rate: the service's own (§6.3)
 DEFAULT_FRAMES_FPS = 2.0
+#: seek rather than decode when the next frame wanted is further ahead than this
+SEEK_GAP_S = 10.0
 _JPEG_QUALITY = 85
 
 
@@ -82,28 +84,40 @@ def video_to_frames(
     transpose = {90: Image.Transpose.ROTATE_90, -90: Image.Transpose.ROTATE_270,
                  270: Image.Transpose.ROTATE_270, 180: Image.Transpose.ROTATE_180}  # fmt: skip
     frames: list[Frame] = []
-    pending = iter(times)
-    want = next(pending, None)
     last = None
     with open_container(source) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        for frame in container.decode(stream):
-            t = frame.time
-            if t is None or want is None:
-                if want is None:
-                    break
-                continue
-            last = frame
-            while want is not None and t + 1e-6 >= want:
-                img = frame.reformat(width=w, height=h, format="rgb24").to_image()
-                if info.rotation in transpose:
-                    img = img.transpose(transpose[info.rotation])
-                buf = io.BytesIO()
-                img.save(buf, format="JPEG", quality=quality)
-                frames.append(Frame(round(t, 6), buf.getvalue(), img.width, img.height))
-                want = next(pending, None)
-    if len(frames) < min(min_frames, len(times)) and last is not None:
+        tb = stream.time_base
+        origin = float((stream.start_time or 0) * tb) if tb else 0.0
+        decoded = container.decode(stream)
+        current = None  # the last decoded frame and its time from the start
+        current_t = -1.0
+        for want in times:
+            if current is not None and current_t + 1e-6 >= want:
+                pass  # frames sparser than requested: this one serves again
+            else:
+                if tb and want - max(current_t, 0.0) > SEEK_GAP_S:
+                    # far ahead: jump to the keyframe before it instead of decoding the gap
+                    container.seek(round((want + origin) / tb), stream=stream, backward=True)
+                    decoded = container.decode(stream)
+                current = None
+                for frame in decoded:
+                    if frame.time is None:
+                        continue
+                    last = frame
+                    if frame.time - origin + 1e-6 >= want:
+                        current, current_t = frame, frame.time - origin
+                        break
+                if current is None:
+                    break  # the clip ends before its header says
+            img = current.reformat(width=w, height=h, format="rgb24").to_image()
+            if info.rotation in transpose:
+                img = img.transpose(transpose[info.rotation])
+            buf = io.BytesIO()
+            img.save(buf, format="JPEG", quality=quality)
+            frames.append(Frame(round(current_t, 6), buf.getvalue(), img.width, img.height))
+    if frames and len(frames) < min(min_frames, len(times)) and last is not None:
         # a clip shorter than its header says: repeat the last frame (as qwen-vl-utils pads)
         while len(frames) < min_frames:
             frames.append(frames[-1])

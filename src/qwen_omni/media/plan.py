@@ -126,52 +126,86 @@ class MediaPlan:
         return "\n".join(lines)
 
 
-def _delivery(kind: str, request_bytes: int, mime: str, spec: ModelSpec) -> DeliveryChoice:
-    if fits_inline(request_bytes, mime):
-        return "inline"
-    cap = url_size_limit(kind, spec)
-    if cap is not None and spec.known and request_bytes > cap:
-        return "too_large"
-    return "upload"
+@dataclass(frozen=True)
+class _Context:
+    """What every branch of the planner needs."""
+
+    spec: ModelSpec
+    region: str
+    segments: int
+    durations: tuple[float, ...]
+    """duration of each request (one per segment)"""
+
+    def delivery(self, kind: str, size_bytes: int, mime: str = "") -> DeliveryChoice:
+        """How one request's worth of ``size_bytes`` reaches the service."""
+        per_request = size_bytes // self.segments
+        if fits_inline(per_request, mime):
+            return "inline"
+        cap = url_size_limit(kind, self.spec)
+        if cap is not None and self.spec.known and per_request > cap:
+            return "too_large"
+        return "upload"
+
+    def cost(self, tokens: TokenEstimate) -> CostEstimate | None:
+        try:
+            return estimate_cost(self.spec, self.region, input=tokens)
+        except ConfigurationError:
+            return None
+
+    def variant(
+        self,
+        label: Literal["as_is", "prepared"],
+        kind: str,
+        *,
+        size_bytes: int,
+        estimated: bool,
+        tokens: tuple[TokenEstimate, TokenEstimate],
+        description: str,
+        mime: str = "",
+    ) -> Variant:
+        total, largest = tokens
+        return Variant(
+            label=label,
+            size_bytes=size_bytes,
+            size_estimated=estimated,
+            tokens=total,
+            request_tokens=largest,
+            cost=self.cost(total),
+            delivery=self.delivery(kind, size_bytes, mime),
+            description=description,
+        )
 
 
-def _cost(spec: ModelSpec, region: str, tokens: TokenEstimate) -> CostEstimate | None:
-    try:
-        return estimate_cost(spec, region, input=tokens)
-    except ConfigurationError:
-        return None
-
-
-def _durations(duration_s: float, segment_s: float, n: int) -> list[float]:
-    """Segment durations for ``n`` segments of ``segment_s`` (the last one shorter)."""
-    if n <= 1:
-        return [duration_s]
-    return [segment_s] * (n - 1) + [max(0.0, duration_s - segment_s * (n - 1))]
+def _sum(parts: list[TokenEstimate]) -> tuple[TokenEstimate, TokenEstimate]:
+    """(total, largest) of per-request estimates."""
+    total = TokenEstimate()
+    for part in parts:
+        total = total + part
+    return total, max(parts, key=lambda p: p.total)
 
 
 def _video_tokens(
-    width: int, height: int, fps: float, durations: list[float], audio: bool, spec: ModelSpec
+    ctx: _Context, width: int, height: int, fps: float, info: VideoInfo, audio: bool
 ) -> tuple[TokenEstimate, TokenEstimate]:
-    """(total, largest request) for video segments of the given durations."""
-    total = TokenEstimate()
-    largest = TokenEstimate()
-    for d in durations:
-        frames = max(2, round(d * fps)) if fps else None
-        est = TokenEstimate(
-            video=video_tokens(width, height, max(d, 0.01), spec.tokens, total_frames=frames),
-            audio=audio_tokens(d, spec.tokens) if audio else 0,
-        )
-        total = total + est
-        largest = est if est.total > largest.total else largest
-    return total, largest
-
-
-def _audio_tokens(durations: list[float], spec: ModelSpec) -> tuple[TokenEstimate, TokenEstimate]:
-    parts = [TokenEstimate(audio=audio_tokens(d, spec.tokens)) for d in durations]
-    total = TokenEstimate()
-    for p in parts:
-        total = total + p
-    return total, max(parts, key=lambda p: p.total)
+    """(total, largest request) for the segments of a video of the given shape."""
+    tokens = ctx.spec.tokens
+    # the sound track may run a little longer or shorter than the pictures
+    sound = info.audio.duration_s / info.duration_s if info.audio and info.duration_s else 1.0
+    return _sum(
+        [
+            TokenEstimate(
+                video=video_tokens(
+                    width,
+                    height,
+                    max(d, 0.01),
+                    tokens,
+                    total_frames=max(2, round(d * fps)) if fps else None,
+                ),
+                audio=audio_tokens(d * sound, tokens) if audio else 0,
+            )
+            for d in ctx.durations
+        ]
+    )
 
 
 def plan_media(
@@ -193,7 +227,8 @@ def plan_media(
     currency for ``region`` (None when the catalog has no prices there), and whether one
     request fits inline (≤ 10 MB as a data URI) or needs an upload (or is too large even by
     URL). Audio and video longer than the model accepts are marked ``must_split`` with the
-    number of ``segment_s`` segments (at most the model's limit each).
+    number of ``segment_s`` segments (at most the model's limit each). ``summary()`` renders
+    the plan as text.
 
     Raises:
         MediaNotFoundError, UnsupportedMediaError, MediaTooLargeError: the file cannot be read
@@ -203,227 +238,131 @@ def plan_media(
         source = Path(source)
     spec = resolve_model(model)
     info = probe(source, verify=True)
+    if isinstance(info, (ImageInfo, VideoInfo)):
+        check_dimensions(*info.display_size, max_ratio=spec.tokens.max_ratio, source=info.source)
+
     notes: list[str] = []
     if not spec.known:
         notes.append(f"{spec.name} is not in the catalog: generic limits, no prices")
+    elif not spec.confirmed:
+        notes.append(f"{spec.name}'s media limits are UNCONFIRMED: not enforced")
     prices = spec.price(region)
     if prices is None and spec.known:
         notes.append(f"no prices for {spec.name} in {region!r}")
     elif prices is not None and not prices.confirmed:
         notes.append(f"prices of {spec.name} in {region} are UNCONFIRMED (docs disagree)")
-    max_input = spec.max_input(thinking=thinking)
+
+    must_split, seg, n = False, None, 1
+    if not isinstance(info, ImageInfo):
+        limit = duration_limit(info.kind, spec)
+        enforce = spec.known and spec.confirmed
+        must_split = enforce and limit is not None and info.duration_s > limit + 1e-3
+        if must_split:
+            seg = segment_length(info.kind, spec, segment_s)
+            n = segment_count(info.duration_s, seg)
+    total_s = info.duration_s if isinstance(info, (AudioInfo, VideoInfo)) else 0.0
+    durations: tuple[float, ...] = (total_s,)
+    if seg is not None:
+        durations = tuple(min(seg, total_s - i * seg) for i in range(n))
+    ctx = _Context(spec, region, n, durations)
 
     if isinstance(info, ImageInfo):
-        return _plan_image(source, info, spec, region, max_input, notes, max_pixels, min_pixels)
-
-    limit = duration_limit(info.kind, spec)
-    must_split = limit is not None and spec.known and info.duration_s > limit + 1e-3
-    seg = segment_length(info.kind, spec, segment_s) if must_split else None
-    n = segment_count(info.duration_s, seg) if seg else 1
-    durations = _durations(info.duration_s, seg or info.duration_s, n)
-
-    if isinstance(info, VideoInfo):
-        return _plan_video(
-            info,
-            spec,
-            region,
-            max_input,
-            notes,
-            preset,
-            source,
-            max_short_side,
-            must_split,
-            seg,
-            n,
-            durations,
-        )
-    assert isinstance(info, AudioInfo)
-    return _plan_audio(info, spec, region, max_input, notes, must_split, seg, n, durations)
-
-
-def _plan_image(
-    source: Path | bytes,
-    info: ImageInfo,
-    spec: ModelSpec,
-    region: str,
-    max_input: int,
-    notes: list[str],
-    max_pixels: int,
-    min_pixels: int,
-) -> MediaPlan:
-    w, h = info.display_size
-    check_dimensions(w, h, max_ratio=spec.tokens.max_ratio, source=info.source)
-    tokens = TokenEstimate(image=image_tokens(w, h, spec.tokens))
-    as_is = Variant(
-        "as_is",
-        info.size_bytes,
-        False,
-        tokens,
-        tokens,
-        _cost(spec, region, tokens),
-        _delivery("image", info.size_bytes, info.mime_type, spec),
-        f"{info.format.upper()} {w}×{h}",
-    )
-    prepared = None
-    result = prepare_image(source, max_pixels=max_pixels, min_pixels=min_pixels)
-    if result.changed:
-        out = result.info
-        assert isinstance(out, ImageInfo)
-        ptokens = TokenEstimate(image=image_tokens(out.width, out.height, spec.tokens))
-        prepared = Variant(
-            "prepared",
-            out.size_bytes,
-            False,
-            ptokens,
-            ptokens,
-            _cost(spec, region, ptokens),
-            _delivery("image", out.size_bytes, out.mime_type, spec),
-            f"{out.format.upper()} {out.width}×{out.height}",
-        )
-    return MediaPlan(
-        info.source,
-        "image",
-        spec.name,
-        region,
-        info,
-        as_is,
-        prepared,
-        result.steps,
-        False,
-        1,
-        None,
-        max_input,
-        tuple(notes),
-    )
-
-
-def _plan_video(
-    info: VideoInfo,
-    spec: ModelSpec,
-    region: str,
-    max_input: int,
-    notes: list[str],
-    preset: Preset,
-    source: Path | bytes,
-    max_short_side: int,
-    must_split: bool,
-    seg: float | None,
-    n: int,
-    durations: list[float],
-) -> MediaPlan:
-    w, h = info.display_size
-    check_dimensions(w, h, max_ratio=spec.tokens.max_ratio, source=info.source)
-    has_audio = info.audio is not None
-    if n == 1:
-        whole = estimate_tokens(info, spec)
-        total, largest = whole, whole
+        as_is, prepared, reasons = _image_variants(ctx, source, info, max_pixels, min_pixels)
+    elif isinstance(info, VideoInfo):
+        as_is, prepared, reasons = _video_variants(ctx, source, info, preset, max_short_side)
     else:
-        total, largest = _video_tokens(w, h, info.fps, durations, has_audio, spec)
-    per_request_bytes = info.size_bytes // n
-    audio_desc = f"/{info.audio.codec}" if info.audio else ", no audio"
-    as_is = Variant(
-        "as_is",
-        info.size_bytes,
-        False,
-        total,
-        largest,
-        _cost(spec, region, total),
-        _delivery("video", per_request_bytes, "", spec),
-        f"{info.container.upper()} {info.video_codec}{audio_desc} {w}×{h} {info.fps:g} fps "
-        f"{info.duration_s:.1f} s",
+        as_is, prepared, reasons = _audio_variants(ctx, info)
+    return MediaPlan(
+        source=info.source,
+        kind=info.kind,
+        model=spec.name,
+        region=region,
+        info=info,
+        as_is=as_is,
+        prepared=prepared,
+        reasons=tuple(reasons),
+        must_split=must_split,
+        segments=n,
+        segment_s=seg,
+        max_input_tokens=spec.max_input(thinking=thinking),
+        notes=tuple(notes),
     )
+
+
+_Variants = tuple[Variant, "Variant | None", "tuple[str, ...] | list[str]"]
+
+
+def _image_variants(
+    ctx: _Context, source: Path | bytes, info: ImageInfo, max_pixels: int, min_pixels: int
+) -> _Variants:
+    w, h = info.display_size
+    tokens = TokenEstimate(image=image_tokens(w, h, ctx.spec.tokens))
+    as_is = ctx.variant(
+        "as_is", "image", size_bytes=info.size_bytes, estimated=False, tokens=(tokens, tokens),
+        description=f"{info.format.upper()} {w}×{h}", mime=info.mime_type,
+    )  # fmt: skip
+    result = prepare_image(source, max_pixels=max_pixels, min_pixels=min_pixels)
+    if not result.changed:
+        return as_is, None, ()
+    out = result.info
+    assert isinstance(out, ImageInfo)
+    ptokens = TokenEstimate(image=image_tokens(out.width, out.height, ctx.spec.tokens))
+    prepared = ctx.variant(
+        "prepared", "image", size_bytes=out.size_bytes, estimated=False,
+        tokens=(ptokens, ptokens), description=f"{out.format.upper()} {out.width}×{out.height}",
+        mime=out.mime_type,
+    )  # fmt: skip
+    return as_is, prepared, result.steps
+
+
+def _video_variants(
+    ctx: _Context, source: Path | bytes, info: VideoInfo, preset: Preset, max_short_side: int
+) -> _Variants:
+    w, h = info.display_size
+    if ctx.segments == 1:
+        whole = estimate_tokens(info, ctx.spec)
+        tokens = (whole, whole)
+    else:
+        tokens = _video_tokens(ctx, w, h, info.fps, info, info.audio is not None)
+    sound = f"/{info.audio.codec}" if info.audio else ", no audio"
+    as_is = ctx.variant(
+        "as_is", "video", size_bytes=info.size_bytes, estimated=False, tokens=tokens,
+        description=f"{info.container.upper()} {info.video_codec}{sound} {w}×{h} "
+        f"{info.fps:g} fps {info.duration_s:.1f} s",
+    )  # fmt: skip
 
     chosen = choose_preset(source) if preset == "auto" else preset
     target = video_target(info, fps=PRESET_FPS[chosen], max_short_side=max_short_side)
-    prepared = None
-    if target.transcode:
-        ptotal, plargest = _video_tokens(
-            target.width, target.height, target.fps, durations, target.audio, spec
-        )
-        pixels_per_s = target.width * target.height * target.fps
-        estimate = info.duration_s * (
-            pixels_per_s * PREPARED_VIDEO_BITS_PER_PIXEL / 8
-            + (PREPARED_VIDEO_AUDIO_BYTES_PER_S if target.audio else 0)
-        )
-        # never predict more than the source when only shrinking it
-        size = int(min(estimate, info.size_bytes)) if info.video_codec == "h264" else int(estimate)
-        prepared = Variant(
-            "prepared",
-            size,
-            True,
-            ptotal,
-            plargest,
-            _cost(spec, region, ptotal),
-            _delivery("video", size // n, "", spec),
-            f"MP4 h264{'/aac' if target.audio else ', no audio'} {target.width}×{target.height} "
-            f"{target.fps:g} fps ({chosen})",
-        )
-    return MediaPlan(
-        info.source,
-        "video",
-        spec.name,
-        region,
-        info,
-        as_is,
-        prepared,
-        target.reasons,
-        must_split,
-        n,
-        seg,
-        max_input,
-        tuple(notes),
+    if not target.transcode:
+        return as_is, None, ()
+    pixels_per_s = target.width * target.height * target.fps
+    estimate = info.duration_s * (
+        pixels_per_s * PREPARED_VIDEO_BITS_PER_PIXEL / 8
+        + (PREPARED_VIDEO_AUDIO_BYTES_PER_S if target.audio else 0)
     )
+    # shrinking an H.264 file never makes it bigger
+    size = int(min(estimate, info.size_bytes) if info.video_codec == "h264" else estimate)
+    prepared = ctx.variant(
+        "prepared", "video", size_bytes=size, estimated=True,
+        tokens=_video_tokens(ctx, target.width, target.height, target.fps, info, target.audio),
+        description=f"MP4 h264{'/aac' if target.audio else ', no audio'} "
+        f"{target.width}×{target.height} {target.fps:g} fps ({chosen})",
+    )  # fmt: skip
+    return as_is, prepared, target.reasons
 
 
-def _plan_audio(
-    info: AudioInfo,
-    spec: ModelSpec,
-    region: str,
-    max_input: int,
-    notes: list[str],
-    must_split: bool,
-    seg: float | None,
-    n: int,
-    durations: list[float],
-) -> MediaPlan:
-    total, largest = _audio_tokens(durations, spec)
-    as_is = Variant(
-        "as_is",
-        info.size_bytes,
-        False,
-        total,
-        largest,
-        _cost(spec, region, total),
-        _delivery("audio", info.size_bytes // n, "", spec),
-        f"{info.format.upper()} {info.codec} {info.channels} ch {info.sample_rate} Hz "
-        f"{info.duration_s:.1f} s",
-    )
+def _audio_variants(ctx: _Context, info: AudioInfo) -> _Variants:
+    tokens = _sum([TokenEstimate(audio=audio_tokens(d, ctx.spec.tokens)) for d in ctx.durations])
+    as_is = ctx.variant(
+        "as_is", "audio", size_bytes=info.size_bytes, estimated=False, tokens=tokens,
+        description=f"{info.format.upper()} {info.codec} {info.channels} ch "
+        f"{info.sample_rate} Hz {info.duration_s:.1f} s",
+    )  # fmt: skip
     reasons = audio_work(info)
-    prepared = None
-    if reasons:
-        size = int(info.duration_s * PREPARED_AUDIO_BYTES_PER_S)
-        prepared = Variant(
-            "prepared",
-            size,
-            True,
-            total,
-            largest,
-            _cost(spec, region, total),
-            _delivery("audio", size // n, "", spec),
-            f"MP3 mono {AUDIO_SAMPLE_RATE} Hz",
-        )
-    return MediaPlan(
-        info.source,
-        "audio",
-        spec.name,
-        region,
-        info,
-        as_is,
-        prepared,
-        tuple(reasons),
-        must_split,
-        n,
-        seg,
-        max_input,
-        tuple(notes),
-    )
+    if not reasons:
+        return as_is, None, ()
+    prepared = ctx.variant(
+        "prepared", "audio", size_bytes=int(info.duration_s * PREPARED_AUDIO_BYTES_PER_S),
+        estimated=True, tokens=tokens, description=f"MP3 mono {AUDIO_SAMPLE_RATE} Hz",
+    )  # fmt: skip
+    return as_is, prepared, reasons

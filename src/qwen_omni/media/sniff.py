@@ -18,8 +18,8 @@ __all__ = ["HEADER_BYTES", "MIME_TYPES", "Kind", "Sniffed", "read_header", "snif
 
 Kind = Literal["image", "audio", "video"]
 
-#: how many leading bytes :func:`sniff` needs
-HEADER_BYTES = 64
+#: how many leading bytes :func:`sniff` reads (MPEG-TS needs two 188-byte packets)
+HEADER_BYTES = 512
 
 #: MIME type of each format name used in this package
 MIME_TYPES: dict[str, str] = {
@@ -148,8 +148,7 @@ def _sniff(h: bytes) -> Sniffed | None:
         return make("wmv", "video", True)
     if h.startswith(b"\x00\x00\x01\xba") or h.startswith(b"\x00\x00\x01\xb3"):
         return make("mpeg", "video")
-    if h[:1] == b"\x47" and (len(h) < 189 or h[188:189] == b"\x47"):
-        # one sync byte is weak evidence; probe confirms by opening the stream
+    if len(h) > 376 and h[0] == h[188] == h[376] == 0x47:  # three TS packet sync bytes
         return make("ts", "video", True)
     mpeg_audio = _mpeg_audio(h)
     if mpeg_audio:

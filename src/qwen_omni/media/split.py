@@ -175,47 +175,51 @@ def _copy_split(
     outputs: dict[int, Any] = {}
     out_streams: dict[tuple[int, int], Any] = {}
     with open_container(source) as inp:
-        streams = [s for s in (*inp.streams.video[:1], *inp.streams.audio[:1])]
-        video = inp.streams.video[0] if inp.streams.video else None
-        current: dict[int, int] = {s.index: 0 for s in streams}
-        origin = {s.index: (s.start_time or 0) for s in streams}
+        streams = [*inp.streams.video[:1], *inp.streams.audio[:1]]
+        video_index = inp.streams.video[0].index if inp.streams.video else -1
+        # cut points as integer timestamps in each stream's time base: no per-packet fractions
+        cuts: dict[int, list[int]] = {}
+        shifts: dict[int, list[int]] = {}
+        for st in streams:
+            tb = st.time_base or Fraction(1, 1_000_000)
+            origin = st.start_time or 0
+            cuts[st.index] = [origin + round((t - _EPS) / tb) for t in starts]
+            shifts[st.index] = [origin + round(t / tb) for t in starts]
+        current = {st.index: 0 for st in streams}
+        oldest = 0
 
         def output(k: int) -> Any:
             if k not in outputs:
                 outputs[k] = open_output(paths[k], fmt)
-                for s in streams:
-                    out_streams[(k, s.index)] = outputs[k].add_stream_from_template(s)
+                for st in streams:
+                    out_streams[(k, st.index)] = outputs[k].add_stream_from_template(st)
             return outputs[k]
-
-        def close_before(k: int) -> None:
-            for j in sorted(outputs):
-                if j < k:
-                    outputs.pop(j).close()
 
         try:
             for packet in inp.demux(*streams):
-                if packet.dts is None:  # the demuxer's final empty packet
+                dts = packet.dts
+                if dts is None:  # the demuxer's final empty packet
                     continue
-                s = packet.stream
-                tb = packet.time_base
-                pts = packet.pts if packet.pts is not None else packet.dts
-                t = float((pts - origin[s.index]) * tb)
-                if s is video:
-                    # a new segment starts only at a keyframe at (or just after) its cut time
-                    k = current[s.index]
-                    if packet.is_keyframe:
-                        k = max(k, bisect_right(starts, t + _EPS) - 1)
-                else:
-                    k = max(current[s.index], bisect_right(starts, t + _EPS) - 1)
-                current[s.index] = k
+                index = packet.stream_index
+                pts = packet.pts
+                k = current[index]
+                # video moves to the next segment only at a keyframe; audio at any packet
+                if index != video_index or packet.is_keyframe:
+                    k = max(k, bisect_right(cuts[index], dts if pts is None else pts) - 1)
+                    current[index] = k
                 out = output(k)
-                shift = round(starts[k] / tb) + origin[s.index]
-                if packet.pts is not None:
-                    packet.pts -= shift
-                packet.dts -= shift
-                packet.stream = out_streams[(k, s.index)]
+                shift = shifts[index][k]
+                if pts is not None:
+                    packet.pts = pts - shift
+                packet.dts = dts - shift
+                packet.stream = out_streams[(k, index)]
                 out.mux(packet)
-                close_before(min(current.values()))
+                if k > oldest:
+                    # every stream has moved past a segment: finish its file
+                    done = min(current.values())
+                    for j in [j for j in outputs if j < done]:
+                        outputs.pop(j).close()
+                    oldest = done
         finally:
             for out in outputs.values():
                 out.close()

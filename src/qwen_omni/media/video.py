@@ -4,17 +4,21 @@ The service samples 2 frames per second and shrinks each to a few hundred thousa
 (§6.3), so a 1080p30 phone clip carries mostly bytes it never looks at. Preparing keeps what it
 does look at: the short side down to 720 px, 4 fps (``static``: people talking) or 8 fps
 (``action``: sport, fast cuts), the display rotation baked into the pixels, the audio track
-mono at 16 kHz. Frames stream from the decoder through one filter graph into the encoder.
+mono at 16 kHz. Frames stream from the (threaded) decoder through one filter graph
+(fps → scale → transpose) into the encoder, which runs on a worker thread behind a bounded
+queue, so decoding and encoding overlap and memory does not grow with the clip's length.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any
 
 from qwen_omni.media._pipeline import (
+    EncodeWorker,
     add_audio,
     add_h264,
     drain,
@@ -25,6 +29,9 @@ from qwen_omni.media._pipeline import (
 from qwen_omni.media.motion import PRESET_FPS, Preset, choose_preset
 from qwen_omni.media.prepared import PreparedMedia, default_output_path
 from qwen_omni.media.probe import VideoInfo, open_container, probe, probe_video, source_label
+
+if TYPE_CHECKING:
+    from av.audio.frame import AudioFrame
 
 __all__ = [
     "DEFAULT_MAX_SHORT_SIDE",
@@ -140,7 +147,6 @@ def transcode_video(
 
     ``start_s``/``end_s`` cut a window (frame-accurate, for re-encoded splits).
     """
-    import av
 
     if isinstance(source, str):
         source = Path(source)
@@ -164,46 +170,77 @@ def transcode_video(
         if start > 0 and vin.time_base:
             inp.seek(int(start / vin.time_base), stream=vin, backward=True)
         start_pts = round(start / vin.time_base) if vin.time_base else 0
+        audio_end = end_s if end_s is not None else math.inf
+        if ain is not None and ain.duration and ain.time_base:
+            audio_end = min(
+                audio_end, float(((ain.start_time or 0) + ain.duration) * ain.time_base)
+            )
         streams: list[Any] = [vin] if ain is None else [vin, ain]
-        video_done = False
-        audio_done = ain is None
-        for packet in inp.demux(*streams):
-            if video_done and audio_done:
-                break
-            if packet.stream is vin:
-                if video_done:
-                    continue
-                for frame in packet.decode():
-                    t = frame.time
-                    if t is None:
+        worker = EncodeWorker(out)
+        try:
+            video_done = False
+            audio_done = ain is None
+            for packet in inp.demux(*streams):
+                if video_done and audio_done:
+                    break
+                if packet.stream is vin:
+                    if video_done:
                         continue
-                    if t < start - 1e-6:
-                        continue
-                    if end_s is not None and t >= end_s - 1e-6:
-                        video_done = True
-                        break
-                    if frame.pts is not None and start_pts:
-                        frame.pts -= start_pts
-                    graph.vpush(frame)
-                    for out_frame in drain(graph):
-                        out.mux(vout.encode(out_frame))
-            elif aout is not None and not audio_done:
-                for aframe in packet.decode():
-                    t = aframe.time
-                    if t is not None and t + aframe.samples / (aframe.sample_rate or 1) <= start:
-                        continue
-                    if end_s is not None and t is not None and t >= end_s:
-                        audio_done = True
-                        break
-                    aframe.pts = None  # the encoder numbers samples from zero
-                    out.mux(aout.encode(cast(av.AudioFrame, aframe)))
-        graph.vpush(None)
-        for out_frame in drain(graph):
-            out.mux(vout.encode(out_frame))
-        out.mux(vout.encode(None))
-        if aout is not None:
-            out.mux(aout.encode(None))
+                    for frame in packet.decode():
+                        t = frame.time
+                        if t is None:
+                            continue
+                        if t < start - 1e-6:
+                            continue
+                        if end_s is not None and t >= end_s - 1e-6:
+                            video_done = True
+                            break
+                        if frame.pts is not None and start_pts:
+                            frame.pts -= start_pts
+                        graph.vpush(frame)
+                        for out_frame in drain(graph):
+                            worker.submit(vout, out_frame)
+                elif aout is not None and not audio_done:
+                    for aframe in packet.decode():
+                        t = aframe.time
+                        sr = aframe.sample_rate or 1
+                        if t is not None and t + aframe.samples / sr <= start:
+                            continue
+                        if t is not None and t >= audio_end - 1e-6:
+                            audio_done = True
+                            break
+                        if t is not None and t + aframe.samples / sr > audio_end:
+                            # the decoder returns the encoder's padding too: stop where the
+                            # source track (or the window) ends, so durations stay exact
+                            aframe = _head(aframe, round((audio_end - t) * sr))
+                        if aframe.pts is not None and aframe.time_base is not None:
+                            # keep the source's timing, counted from the start of the window
+                            aframe.pts -= round(start / aframe.time_base)
+                        worker.submit(aout, aframe)
+            graph.vpush(None)
+            for out_frame in drain(graph):
+                worker.submit(vout, out_frame)
+        except BaseException:
+            worker.abort()
+            raise
+        worker.close(vout, *([aout] if aout is not None else []))
     return dest
+
+
+def _head(frame: AudioFrame, samples: int) -> AudioFrame:
+    """The first ``samples`` samples of an audio frame."""
+    import av
+
+    data = frame.to_ndarray()
+    # planar formats are (channels, samples); packed ones interleave into (1, samples·channels)
+    width = samples if frame.format.is_planar else samples * len(frame.layout.channels)
+    head = av.AudioFrame.from_ndarray(
+        data[:, : max(0, width)].copy(), format=frame.format.name, layout=frame.layout.name
+    )
+    head.sample_rate = frame.sample_rate
+    head.pts = frame.pts
+    head.time_base = frame.time_base
+    return head
 
 
 def prepare_video(
