@@ -105,16 +105,34 @@ def keyframe_times(source: Path | str | bytes) -> list[float]:
         # only the MOV/MP4 demuxer loads its whole sample table up front; other indexes (MKV
         # cues) fill in as the file is read, so they are not trusted
         if container.format.name.startswith("mov"):
+            # Index entries carry DECODE timestamps. With B-frames a frame is shown later than
+            # it is decoded (x264: by the reorder delay), so a keyframe shown at 1.0 s is
+            # indexed at 0.8 s. The delay is constant for an encoder's keyframes: read it once
+            # from the first keyframe packet and shift every entry by it.
+            delay = _keyframe_reorder_delay(container, stream)
             entries = stream.index_entries
             for i in range(len(entries)):
                 entry = entries[i]
                 if entry.is_keyframe:
-                    times.append(float((entry.timestamp - start) * tb))
+                    times.append(float((entry.timestamp + delay - start) * tb))
         if not times:
             for packet in container.demux(stream):
                 if packet.is_keyframe and packet.pts is not None:
                     times.append(float((packet.pts - start) * tb))
         return sorted(set(round(t, 6) for t in times if t >= -_EPS))
+
+
+def _keyframe_reorder_delay(container: Any, stream: Any) -> int:
+    """``pts - dts`` of the first keyframe packet, in stream time-base units (0 if unknown)."""
+    try:
+        for packet in container.demux(stream):
+            if packet.is_keyframe and packet.pts is not None and packet.dts is not None:
+                return int(packet.pts - packet.dts)
+            if packet.pts is not None and packet.dts is not None:
+                continue
+    finally:
+        container.seek(0)
+    return 0
 
 
 def plan_cuts(
@@ -238,7 +256,11 @@ def split_media(
     model: str | ModelSpec | None = None,
     mode: Literal["auto", "copy", "reencode"] = "auto",
 ) -> list[Segment]:
-    """Cut a long video or audio file into segments of at most ``segment_s`` (default 90 s).
+    """Cut a long video or audio file into segments of about ``segment_s`` (default 90 s).
+
+    Stream-copy cuts fall on keyframes at or before each ``segment_s`` mark, so a segment may
+    be shorter; a last piece under ``MIN_TAIL_S`` is merged into the one before it when the
+    result stays within the model's limit, so the last segment may be a little longer.
 
     With ``model``, ``segment_s`` is lowered to the model's duration limit (150 s video on
     Qwen3-Omni-Flash, 40 s on Turbo…) and no segment may exceed that limit. ``copy`` cuts at

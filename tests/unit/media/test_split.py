@@ -85,3 +85,21 @@ def test_model_limit_caps_segments(clip_long, tmp_path):
     # Turbo accepts 40 s; asking for 60 s segments still gives ≤ 40 s (here: the whole 20 s)
     (seg,) = split_media(clip_long, tmp_path, segment_s=60, model="qwen-omni-turbo")
     assert seg.end_s == pytest.approx(20, abs=0.05)
+
+
+def test_keyframe_times_are_presentation_times_with_b_frames(tmp_path):
+    """MP4 index entries hold decode times; with B-frames the keyframes show later."""
+    import av
+
+    from qwen_omni.media import keyframe_times, make_video
+
+    clip = make_video(tmp_path / "b.mp4", seconds=5, width=160, height=120, fps=10, gop=10)
+    with av.open(str(clip)) as container:
+        stream = container.streams.video[0]
+        shown = [
+            float(p.pts * stream.time_base)
+            for p in container.demux(stream)
+            if p.is_keyframe and p.pts is not None
+        ]
+    assert keyframe_times(clip) == pytest.approx(shown)
+    assert keyframe_times(clip)[:3] == pytest.approx([0.0, 1.0, 2.0])
