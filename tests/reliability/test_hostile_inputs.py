@@ -543,7 +543,7 @@ ROWS: list[Row] = [
         Raises(TypeError), ("str",)),
     # --- delivery: schemes, loopback, private, metadata, -internal, expired signatures --------
     Row("file-url-not-media", "delivery", _ask_url(image, "file:///etc/passwd"),
-        Raises(UnsupportedMediaError), ("/etc/passwd", "mime_type")),
+        Raises(UnsupportedMediaError), ("/etc/passwd", ("mime_type", "not a recognised"))),
     Row("ftp-url", "delivery", _ask_url(image, "ftp://files.example.com/cat.png"),
         Raises(UnsupportedMediaError), ("ftp://files.example.com/cat.png", "http")),
     Row("loopback", "delivery", _ask_url(image, "http://127.0.0.1:8080/cat.png"),
@@ -651,7 +651,7 @@ ROWS: list[Row] = [
         Raises(ValueError), ("file_id", "pass url")),
     Row("lc-missing-path", "langchain",
         _lc_invoke([{"type": "video", "path": "/nope/clip.mp4"}, {"type": "text", "text": "?"}]),
-        Raises(MediaNotFoundError), ("/nope/clip.mp4", "does not exist")),
+        Raises(MediaNotFoundError), ("/nope/clip.mp4", ("does not exist", "no such file"))),
     Row("lc-loopback-url", "langchain",
         _lc_invoke([{"type": "image", "url": "http://127.0.0.1:8080/admin.png"},
                     {"type": "text", "text": "?"}], local=False),

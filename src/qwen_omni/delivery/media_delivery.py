@@ -83,10 +83,10 @@ class MediaDelivery:
 
     Policies:
 
-    - ``"auto"`` (default): inline when the data URI fits (and an audio or video clip is short,
-      ``inline_max_seconds``), else OSS when configured, else the DashScope temporary upload when
-      the region allows it (Beijing), else inline if it fits, else a ``MediaTooLargeError`` that
-      says what to configure.
+    - ``"auto"`` (default): inline when the data URI fits (and, when OSS is configured, the audio
+      or video clip is short: ``inline_max_seconds``), else OSS when configured, else the
+      DashScope temporary upload when the region allows it (Beijing; development only), else a
+      ``MediaTooLargeError`` that says what to configure.
     - ``"inline"``, ``"oss"``, ``"dashscope_temp"``: force that store.
 
     URLs in parts are checked, never blindly passed: only http(s), ``data:`` (base64, within the
@@ -105,7 +105,7 @@ class MediaDelivery:
         allow_hosts: hosts the service can reach although they look private: names,
             ``.suffix`` patterns or CIDR blocks.
         inline_max_bytes: the data URI cap (10,485,760 encoded bytes by default).
-        inline_max_seconds: longer audio/video goes to a store when one is available
+        inline_max_seconds: longer audio/video goes to OSS when it is configured
             (None: size only).
         oss_hosts: extra hosts served by OSS (CNAMEs, an emulator) whose unsigned URLs are
             probed for a private bucket.
@@ -209,11 +209,13 @@ class MediaDelivery:
             return store
         fits = self.inline.fits(media)
         oss = self.oss
-        temp = None if oss is not None else self._temp_store(ctx, forced=False)
-        if fits and ((oss is None and temp is None) or self._is_short(media)):
+        # Long clips prefer OSS (the field guide: base64 is for short clips). The temporary
+        # upload is for development only, so it is a fallback for what does not fit inline.
+        if fits and (oss is None or self._is_short(media)):
             return self.inline
         if oss is not None:
             return oss
+        temp = self._temp_store(ctx, forced=False)
         if temp is not None:
             return temp
         size = self.inline.encoded_size(media)

@@ -149,6 +149,8 @@ class OssStore:
         delete_after_use: delete an object when :meth:`release` is called for its last use.
         checkpoint_dir: where resumable-upload checkpoints are kept.
         connect_timeout: seconds to connect to OSS (``oss2``'s default when None).
+        verify_crc: let ``oss2`` check each upload's CRC64 against the server's (its default).
+            It costs client CPU (the CRC runs under the GIL); https already protects transit.
     """
 
     name = "oss"
@@ -177,6 +179,7 @@ class OssStore:
         delete_after_use: bool = False,
         checkpoint_dir: str | os.PathLike[str] | None = None,
         connect_timeout: float | None = None,
+        verify_crc: bool = True,
     ) -> None:
         env = os.environ
         self.bucket_name = bucket or env.get("OSS_BUCKET") or ""
@@ -248,6 +251,7 @@ class OssStore:
             checkpoint_dir or Path(tempfile.gettempdir()) / "qwen-omni-oss-checkpoints"
         )
         self.connect_timeout = connect_timeout
+        self.verify_crc = verify_crc
 
         self._lock = threading.Lock()
         self._key_locks: dict[str, threading.Lock] = {}
@@ -290,7 +294,7 @@ class OssStore:
     def _make_bucket(self, endpoint: str) -> oss2.Bucket:
         import oss2
 
-        kwargs: dict[str, Any] = {"region": self.region}
+        kwargs: dict[str, Any] = {"region": self.region, "enable_crc": self.verify_crc}
         if self.connect_timeout is not None:
             kwargs["connect_timeout"] = self.connect_timeout
         return oss2.Bucket(self._auth(), endpoint, self.bucket_name, **kwargs)

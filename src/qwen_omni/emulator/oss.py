@@ -323,7 +323,12 @@ class _TempPolicy:
 
 @dataclass(frozen=True)
 class RequestRecord:
-    """One request the server answered (for assertions in tests)."""
+    """One request the server answered (for assertions in tests).
+
+    ``params`` are the query parameter names; ``auth`` is ``anonymous``, ``v1-query``,
+    ``v1-header``, ``v4-query``, ``v4-header`` or ``post-policy``; ``bytes_out`` is the length
+    of the answer's body (logged before it is sent).
+    """
 
     method: str
     bucket: str | None

@@ -31,6 +31,9 @@ __all__ = [
 
 T = TypeVar("T", bound=BaseModel)
 
+#: a structured answer longer than this is refused unread (a runaway or hostile reply)
+MAX_ANSWER_CHARS = 200_000
+
 _FENCE = re.compile(r"```(?:json|JSON)?\s*\n?(.*?)```", re.S)
 _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
 _SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})
@@ -226,14 +229,30 @@ def parse_model_json(
     Raises:
         OutputValidationError: not JSON even after repair, or not valid for ``model``.
     """
+    if len(text) > MAX_ANSWER_CHARS:
+        raise OutputValidationError(
+            f"the answer is {len(text):,} characters, over the {MAX_ANSWER_CHARS:,} a structured "
+            "answer may take; reply with one short JSON object",
+            raw=text[:MAX_ANSWER_CHARS],
+        )
     candidate = extract_json(text)
     repaired = False
     try:
         data: Any = json.loads(candidate)
+    except RecursionError:
+        raise OutputValidationError(
+            "the answer nests JSON too deeply to read; reply with one flat JSON object",
+            raw=text[:1000],
+        ) from None
     except ValueError:
         fixed = repair_json(text)
         try:
             data = json.loads(fixed)
+        except RecursionError:
+            raise OutputValidationError(
+                "the answer nests JSON too deeply to read; reply with one flat JSON object",
+                raw=text[:1000],
+            ) from None
         except ValueError as exc:
             raise OutputValidationError(
                 f"the answer is not valid JSON ({exc}); reply with one JSON object only",

@@ -70,7 +70,9 @@ class TopicMention(BaseModel):
     topic: str = Field(description="The topic, as asked.")
     mentioned: bool = Field(description="True when the call talks about the topic.")
     evidence: str | None = Field(
-        default=None, description="A short verbatim quote from the call that shows it."
+        default=None,
+        max_length=1000,
+        description="A short verbatim quote from the call that shows it.",
     )
     time_s: float | None = Field(
         default=None, ge=0, description="Approximate time of the evidence, seconds from start."

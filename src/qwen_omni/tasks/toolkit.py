@@ -273,7 +273,8 @@ class AsyncOmniTasks:
             errors = err.errors
         retry = [
             *messages,
-            Message(role="assistant", content=first.text or "(empty)"),
+            # Echo a bounded excerpt: a runaway answer must not push the retry over the limit.
+            Message(role="assistant", content=_excerpt(first.text) or "(empty)"),
             Message(role="user", content=correction_prompt(errors, schema)),
         ]
         second = await self._complete_json(retry, spec)
@@ -486,14 +487,35 @@ class AsyncOmniTasks:
         refusals, unusable media, invalid model output twice and service trouble come back as
         a ``ToolRefusal``; configuration errors and bugs raise.
         """
-        from qwen_omni.tasks.registry import get_tool
+        from qwen_omni.tasks.refusal import ToolRefusal
+        from qwen_omni.tasks.registry import TOOLS, get_tool
 
-        return await get_tool(name).arun(self, arguments, progress=progress)
+        try:
+            tool = get_tool(name)
+        except KeyError:
+            # An agent naming a tool that does not exist is its mistake, not a crash.
+            return ToolRefusal(
+                kind="invalid_arguments",
+                message=f"there is no tool named {str(name)[:80]!r}; the tools are: "
+                + ", ".join(t.name for t in TOOLS),
+                reason="unknown_tool",
+            )
+        return await tool.arun(self, arguments, progress=progress)
 
 
 _UNCHECKED = AccessPolicy(
     allow_private_hosts=("0.0.0.0/0", "::/0"), resolve_hosts=False, check_content=False
 )
+
+
+#: characters of an invalid answer echoed back in the correction turn
+ECHO_MAX_CHARS = 4000
+
+
+def _excerpt(text: str, limit: int = ECHO_MAX_CHARS) -> str:
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… [{len(text) - limit:,} more characters cut]"
 
 
 # --- the sync facade ----------------------------------------------------------------------------

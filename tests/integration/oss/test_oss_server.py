@@ -285,5 +285,5 @@ def test_bandwidth_cap_and_latency(oss_state):
     # 1 MiB at 4 MiB/s is 0.25 s each way (+ 50 ms latency); unthrottled it takes ~10 ms
     assert upload >= 0.2
     assert download >= 0.2
-    assert upload < 2
-    assert download < 2
+    assert upload < 5
+    assert download < 5

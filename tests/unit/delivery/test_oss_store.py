@@ -6,6 +6,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+pytest.importorskip("oss2")
+
 from qwen_omni import content
 from qwen_omni.delivery import DeliveryContext, LocalMedia, MediaDelivery, OssStore
 from qwen_omni.delivery.oss import V4_MAX_EXPIRES_S, mime_type_for
