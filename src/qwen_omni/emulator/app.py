@@ -83,6 +83,14 @@ class _Dropped(Exception):
     """Raised to make uvicorn close a connection when a clean reset is not possible."""
 
 
+async def _until_disconnect(receive: Receive) -> None:
+    """Return when the client closes the connection (the request body was already read)."""
+    while True:
+        message = await receive()
+        if message.get("type") == "http.disconnect":
+            return
+
+
 def _abort_connection(send: Send) -> None:
     """Reset the TCP connection under ``send`` (uvicorn's bound ``send`` knows its transport)."""
     cycle = getattr(send, "__self__", None)
@@ -248,7 +256,7 @@ class ModelApp:
         return self.state.next_fault(endpoint)
 
     async def _apply_fault_before_body(
-        self, fault: Fault | None, send: Send, request_id: str
+        self, fault: Fault | None, send: Send, request_id: str, receive: Receive | None = None
     ) -> bool:
         """Apply faults that act before any response byte; True when the request is over."""
         if fault is None:
@@ -264,7 +272,16 @@ class ModelApp:
             _abort_connection(send)
             return True
         if fault.kind == "slow":
-            await asyncio.sleep(fault.seconds)
+            if receive is None:
+                await asyncio.sleep(fault.seconds)
+                return False
+            # A client that gives up during the silence is gone: it must not consume the next
+            # scripted reply (which belongs to whoever asks next).
+            try:
+                await asyncio.wait_for(_until_disconnect(receive), timeout=fault.seconds)
+            except asyncio.TimeoutError:
+                return False
+            return True
         return False
 
     # --- simple endpoints ------------------------------------------------------------------
@@ -376,7 +393,9 @@ class ModelApp:
                 record.fault = fault.header_value()
             if config.latency_s:
                 await asyncio.sleep(config.latency_s)
-            if await self._apply_fault_before_body(fault, send, request_id):
+            if await self._apply_fault_before_body(fault, send, request_id, receive):
+                if fault is not None and fault.kind == "slow":
+                    record.status = 499  # the client closed the connection while waiting
                 return
             reply, rendered = await self._answer(raw, headers, record, api_key)
             record.status = 200
