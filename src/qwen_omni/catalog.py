@@ -114,6 +114,8 @@ class ModelSpec:
     confirmed: bool = True
     #: qwen-omni-turbo ignores the system prompt when it speaks (§2, "System message")
     system_prompt_with_audio: bool = True
+    #: the input modalities the model takes (Omni: all four; companion models fewer)
+    inputs: tuple[str, ...] = ("text", "image", "audio", "video")
 
     def max_input(self, *, thinking: bool) -> int:
         """Max input tokens for the chosen mode."""
@@ -376,6 +378,35 @@ def _build() -> dict[str, ModelSpec]:
     return models
 
 
+def _companion(name: str, family: str, inputs: tuple[str, ...]) -> ModelSpec:
+    """A non-Omni model the tools use next to Omni (text summaries, speech recognition).
+
+    The reference documents none of their limits (UNCONFIRMED): generic values, not enforced.
+    """
+    return replace(
+        GENERIC,
+        name=name,
+        family=family,
+        known=True,
+        confirmed=False,
+        audio_output=False,
+        thinking="none" if family == "asr" else "hybrid",
+        tools=family == "text",
+        inputs=inputs,
+        max_output_tokens=8_192,
+        regions=("beijing", "singapore"),
+    )
+
+
+#: Companion models: qwen-plus summarizes segment summaries (field guide), ASR transcribes.
+COMPANIONS = {
+    "qwen-plus": ("text", ("text",)),
+    "qwen-max": ("text", ("text",)),
+    "qwen-turbo": ("text", ("text",)),
+    "qwen-flash": ("text", ("text",)),
+    "qwen3-asr-flash": ("asr", ("text", "audio")),
+}
+
 MODELS: dict[str, ModelSpec] = _build()
 
 #: The rules for a model this table does not know: only the gateway's own limits.
@@ -408,6 +439,11 @@ GENERIC = ModelSpec(
     tokens=TOKENS_QWEN3_FLASH,
     confirmed=False,
     regions=(),
+)
+
+
+MODELS.update(
+    {name: _companion(name, family, inputs) for name, (family, inputs) in COMPANIONS.items()}
 )
 
 

@@ -159,6 +159,16 @@ def check_request(spec: ModelSpec, messages: list[Message], params: object) -> N
                 "user",
             )
         modalities = {modality_of(p) for p in media}
+        refused = sorted(m for m in modalities if m not in spec.inputs)
+        if refused:
+            raise _fail(
+                f"message {position} holds {', '.join(refused)}: {spec.name} takes "
+                f"{', '.join(spec.inputs)} only; send media to an Omni model "
+                "(qwen3-omni-flash, qwen3.5-omni-plus)",
+                "input_modalities",
+                refused,
+                spec.inputs,
+            )
         if len(modalities) > 1 and not spec.mixed_modalities:
             raise _fail(
                 f"message {position} mixes {', '.join(sorted(modalities))}: {spec.name} accepts "

@@ -97,6 +97,8 @@ class MSG:
     POLICY_RATE_LIMIT = "Requests rate limit exceeded, please try again later."
     INTERNAL = "An internal error has occured, please try again later or contact service support."
     UNAVAILABLE = "Model is unavailable, please try again later."
+    # EMULATOR WORDING: text and ASR models refusing media; no documented message.
+    UNSUPPORTED_INPUT = "The model {model} does not support {modality} input."
     # EMULATOR WORDING: the reference documents the rule (§2 multi-turn, §4.1) but no message.
     ONE_MODALITY = (
         "The input messages contain more than one modality besides text in one message, which "

@@ -299,6 +299,8 @@ def _parse_messages(
                 continue
             if role != "user":
                 raise ctx.fail(MSG.ASSISTANT_MEDIA)
+            if modality not in spec.inputs:
+                raise ctx.fail(MSG.UNSUPPORTED_INPUT.format(model=spec.name, modality=modality))
             kinds.add(modality)
             media.append(ref)
         # §2 multi-turn: Flash and Turbo take text plus ONE other modality per message.

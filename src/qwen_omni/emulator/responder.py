@@ -144,11 +144,35 @@ def perceived_report(request: ChatRequest) -> str:
     return "\n".join(lines)
 
 
+def _schema_in_prompt(text: str) -> dict[str, Any] | None:
+    """The last JSON schema written into the prompt ("… matches this JSON schema: {…}").
+
+    Tools that use JSON mode describe the answer's shape in the prompt, as the service's docs
+    advise; a real model follows it, so the emulator's default answer does too.
+    """
+    decoder = json.JSONDecoder()
+    found = None
+    start = text.find("{")
+    while start != -1:
+        try:
+            value, end = decoder.raw_decode(text, start)
+        except ValueError:
+            start = text.find("{", start + 1)
+            continue
+        if isinstance(value, dict) and ("properties" in value or "$defs" in value):
+            found = value
+        start = text.find("{", end)
+    return found
+
+
 def _json_answer(request: ChatRequest) -> Any:
     text = request.last_user_text
-    schema = request.json_schema
+    schema = request.json_schema or _schema_in_prompt(text)
     if schema is not None:
-        return value_from_schema(schema, Hints.from_text(text))
+        # A correction turn ("your answer could not be used…") refers to the first question:
+        # read the hints from every user message, first to last.
+        users = [message_text(m) for m in request.messages if m.get("role") == "user"]
+        return value_from_schema(schema, Hints.from_text("\n".join(users) or text))
     keys = list(dict.fromkeys(_IDENT.findall(text)))
     keys = [k for k in keys if k.lower() != "json"]
     if keys:

@@ -34,6 +34,7 @@ _FORMATS = {
     "uuid": "00000000-0000-4000-8000-000000000000",
 }
 _MAX_DEPTH = 8
+_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+(\S.*?)\s*$", re.M)
 
 
 @dataclass
@@ -43,6 +44,8 @@ class Hints:
     strings: list[str] = field(default_factory=list)
     numbers: list[float] = field(default_factory=list)
     fallback: str = "example"
+    #: items of a bulleted list in the prompt ("- pricing"): an array of objects gets one each
+    bullets: list[str] = field(default_factory=list)
 
     @classmethod
     def from_text(cls, text: str) -> Hints:
@@ -52,7 +55,10 @@ class Hints:
         strings += [m.group(1).strip() for m in _PHRASE.finditer(unquoted)]
         numbers = [float(m.group(0)) for m in _NUMBER.finditer(unquoted)]
         snippet = " ".join(text.split())[:80]
-        return cls(strings=strings, numbers=numbers, fallback=snippet or "example")
+        bullets = [m.group(1).strip() for m in _BULLET.finditer(text)]
+        return cls(
+            strings=strings, numbers=numbers, fallback=snippet or "example", bullets=bullets
+        )
 
     def take_string(self) -> str | None:
         return self.strings.pop(0) if self.strings else None
@@ -160,9 +166,9 @@ def value_from_schema(
     kind = _type_of(schema)
     if kind == "object":
         props = schema.get("properties") or {}
-        listed = schema.get("required")
-        # Required keys only (always valid); every key when the schema lists none as required.
-        keys = list(props) if listed is None else [k for k in listed if isinstance(k, str)]
+        listed = [k for k in schema.get("required") or () if isinstance(k, str)]
+        # Every described key, as a model fills in a form; required keys not described too.
+        keys = [*props, *(k for k in listed if k not in props)]
         return {
             key: value_from_schema(
                 props.get(key, {}), hints, name=key, _root=root, _depth=_depth + 1
@@ -176,6 +182,16 @@ def value_from_schema(
             return [
                 value_from_schema(i, hints, name=name, _root=root, _depth=_depth + 1) for i in items
             ]
+        if hints.bullets and _type_of(_resolve(items, root)) == "object":
+            # "For each topic below: …" — one object per listed item, named after it.
+            bullets, hints.bullets = hints.bullets, []
+            out = []
+            for bullet in bullets:
+                hints.strings.insert(0, bullet)
+                out.append(
+                    value_from_schema(items, hints, name=name, _root=root, _depth=_depth + 1)
+                )
+            return out
         return [
             value_from_schema(items, hints, name=name, _root=root, _depth=_depth + 1)
             for _ in range(count)

@@ -169,6 +169,7 @@ def test_value_from_schema_handles_refs_unions_and_bounds():
         "tags": ["example", "example"],
         "when": "2024-01-01",
         "fixed": 7,
+        "optional": "example",  # described keys are filled in too, as a model fills a form
     }
 
 
@@ -330,3 +331,31 @@ def test_limits_leave_explicit_deltas_alone():
     limited = apply_limits(request, Reply.text("aaaa bbbb"))
     assert limited.content == "aaaa"
     assert limited.finish_reason == "length"
+
+
+def test_json_answer_follows_a_schema_written_in_the_prompt():
+    """JSON-mode tools describe the answer's shape in the prompt; the default reply follows it,
+    one array item per bulleted line, and keeps following it on a correction turn."""
+    from qwen_omni.emulator.responder import _schema_in_prompt
+
+    schema = {
+        "type": "object",
+        "properties": {
+            "mentions": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"topic": {"type": "string"}, "mentioned": {"type": "boolean"}},
+                    "required": ["topic", "mentioned"],
+                },
+            }
+        },
+        "required": ["mentions"],
+    }
+    import json as _json
+
+    prompt = "For each topic:\n- pricing\n- refund\nAnswer with JSON: " + _json.dumps(schema)
+    assert _schema_in_prompt(prompt) == schema
+    value = value_from_schema(schema, Hints.from_text(prompt))
+    assert [m["topic"] for m in value["mentions"]] == ["pricing", "refund"]
+    assert _schema_in_prompt("no schema here {not json}") is None
