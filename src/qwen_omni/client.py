@@ -61,7 +61,12 @@ from qwen_omni.response import Event, OmniResponse, Started
 from qwen_omni.rules import check_request
 
 if TYPE_CHECKING:
-    from qwen_omni.delivery import DeliveryContext, DeliveryPolicy, MediaDelivery
+    from qwen_omni.delivery import (
+        DeliveredMedia,
+        DeliveryContext,
+        DeliveryPolicy,
+        MediaDelivery,
+    )
 
 __all__ = ["AsyncOmniClient", "AsyncOmniStream", "MessagesInput", "OmniClient", "OmniStream"]
 
@@ -502,28 +507,44 @@ class OmniClient(_ClientBase):
         with self.stream(messages, model=model, **params) as s:
             return s.until_done()
 
-    def _deliver(self, req: _Request) -> tuple[list[Message], bool]:
+    def _deliver(self, req: _Request) -> tuple[list[Message], bool, list[DeliveredMedia]]:
         from qwen_omni.delivery import audio_format_for
 
         parts = self._media_parts(req)
         if not parts:
-            return req.messages, False
+            return req.messages, False, []
         ctx = self._delivery_context(req.spec)
         delivered: dict[int, tuple[str, str | None]] = {}
         oss_resolve = False
         for part in parts:
             _check_local_media(part, req.spec)
+        results = []
         for part in parts:
             result = self.delivery.deliver(part, ctx)
+            results.append(result)
             oss_resolve = oss_resolve or result.oss_resolve
             fmt = audio_format_for(part) if isinstance(part, Audio) else None
             delivered[id(part)] = (result.url, fmt)
-        return self._apply_delivery(req, delivered), oss_resolve
+        return self._apply_delivery(req, delivered), oss_resolve, results
 
     def _run(self, req: _Request, builder: ResponseBuilder) -> Generator[Event, None, None]:
         deadline = time.monotonic() + self.settings.timeouts.total
-        messages, oss_resolve = self._deliver(req)
-        body, headers = self._body_and_headers(req, messages, oss_resolve)
+        messages, oss_resolve, delivered = self._deliver(req)
+        try:
+            body, headers = self._body_and_headers(req, messages, oss_resolve)
+            yield from self._attempts(body, headers, deadline, builder)
+        finally:
+            # Uploaded objects are deleted after use when the store says so (delete_after_use).
+            for item in delivered:
+                self.delivery.release(item)
+
+    def _attempts(
+        self,
+        body: dict[str, Any],
+        headers: dict[str, str],
+        deadline: float,
+        builder: ResponseBuilder,
+    ) -> Generator[Event, None, None]:
         attempt = 0
         while True:
             emitted = False
@@ -694,12 +715,12 @@ class AsyncOmniClient(_ClientBase):
         async with self.stream(messages, model=model, **params) as s:
             return await s.until_done()
 
-    async def _deliver(self, req: _Request) -> tuple[list[Message], bool]:
+    async def _deliver(self, req: _Request) -> tuple[list[Message], bool, list[DeliveredMedia]]:
         from qwen_omni.delivery import audio_format_for
 
         parts = self._media_parts(req)
         if not parts:
-            return req.messages, False
+            return req.messages, False, []
         ctx = self._delivery_context(req.spec)
         for part in parts:
             if part.url is None:
@@ -710,23 +731,27 @@ class AsyncOmniClient(_ClientBase):
             for part, result in zip(parts, results, strict=True)
         }
         oss_resolve = any(r.oss_resolve for r in results)
-        return self._apply_delivery(req, delivered), oss_resolve
+        return self._apply_delivery(req, delivered), oss_resolve, list(results)
 
     async def _run(self, req: _Request, builder: ResponseBuilder) -> AsyncGenerator[Event, None]:
         deadline = time.monotonic() + self.settings.timeouts.total
-        messages, oss_resolve = await self._deliver(req)
-        body, headers = self._body_and_headers(req, messages, oss_resolve)
-        sem = self._semaphore()
-        if sem is not None:
-            await sem.acquire()
-        self.in_flight += 1
+        messages, oss_resolve, delivered = await self._deliver(req)
         try:
-            async for event in self._attempts(body, headers, deadline, builder):
-                yield event
-        finally:
-            self.in_flight -= 1
+            body, headers = self._body_and_headers(req, messages, oss_resolve)
+            sem = self._semaphore()
             if sem is not None:
-                sem.release()
+                await sem.acquire()
+            self.in_flight += 1
+            try:
+                async for event in self._attempts(body, headers, deadline, builder):
+                    yield event
+            finally:
+                self.in_flight -= 1
+                if sem is not None:
+                    sem.release()
+        finally:
+            for item in delivered:
+                await self.delivery.arelease(item)
 
     async def _attempts(
         self,
