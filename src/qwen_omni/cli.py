@@ -53,12 +53,6 @@ app = typer.Typer(
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-EMULATOR_NOTICE = (
-    "No DASHSCOPE_API_KEY set: running against the local emulator (offline; answers are "
-    "synthetic and describe what the service would receive). Set DASHSCOPE_API_KEY to use "
-    "Qwen-Omni for real."
-)
-
 T = TypeVar("T")
 
 # Options shared by the model commands.
@@ -102,7 +96,7 @@ def connection(
             )
         yield {"base_url": base_url} if base_url else {}
         return
-    from qwen_omni.emulator import Emulator
+    from qwen_omni.emulator import EMULATOR_NOTICE, Emulator
 
     notice = EMULATOR_NOTICE if not has_key else "Running against the local emulator (--emulator)."
     (err if notice_to_stderr else out).print(f"[bold yellow]{notice}[/]")

@@ -47,6 +47,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from qwen_omni.emulator.fallback import EMULATOR_NOTICE, service_or_emulator
     from qwen_omni.emulator.faults import FAULT_HEADER, Fault, FaultRates
     from qwen_omni.emulator.log import RecordedRequest, RequestLog
     from qwen_omni.emulator.perception import PerceivedPart
@@ -58,6 +59,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_API_KEY",
+    "EMULATOR_NOTICE",
     "FAULT_HEADER",
     "ChatRequest",
     "Emulator",
@@ -73,6 +75,7 @@ __all__ = [
     "default_reply",
     "main",
     "serve",
+    "service_or_emulator",
 ]
 
 _WHERE = {
@@ -92,6 +95,8 @@ _WHERE = {
     "Emulator": "server",
     "main": "server",
     "serve": "server",
+    "service_or_emulator": "fallback",
+    "EMULATOR_NOTICE": "fallback",
 }
 
 
