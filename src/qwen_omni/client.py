@@ -360,6 +360,37 @@ class _ClientBase:
             )
         return body, headers
 
+    def _after_failure(
+        self,
+        exc: Exception,
+        decoder: StreamDecoder,
+        builder: ResponseBuilder,
+        emitted: bool,
+        attempt: int,
+        deadline: float,
+    ) -> float | None:
+        """What to do after an attempt failed: seconds to wait before retrying, None when the
+        answer is in fact complete, or raise (mapped error, or StreamInterrupted)."""
+        err = map_api_error(exc)
+        if decoder.finished is not None and isinstance(err, APIConnectionError):
+            # The answer was complete; only the trailing usage chunk was lost.
+            logger.warning("stream closed after finish, before usage: %s", err)
+            return None
+        if emitted or builder.has_output:
+            raise StreamInterrupted(
+                f"the stream broke after output had arrived ({err}); "
+                "the partial answer is in .partial",
+                partial=builder.build(),
+            ) from exc
+        left = deadline - time.monotonic()
+        if attempt < self.settings.max_retries and is_retryable(err) and left > 0:
+            delay = min(backoff_delay(attempt, err), left)
+            logger.info("retrying after %s (attempt %d, %.2f s)", err, attempt + 1, delay)
+            return delay
+        if err is exc:
+            raise err
+        raise err from exc
+
     def _sdk_options(self, headers: dict[str, str], remaining: float) -> dict[str, Any]:
         import openai
 
@@ -593,31 +624,12 @@ class OmniClient(_ClientBase):
             except GeneratorExit:
                 raise
             except Exception as exc:
-                err = map_api_error(exc)
-                if decoder.finished is not None and isinstance(err, APIConnectionError):
-                    # The answer was complete; only the trailing usage chunk was lost.
-                    logger.warning("stream closed after finish, before usage: %s", err)
+                delay = self._after_failure(exc, decoder, builder, emitted, attempt, deadline)
+                if delay is None:
                     return
-                if emitted or builder.has_output:
-                    raise StreamInterrupted(
-                        f"the stream broke after output had arrived ({err}); "
-                        "the partial answer is in .partial",
-                        partial=builder.build(),
-                    ) from exc
-                if (
-                    attempt < self.settings.max_retries
-                    and is_retryable(err)
-                    and deadline - time.monotonic() > 0
-                ):
-                    delay = min(backoff_delay(attempt, err), max(0.0, deadline - time.monotonic()))
-                    logger.info("retrying after %s (attempt %d, %.2f s)", err, attempt + 1, delay)
-                    time.sleep(delay)
-                    attempt += 1
-                    builder.reset()
-                    continue
-                if err is exc:
-                    raise
-                raise err from exc
+                time.sleep(delay)
+                attempt += 1
+                builder.reset()
 
 
 class AsyncOmniStream:
@@ -808,30 +820,12 @@ class AsyncOmniClient(_ClientBase):
             except (GeneratorExit, asyncio.CancelledError):
                 raise
             except Exception as exc:
-                err = map_api_error(exc)
-                if decoder.finished is not None and isinstance(err, APIConnectionError):
-                    logger.warning("stream closed after finish, before usage: %s", err)
+                delay = self._after_failure(exc, decoder, builder, emitted, attempt, deadline)
+                if delay is None:
                     return
-                if emitted or builder.has_output:
-                    raise StreamInterrupted(
-                        f"the stream broke after output had arrived ({err}); "
-                        "the partial answer is in .partial",
-                        partial=builder.build(),
-                    ) from exc
-                if (
-                    attempt < self.settings.max_retries
-                    and is_retryable(err)
-                    and deadline - time.monotonic() > 0
-                ):
-                    delay = min(backoff_delay(attempt, err), max(0.0, deadline - time.monotonic()))
-                    logger.info("retrying after %s (attempt %d, %.2f s)", err, attempt + 1, delay)
-                    await asyncio.sleep(delay)
-                    attempt += 1
-                    builder.reset()
-                    continue
-                if err is exc:
-                    raise
-                raise err from exc
+                await asyncio.sleep(delay)
+                attempt += 1
+                builder.reset()
 
 
 def iter_text(events: Iterable[Event]) -> Iterator[str]:
