@@ -9,7 +9,6 @@ untrusted. Runs against the local emulator unless DASHSCOPE_API_KEY is set.
 
 from __future__ import annotations
 
-import os
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -18,19 +17,14 @@ from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, ToolMessage
 
 from langchain_qwen_omni import ChatQwenOmni, QwenOmniToolkit
+from qwen_omni.emulator import service_or_emulator
 
 MEDIA = Path(__file__).parent / "media"
 
 
 def connection(stack: ExitStack) -> dict[str, Any]:
     """The real service with DASHSCOPE_API_KEY, else a local emulator for this run."""
-    if os.environ.get("DASHSCOPE_API_KEY"):
-        return {}
-    from qwen_omni.emulator import Emulator
-
-    emulator = stack.enter_context(Emulator())
-    print(f"(no DASHSCOPE_API_KEY: using the local emulator at {emulator.base_url})\n")
-    return {"base_url": emulator.base_url, "api_key": emulator.api_key}
+    return stack.enter_context(service_or_emulator())
 
 
 def main() -> None:

@@ -10,7 +10,6 @@ piece (each piece decodes to whole PCM16 samples, so you can play it as it comes
 from __future__ import annotations
 
 import base64
-import os
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -18,17 +17,12 @@ from typing import Any
 from langchain_core.messages import AIMessageChunk
 
 from langchain_qwen_omni import ChatQwenOmni, get_audio
+from qwen_omni.emulator import service_or_emulator
 
 
 def connection(stack: ExitStack) -> dict[str, Any]:
     """The real service with DASHSCOPE_API_KEY, else a local emulator for this run."""
-    if os.environ.get("DASHSCOPE_API_KEY"):
-        return {}
-    from qwen_omni.emulator import Emulator
-
-    emulator = stack.enter_context(Emulator())
-    print(f"(no DASHSCOPE_API_KEY: using the local emulator at {emulator.base_url})\n")
-    return {"base_url": emulator.base_url, "api_key": emulator.api_key}
+    return stack.enter_context(service_or_emulator())
 
 
 def main() -> None:

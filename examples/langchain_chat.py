@@ -8,7 +8,6 @@ Runs against the local emulator unless DASHSCOPE_API_KEY is set (then the real s
 from __future__ import annotations
 
 import asyncio
-import os
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -16,19 +15,14 @@ from typing import Any
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from langchain_qwen_omni import ChatQwenOmni
+from qwen_omni.emulator import service_or_emulator
 
 VIDEO = Path(__file__).parent / "media" / "sample.mp4"
 
 
 def connection(stack: ExitStack) -> dict[str, Any]:
     """The real service with DASHSCOPE_API_KEY, else a local emulator for this run."""
-    if os.environ.get("DASHSCOPE_API_KEY"):
-        return {}
-    from qwen_omni.emulator import Emulator
-
-    emulator = stack.enter_context(Emulator())
-    print(f"(no DASHSCOPE_API_KEY: using the local emulator at {emulator.base_url})\n")
-    return {"base_url": emulator.base_url, "api_key": emulator.api_key}
+    return stack.enter_context(service_or_emulator())
 
 
 async def main_async(llm: ChatQwenOmni) -> None:

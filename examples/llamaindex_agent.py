@@ -8,7 +8,6 @@ DASHSCOPE_API_KEY is set (then the real service).
 """
 
 import asyncio
-import os
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from llama_index.core.agent.workflow import FunctionAgent, ToolCall, ToolCallRes
 
 from llama_index.llms.qwen_omni import QwenOmni
 from llama_index.tools.qwen_omni import QwenOmniToolSpec
+from qwen_omni.emulator import service_or_emulator
 from qwen_omni.tasks import AccessPolicy
 
 MEDIA = Path(__file__).parent / "media"
@@ -23,13 +23,7 @@ MEDIA = Path(__file__).parent / "media"
 
 def endpoint(stack: ExitStack) -> dict:
     """The real service with DASHSCOPE_API_KEY; otherwise a local emulator."""
-    if os.environ.get("DASHSCOPE_API_KEY"):
-        return {}
-    from qwen_omni.emulator import Emulator
-
-    emu = stack.enter_context(Emulator())
-    print(f"(no DASHSCOPE_API_KEY: using the local emulator at {emu.base_url})\n")
-    return {"base_url": emu.base_url, "api_key": emu.api_key}
+    return stack.enter_context(service_or_emulator())
 
 
 async def main() -> None:

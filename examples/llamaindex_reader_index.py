@@ -8,7 +8,6 @@ LlamaIndex embedding model in practice.
     uv run python examples/llamaindex_reader_index.py
 """
 
-import os
 import re
 from contextlib import ExitStack
 from pathlib import Path
@@ -19,6 +18,7 @@ from llama_index.core.bridge.pydantic import PrivateAttr
 
 from llama_index.llms.qwen_omni import QwenOmni
 from llama_index.readers.qwen_omni import QwenOmniMediaReader
+from qwen_omni.emulator import service_or_emulator
 
 VIDEO = Path(__file__).parent / "media" / "sample.mp4"
 
@@ -47,13 +47,7 @@ class WordEmbedding(BaseEmbedding):
 
 def endpoint(stack: ExitStack) -> dict:
     """The real service with DASHSCOPE_API_KEY; otherwise a local emulator."""
-    if os.environ.get("DASHSCOPE_API_KEY"):
-        return {}
-    from qwen_omni.emulator import Emulator
-
-    emu = stack.enter_context(Emulator())
-    print(f"(no DASHSCOPE_API_KEY: using the local emulator at {emu.base_url})\n")
-    return {"base_url": emu.base_url, "api_key": emu.api_key}
+    return stack.enter_context(service_or_emulator())
 
 
 def main() -> None:

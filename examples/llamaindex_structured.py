@@ -6,7 +6,6 @@ Runs against the local emulator unless DASHSCOPE_API_KEY is set (then the real s
     uv run python examples/llamaindex_structured.py
 """
 
-import os
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from llama_index.core.llms import ChatMessage, TextBlock, VideoBlock
 from pydantic import BaseModel, Field
 
 from llama_index.llms.qwen_omni import QwenOmni
+from qwen_omni.emulator import service_or_emulator
 
 VIDEO = Path(__file__).parent / "media" / "sample.mp4"
 
@@ -28,13 +28,7 @@ class ClipFacts(BaseModel):
 
 def endpoint(stack: ExitStack) -> dict:
     """The real service with DASHSCOPE_API_KEY; otherwise a local emulator."""
-    if os.environ.get("DASHSCOPE_API_KEY"):
-        return {}
-    from qwen_omni.emulator import Emulator
-
-    emu = stack.enter_context(Emulator())
-    print(f"(no DASHSCOPE_API_KEY: using the local emulator at {emu.base_url})\n")
-    return {"base_url": emu.base_url, "api_key": emu.api_key}
+    return stack.enter_context(service_or_emulator())
 
 
 def main() -> None:
