@@ -7,8 +7,8 @@ import pytest
 from qwen_omni import (
     AuthenticationError,
     ConfigurationError,
-    Message,
     MediaFetchError,
+    Message,
     QuotaExceededError,
     RateLimitError,
     RequestParams,
@@ -102,7 +102,8 @@ STREAM_ONLY = {
 def test_map_status_errors_keep_status_code_request_id_and_cause():
     err = map_api_error(_status_error(400, STREAM_ONLY))
     assert type(err) is BadRequestError
-    assert (err.status_code, err.code, err.request_id) == (400, "invalid_parameter_error", "7ed765de-1")
+    assert err.status_code == 400 and err.request_id == "7ed765de-1"
+    assert err.code == "invalid_parameter_error"
 
     limit = {"error": {"message": "You exceeded your current requests list.",
                        "type": "limit_requests", "code": "limit_requests"}, "request_id": "r2"}

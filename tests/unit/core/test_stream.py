@@ -113,7 +113,8 @@ def test_tool_call_fragments_merge_by_index():
         ]
     )
     assert sum(isinstance(e, ToolCallDelta) for e in events) == 3
-    assert [(c.id, c.name) for c in r.tool_calls] == [("call_a", "get_weather"), ("call_b", "get_time")]
+    calls = [(c.id, c.name) for c in r.tool_calls]
+    assert calls == [("call_a", "get_weather"), ("call_b", "get_time")]
     assert r.tool_calls[0].parsed_arguments() == {"city": "Paris"}
     assert r.finish_reason == "tool_calls"
 
