@@ -144,6 +144,24 @@ def perceived_report(request: ChatRequest) -> str:
     return "\n".join(lines)
 
 
+def _without_json(text: str) -> str:
+    """``text`` with embedded JSON objects removed (their keys are not answers)."""
+    decoder = json.JSONDecoder()
+    out, pos = [], 0
+    start = text.find("{")
+    while start != -1:
+        try:
+            _, end = decoder.raw_decode(text, start)
+        except ValueError:
+            start = text.find("{", start + 1)
+            continue
+        out.append(text[pos:start])
+        pos = end
+        start = text.find("{", end)
+    out.append(text[pos:])
+    return "".join(out)
+
+
 def _schema_in_prompt(text: str) -> dict[str, Any] | None:
     """The last JSON schema written into the prompt ("… matches this JSON schema: {…}").
 
@@ -172,7 +190,11 @@ def _json_answer(request: ChatRequest) -> Any:
         # A correction turn ("your answer could not be used…") refers to the first question:
         # read the hints from every user message, first to last.
         users = [message_text(m) for m in request.messages if m.get("role") == "user"]
-        return value_from_schema(schema, Hints.from_text("\n".join(users) or text))
+        hints = Hints.from_text(_without_json("\n".join(users) or text))
+        if request.perceived:
+            # Free-text fields describe what was received, as a model's would.
+            hints.fallback = "; ".join(p.describe() for p in request.perceived)[:200]
+        return value_from_schema(schema, hints)
     keys = list(dict.fromkeys(_IDENT.findall(text)))
     keys = [k for k in keys if k.lower() != "json"]
     if keys:
