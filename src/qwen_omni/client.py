@@ -17,8 +17,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import tempfile
 import threading
 import time
+import uuid
 from collections.abc import (
     AsyncGenerator,
     AsyncIterator,
@@ -29,14 +31,15 @@ from collections.abc import (
     Sequence,
 )
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ValidationError
 
 from qwen_omni import _wire
 from qwen_omni._stream import ResponseBuilder, StreamDecoder
-from qwen_omni.catalog import ModelSpec, get_model
+from qwen_omni.catalog import DATA_URI_MAX_BYTES, ModelSpec, get_model
 from qwen_omni.config import Dialect, Settings, Timeouts, resolve_settings
 from qwen_omni.content import (
     Audio,
@@ -180,23 +183,47 @@ def _check_text(messages: list[Message]) -> None:
                 ) from None
 
 
-def _check_local_media(part: Image | Audio | Video, spec: ModelSpec) -> None:
-    """Measure a local medium and refuse what the model cannot take, before anything is sent.
+PrepareMode = Literal["auto", "always", "never"]
 
-    Needs the ``[media]`` extra (PyAV, Pillow); without it the service is left to judge.
+
+def _ready_local_media(
+    part: Image | Audio | Video, spec: ModelSpec, mode: PrepareMode, workdir: Path
+) -> Image | Audio | Video:
+    """Measure a local medium, refuse what the model cannot take, and prepare it when asked.
+
+    ``auto`` prepares a medium too large to send inline (to the field guide's budgets: images
+    to 1280×720, video to 720p at the motion preset's frame rate, audio to mono MP3), so it
+    usually fits and always costs less; ``always`` prepares every local medium; ``never``
+    sends it as it is. Needs the ``[media]`` extra (PyAV, Pillow); without it the medium goes
+    as it is and the service is left to judge.
     """
     if part.url is not None:
-        return
+        return part
     try:
-        from qwen_omni.media import check_media, probe
+        from qwen_omni.media import check_media, prepare_media, probe
     except ImportError:  # pragma: no cover - only without the [media] extra
-        return
+        return part
     source: Any = part.path if part.path is not None else part.data
     try:
         info = probe(source)
     except ImportError:  # pragma: no cover - av or PIL missing
-        return
+        return part
     check_media(info, spec)
+    inline_bytes = (info.size_bytes + 2) // 3 * 4 + 32
+    if mode == "never" or (mode == "auto" and inline_bytes <= DATA_URI_MAX_BYTES):
+        return part
+    suffix = {"video": ".mp4", "audio": ".mp3"}.get(info.kind, "")
+    prepared = prepare_media(source, workdir / f"{uuid.uuid4().hex}{suffix}")
+    if not prepared.changed:
+        return part
+    logger.info("prepared %s: %s", part.source_label, "; ".join(prepared.steps))
+    update: dict[str, Any] = {"url": None, "path": prepared.path, "data": prepared.data}
+    if prepared.data is not None:
+        update["path"] = None
+    update["mime_type"] = None  # sniffed again from the prepared bytes
+    if isinstance(part, Audio):
+        update["format"] = getattr(prepared.info, "format", None)
+    return part.model_copy(update=update)
 
 
 def backoff_delay(attempt: int, err: QwenOmniError) -> float:
@@ -223,8 +250,18 @@ class _ClientBase:
         delivery: MediaDelivery | DeliveryPolicy | None = None,
         default_headers: Mapping[str, str] | None = None,
         http_client: Any = None,
+        prepare: PrepareMode | bool = "auto",
     ) -> None:
         self._http_client = http_client
+        if prepare is True or prepare is False:
+            prepare = "always" if prepare else "never"
+        if prepare not in ("auto", "always", "never"):
+            from qwen_omni.errors import ConfigurationError
+
+            raise ConfigurationError(
+                f"prepare must be 'auto', 'always' or 'never' (or a bool), got {prepare!r}"
+            )
+        self.prepare: PrepareMode = prepare
         self.settings: Settings = resolve_settings(
             api_key=api_key,
             base_url=base_url,
@@ -490,6 +527,10 @@ class OmniClient(_ClientBase):
         default_headers: headers sent with every request.
         http_client: an HTTP client for the ``openai`` SDK (``openai.DefaultHttpxClient(...)``
             for proxies or custom transports; tests use a mock transport).
+        prepare: local media preparation: ``auto`` (default) shrinks media too large to send
+            inline to the field guide's budgets, ``always`` prepares every local medium,
+            ``never`` sends media as given. Either way local media is measured first, and
+            what the model cannot take is refused before sending.
     """
 
     def __init__(self, **kwargs: Any) -> None:
@@ -546,16 +587,16 @@ class OmniClient(_ClientBase):
             return req.messages, False, []
         ctx = self._delivery_context(req.spec)
         delivered: dict[int, tuple[str, str | None]] = {}
-        oss_resolve = False
-        for part in parts:
-            _check_local_media(part, req.spec)
         results = []
-        for part in parts:
-            result = self.delivery.deliver(part, ctx)
-            results.append(result)
-            oss_resolve = oss_resolve or result.oss_resolve
-            fmt = audio_format_for(part) if isinstance(part, Audio) else None
-            delivered[id(part)] = (result.url, fmt)
+        # Prepared files live until they are delivered (inlined or uploaded), no longer.
+        with tempfile.TemporaryDirectory(prefix="qwen-omni-prepare-") as tmp:
+            ready = [_ready_local_media(p, req.spec, self.prepare, Path(tmp)) for p in parts]
+            for part, sent in zip(parts, ready, strict=True):
+                result = self.delivery.deliver(sent, ctx)
+                results.append(result)
+                fmt = audio_format_for(sent) if isinstance(sent, Audio) else None
+                delivered[id(part)] = (result.url, fmt)
+        oss_resolve = any(r.oss_resolve for r in results)
         return self._apply_delivery(req, delivered), oss_resolve, results
 
     def _run(self, req: _Request, builder: ResponseBuilder) -> Generator[Event, None, None]:
@@ -734,13 +775,17 @@ class AsyncOmniClient(_ClientBase):
         if not parts:
             return req.messages, False, []
         ctx = self._delivery_context(req.spec)
-        for part in parts:
-            if part.url is None:
-                await asyncio.to_thread(_check_local_media, part, req.spec)
-        results = await asyncio.gather(*(self.delivery.adeliver(p, ctx) for p in parts))
+        with tempfile.TemporaryDirectory(prefix="qwen-omni-prepare-") as tmp:
+            ready = [
+                await asyncio.to_thread(_ready_local_media, p, req.spec, self.prepare, Path(tmp))
+                if p.url is None
+                else p
+                for p in parts
+            ]
+            results = await asyncio.gather(*(self.delivery.adeliver(p, ctx) for p in ready))
         delivered = {
-            id(part): (result.url, audio_format_for(part) if isinstance(part, Audio) else None)
-            for part, result in zip(parts, results, strict=True)
+            id(part): (result.url, audio_format_for(sent) if isinstance(sent, Audio) else None)
+            for part, sent, result in zip(parts, ready, results, strict=True)
         }
         oss_resolve = any(r.oss_resolve for r in results)
         return self._apply_delivery(req, delivered), oss_resolve, list(results)

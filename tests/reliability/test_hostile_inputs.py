@@ -499,7 +499,7 @@ ROWS: list[Row] = [
         lambda h: h.dashscope().complete([video("/nonexistent/clip.mp4"), "What happens?"]),
         Raises(MediaNotFoundError), ("/nonexistent/clip.mp4", ("does not exist", "no such file"))),
     Row("oversized-inline", "client",
-        lambda h: h.dashscope(delivery="inline").complete(
+        lambda h: h.dashscope(delivery="inline", prepare="never").complete(
             [image(h.files["noise.png"].read_bytes()), "?"]),
         Raises(MediaTooLargeError), ("10,485,760", ("oss", "upload"))),
     Row("huge-dimensions-image", "client",

@@ -294,6 +294,11 @@ class ChatQwenOmni(BaseChatModel):
     else an upload), ``"inline"``, ``"oss"``, ``"dashscope_temp"``, or a configured
     ``qwen_omni.delivery.MediaDelivery`` (e.g. with your OSS bucket)."""
 
+    prepare: Literal["auto", "always", "never"] = "auto"
+    """Local media preparation by the core: ``"auto"`` shrinks media too large to send inline
+    (images to 1280×720, video to 720p at 4–8 fps, audio to mono MP3), ``"always"`` prepares
+    every local medium to those budgets, ``"never"`` sends media as given."""
+
     max_retries: int = 2
     """Retries of a request that failed before any output (429, 5xx, connection errors),
     with backoff that honours ``Retry-After``. A stream that breaks after output raises."""
@@ -378,6 +383,7 @@ class ChatQwenOmni(BaseChatModel):
             "timeout": self.timeout,
             "max_retries": self.max_retries,
             "delivery": self.delivery,
+            "prepare": self.prepare,
         }
 
     @cached_property

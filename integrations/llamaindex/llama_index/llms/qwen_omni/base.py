@@ -146,6 +146,13 @@ class QwenOmni(FunctionCallingLLM):
         default=None,
         description="How local media reaches the service: auto, inline, oss or dashscope_temp.",
     )
+    prepare: str = Field(
+        default="auto",
+        description=(
+            "Local media preparation: auto (shrink media too large to send inline to the "
+            "field guide's budgets), always, or never."
+        ),
+    )
     additional_kwargs: dict[str, Any] = Field(
         default_factory=dict,
         description="More request parameters sent on every call (e.g. extra_body, stop).",
@@ -204,6 +211,7 @@ class QwenOmni(FunctionCallingLLM):
             self.timeout,
             self.max_retries,
             self.delivery,
+            self.prepare,
         )
 
     def _new_client(self, cls: type[Any]) -> Any:
@@ -219,6 +227,7 @@ class QwenOmni(FunctionCallingLLM):
                 timeout=s.timeouts,
                 max_retries=s.max_retries,
                 delivery=given.delivery,
+                prepare=given.prepare,
             )
         return cls(
             api_key=self._api_key.get_secret_value() if self._api_key else None,
@@ -228,6 +237,7 @@ class QwenOmni(FunctionCallingLLM):
             timeout=self.timeout,
             max_retries=self.max_retries,
             delivery=self.delivery,
+            prepare=self.prepare,
         )
 
     @property
