@@ -70,6 +70,7 @@ if TYPE_CHECKING:
         DeliveryPolicy,
         MediaDelivery,
     )
+    from qwen_omni.media.budget import RequestEstimate
 
 __all__ = ["AsyncOmniClient", "AsyncOmniStream", "MessagesInput", "OmniClient", "OmniStream"]
 
@@ -322,6 +323,34 @@ class _ClientBase:
         _check_text(msgs)
         check_request(spec, msgs, params)
         return _Request(spec, msgs, params, extra_headers)
+
+    def estimate(
+        self,
+        messages: MessagesInput,
+        *,
+        model: str | None = None,
+        output_tokens: int | None = None,
+        region: str | None = None,
+        **params: Any,
+    ) -> RequestEstimate:
+        """What this request would cost, without sending it: input tokens by kind (local media
+        measured with the service's estimators, text estimated) and the price in CNY from the
+        catalog. The request is checked as if it were sent (same errors). ``output_tokens``
+        defaults to ``max_tokens`` (the most the answer may cost), else 0; a spoken reply
+        (``modalities=["text", "audio"]``) is priced as audio. ``region`` defaults to the
+        client's (Beijing prices for custom endpoints)."""
+        from qwen_omni.media.budget import estimate_request
+
+        req = self._request(messages, model, dict(params))
+        out = output_tokens if output_tokens is not None else (req.params.max_tokens or 0)
+        return estimate_request(
+            req.messages,
+            req.spec,
+            region=region or self.settings.region or "beijing",
+            output_tokens=out,
+            spoken=req.params.wants_audio,
+            tools=list(req.params.tools) if req.params.tools else None,
+        )
 
     def _delivery_context(self, spec: ModelSpec) -> DeliveryContext:
         from qwen_omni.delivery import DeliveryContext

@@ -12,14 +12,13 @@ happen in :mod:`qwen_omni.emulator.perception`.
 from __future__ import annotations
 
 import json
-import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from qwen_omni.catalog import DATA_URI_MAX_BYTES, MODELS, ModelSpec
 from qwen_omni.emulator.bodies import MSG, ServiceError, bad_request, compat_error_body
+from qwen_omni.media.tokens import text_tokens
 
 if TYPE_CHECKING:
     from qwen_omni.emulator.perception import PerceivedPart
@@ -35,18 +34,6 @@ __all__ = [
 Modality = Literal["image", "audio", "video"]
 SEED_MAX = 2**31 - 1
 _PIXEL_KEYS = ("min_pixels", "max_pixels", "total_pixels")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-
-
-def text_tokens(text: str) -> int:
-    """A deterministic token estimate: one per CJK character, one per 4 other characters.
-
-    The service's tokenizer is not public; tests need a stable count, not the exact one.
-    """
-    if not text:
-        return 0
-    cjk = len(_CJK.findall(text))
-    return cjk + math.ceil((len(text) - cjk) / 4)
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,11 @@ from __future__ import annotations
 from qwen_omni.media.audio import extract_audio, prepare_audio
 from qwen_omni.media.budget import (
     CostEstimate,
+    RequestEstimate,
     TokenEstimate,
     estimate_cost,
     estimate_frames_tokens,
+    estimate_request,
     estimate_tokens,
 )
 from qwen_omni.media.frames import Frame, video_to_frames, video_to_frames_part
@@ -65,6 +67,7 @@ __all__ = [
     "AudioInfo",
     "AudioTrack",
     "CostEstimate",
+    "RequestEstimate",
     "Frame",
     "ImageInfo",
     "MediaInfo",
@@ -83,6 +86,7 @@ __all__ = [
     "data_uri_bytes",
     "estimate_cost",
     "estimate_frames_tokens",
+    "estimate_request",
     "estimate_tokens",
     "extract_audio",
     "fits_inline",

@@ -8,6 +8,7 @@ Tokens come from the service's estimators (:mod:`qwen_omni.media.tokens`) applie
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from qwen_omni.catalog import ModelSpec, get_model
 from qwen_omni.errors import ConfigurationError
@@ -15,6 +16,8 @@ from qwen_omni.media.probe import AudioInfo, ImageInfo, MediaInfo, VideoInfo
 from qwen_omni.media.tokens import audio_tokens, image_tokens, video_frames_tokens, video_tokens
 
 __all__ = [
+    "RequestEstimate",
+    "estimate_request",
     "CostEstimate",
     "TokenEstimate",
     "estimate_cost",
@@ -207,3 +210,119 @@ def estimate_cost(
         confirmed=prices.confirmed,
         breakdown=lines,
     )
+
+
+@dataclass(frozen=True)
+class RequestEstimate:
+    """What a request would cost, worked out before sending it.
+
+    Attributes:
+        model, region: what was priced.
+        tokens: input tokens by kind (media measured locally; text estimated).
+        unmeasured: media given as URLs, which are not fetched to be measured (not counted).
+        output_tokens: the output tokens assumed for ``cost``.
+        cost: input plus that output, or None when the catalog has no prices there.
+    """
+
+    model: str
+    region: str
+    tokens: TokenEstimate
+    unmeasured: tuple[str, ...]
+    output_tokens: int
+    cost: CostEstimate | None
+
+    def summary(self) -> str:
+        """One line for people (and agents)."""
+        t = self.tokens
+        parts = [
+            f"{self.model}: ~{t.total:,} input tokens (text {t.text:,}, image {t.image:,}, "
+            f"video {t.video:,}, audio {t.audio:,})"
+        ]
+        if self.cost is not None:
+            parts.append(
+                f"{self.cost}"
+                + (f" with {self.output_tokens:,} output tokens" if self.output_tokens else "")
+            )
+        else:
+            parts.append(f"no prices for {self.model} in {self.region}")
+        if self.unmeasured:
+            parts.append(f"not counted (URLs): {', '.join(self.unmeasured)}")
+        return "; ".join(parts)
+
+
+def _local_source(part: Any) -> Any:
+    """The path or bytes of a local media part (the caller ruled out URLs)."""
+    return part.path if part.path is not None else part.data
+
+
+def estimate_request(
+    messages: list[Any],
+    model: str | ModelSpec,
+    *,
+    region: str = "beijing",
+    output_tokens: int = 0,
+    spoken: bool = False,
+    tools: Any = None,
+) -> RequestEstimate:
+    """Tokens and cost of a request's messages, measuring local media (nothing is sent).
+
+    ``messages`` are :class:`qwen_omni.content.Message` objects. Local media is probed and
+    counted with the service's estimators (per-part pixel bounds honoured); text is estimated
+    (:func:`~qwen_omni.media.tokens.text_tokens`); media given as URLs is listed in
+    ``unmeasured``. ``output_tokens`` are priced as speech when ``spoken``.
+    """
+    import json
+
+    from qwen_omni.content import Audio, Image, Text, Video, VideoFrames
+    from qwen_omni.media.probe import probe
+    from qwen_omni.media.tokens import text_tokens
+
+    spec = resolve_model(model)
+    total = TokenEstimate(text=text_tokens(json.dumps(tools)) if tools else 0)
+    unmeasured: list[str] = []
+    for message in messages:
+        for part in message.parts:
+            if isinstance(part, Text):
+                total = total + TokenEstimate(text=text_tokens(part.text))
+                continue
+            items = part.frames if isinstance(part, VideoFrames) else (part,)
+            if any(i.url is not None for i in items):
+                unmeasured.append(
+                    part.source_label
+                    if not isinstance(part, VideoFrames)
+                    else f"{len(items)} frames"
+                )
+                continue
+            if isinstance(part, VideoFrames):
+                first = probe(_local_source(items[0]))
+                assert isinstance(first, ImageInfo)
+                w, h = first.display_size
+                total = total + estimate_frames_tokens(
+                    len(items),
+                    w,
+                    h,
+                    spec,
+                    min_pixels=part.min_pixels,
+                    max_pixels=part.max_pixels,
+                    total_pixels=part.total_pixels,
+                )
+                continue
+            assert isinstance(part, (Image, Audio, Video))
+            info = probe(_local_source(part))
+            knobs = {
+                k: getattr(part, k)
+                for k in ("min_pixels", "max_pixels", "total_pixels")
+                if getattr(part, k, None) is not None
+            }
+            total = total + estimate_tokens(info, spec, **knobs)
+    try:
+        cost: CostEstimate | None = estimate_cost(
+            spec,
+            region,
+            input=total,
+            output_text_tokens=0 if spoken else output_tokens,
+            output_audio_tokens=output_tokens if spoken else 0,
+        )
+    except ConfigurationError:
+        cost = None
+    return RequestEstimate(spec.name, region, total, tuple(unmeasured), output_tokens, cost)

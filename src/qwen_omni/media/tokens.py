@@ -23,6 +23,7 @@ that are not media at all (negative durations, zero frames).
 from __future__ import annotations
 
 import math
+import re
 
 from qwen_omni.catalog import TokenConstants
 from qwen_omni.errors import UnsupportedMediaError
@@ -417,3 +418,19 @@ def audio_tokens(duration_s: float, spec: TokenConstants, *, output: bool = Fals
     rate = spec.audio_out_tokens_per_s if output else spec.audio_in_tokens_per_s
     seconds = max(round(duration_s, 6), 1.0)
     return math.ceil(round(seconds * rate, 6))
+
+
+#: CJK ideographs, kana and hangul: about one token each
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+def text_tokens(text: str) -> int:
+    """A deterministic estimate of text tokens: one per CJK character, one per 4 others.
+
+    The service's tokenizer is not public; this is close enough for budgets and stable for
+    tests (the emulator bills text with it).
+    """
+    if not text:
+        return 0
+    cjk = len(_CJK.findall(text))
+    return cjk + math.ceil((len(text) - cjk) / 4)
