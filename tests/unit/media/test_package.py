@@ -17,7 +17,7 @@ EXPECTED = {
     "prepare_image", "prepare_media", "prepare_video", "probe", "probe_audio", "probe_image",
     "probe_video", "smart_resize", "sniff", "split_media", "video_frames_tokens",
     "video_sample_frames", "video_target", "video_to_frames", "video_to_frames_part",
-    "video_tokens",
+    "video_tokens", "RequestEstimate", "estimate_request", "text_tokens",
 }  # fmt: skip
 
 
