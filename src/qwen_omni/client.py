@@ -90,6 +90,54 @@ class _StreamCut(APIConnectionError):
     """The stream ended (or broke) before a finish reason arrived."""
 
 
+class _Attempt:
+    """One try at the stream: chunks → the events for the caller.
+
+    ``Started`` is held back until the first real event, so that a failure before any output
+    can still be retried without the caller having seen anything.
+    """
+
+    __slots__ = ("_pending", "builder", "deadline", "decoder", "emitted", "total")
+
+    def __init__(self, builder: ResponseBuilder, deadline: float, total: float) -> None:
+        self.builder = builder
+        self.deadline = deadline
+        self.total = total
+        self.decoder = StreamDecoder()
+        self.emitted = False
+        self._pending: Started | None = None
+
+    def remaining(self) -> float:
+        """Seconds left of the total timeout (raises when none are)."""
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise APITimeoutError(f"total timeout of {self.total:g} s expired")
+        return left
+
+    def events(self, chunk: Any) -> list[Event]:
+        """The events of one chunk that the caller should see now."""
+        if time.monotonic() > self.deadline:
+            raise APITimeoutError(f"total timeout of {self.total:g} s expired while streaming")
+        out: list[Event] = []
+        for event in self.decoder.feed(chunk):
+            self.builder.add(event)
+            if type(event) is Started:
+                self._pending = event
+                continue
+            if self._pending is not None:
+                out.append(self._pending)
+                self._pending = None
+            out.append(event)
+        if out:
+            self.emitted = True
+        return out
+
+    def finish(self) -> None:
+        """The stream ended: it must have said how (a finish reason), else it was cut."""
+        if self.decoder.finished is None:
+            raise _StreamCut("the stream ended without a finish reason")
+
+
 @dataclass(frozen=True)
 class _Request:
     """A checked request, before delivery: what the caller asked for, resolved."""
@@ -426,23 +474,16 @@ class _ClientBase:
             )
         return body, headers
 
-    def _after_failure(
-        self,
-        exc: Exception,
-        decoder: StreamDecoder,
-        builder: ResponseBuilder,
-        emitted: bool,
-        attempt: int,
-        deadline: float,
-    ) -> float | None:
+    def _after_failure(self, exc: Exception, state: _Attempt, attempt: int) -> float | None:
         """What to do after an attempt failed: seconds to wait before retrying, None when the
         answer is in fact complete, or raise (mapped error, or StreamInterrupted)."""
         err = map_api_error(exc)
-        if decoder.finished is not None and isinstance(err, APIConnectionError):
+        builder, deadline = state.builder, state.deadline
+        if state.decoder.finished is not None and isinstance(err, APIConnectionError):
             # The answer was complete; only the trailing usage chunk was lost.
             logger.warning("stream closed after finish, before usage: %s", err)
             return None
-        if emitted or builder.has_output:
+        if state.emitted or builder.has_output:
             raise StreamInterrupted(
                 f"the stream broke after output had arrived ({err}); "
                 "the partial answer is in .partial",
@@ -646,55 +687,32 @@ class OmniClient(_ClientBase):
         deadline: float,
         builder: ResponseBuilder,
     ) -> Generator[Event, None, None]:
+        import openai
+
         attempt = 0
         while True:
-            emitted = False
-            decoder = StreamDecoder()
+            state = _Attempt(builder, deadline, self.settings.timeouts.total)
             try:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise APITimeoutError(
-                        f"total timeout of {self.settings.timeouts.total:g} s expired"
-                    )
-                import openai
-
                 sdk_stream = self._sdk.post(
                     "/chat/completions",
                     body=body,
                     cast_to=object,
                     stream=True,
                     stream_cls=openai.Stream[object],
-                    options=self._sdk_options(headers, remaining),
+                    options=self._sdk_options(headers, state.remaining()),
                 )
-                decoder.request_id = _request_id(sdk_stream.response)
-                pending: Started | None = None
+                state.decoder.request_id = _request_id(sdk_stream.response)
                 try:
                     for chunk in sdk_stream:
-                        if time.monotonic() > deadline:
-                            raise APITimeoutError(
-                                f"total timeout of {self.settings.timeouts.total:g} s expired "
-                                "while streaming"
-                            )
-                        for event in decoder.feed(chunk):
-                            builder.add(event)
-                            if type(event) is Started:
-                                pending = event
-                                continue
-                            if pending is not None:
-                                emitted = True
-                                yield pending
-                                pending = None
-                            emitted = True
-                            yield event
+                        yield from state.events(chunk)
                 finally:
                     sdk_stream.close()
-                if decoder.finished is None:
-                    raise _StreamCut("the stream ended without a finish reason")
+                state.finish()
                 return
             except GeneratorExit:
                 raise
             except Exception as exc:
-                delay = self._after_failure(exc, decoder, builder, emitted, attempt, deadline)
+                delay = self._after_failure(exc, state, attempt)
                 if delay is None:
                     return
                 time.sleep(delay)
@@ -846,55 +864,33 @@ class AsyncOmniClient(_ClientBase):
         deadline: float,
         builder: ResponseBuilder,
     ) -> AsyncGenerator[Event, None]:
+        import openai
+
         attempt = 0
         while True:
-            emitted = False
-            decoder = StreamDecoder()
+            state = _Attempt(builder, deadline, self.settings.timeouts.total)
             try:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise APITimeoutError(
-                        f"total timeout of {self.settings.timeouts.total:g} s expired"
-                    )
-                import openai
-
                 sdk_stream = await self._sdk.post(
                     "/chat/completions",
                     body=body,
                     cast_to=object,
                     stream=True,
                     stream_cls=openai.AsyncStream[object],
-                    options=self._sdk_options(headers, remaining),
+                    options=self._sdk_options(headers, state.remaining()),
                 )
-                decoder.request_id = _request_id(sdk_stream.response)
-                pending: Started | None = None
+                state.decoder.request_id = _request_id(sdk_stream.response)
                 try:
                     async for chunk in sdk_stream:
-                        if time.monotonic() > deadline:
-                            raise APITimeoutError(
-                                f"total timeout of {self.settings.timeouts.total:g} s expired "
-                                "while streaming"
-                            )
-                        for event in decoder.feed(chunk):
-                            builder.add(event)
-                            if type(event) is Started:
-                                pending = event
-                                continue
-                            if pending is not None:
-                                emitted = True
-                                yield pending
-                                pending = None
-                            emitted = True
+                        for event in state.events(chunk):
                             yield event
                 finally:
                     await sdk_stream.close()
-                if decoder.finished is None:
-                    raise _StreamCut("the stream ended without a finish reason")
+                state.finish()
                 return
             except (GeneratorExit, asyncio.CancelledError):
                 raise
             except Exception as exc:
-                delay = self._after_failure(exc, decoder, builder, emitted, attempt, deadline)
+                delay = self._after_failure(exc, state, attempt)
                 if delay is None:
                     return
                 await asyncio.sleep(delay)
