@@ -29,7 +29,7 @@ def test_wav_output(wav_stereo, tmp_path):
 
 def test_unsupported_format_is_converted(tmp_path):
     src = make_audio(tmp_path / "a.flac", seconds=1, format="flac")
-    result = prepare_audio(src)
+    result = prepare_audio(src, tmp_path / "a.prepared.mp3")
     assert result.info.format == "mp3"
     assert result.steps[0].startswith("convert FLAC")
 
