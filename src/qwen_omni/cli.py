@@ -488,7 +488,17 @@ def mcp_cmd(ctx: typer.Context) -> None:
     """
     from qwen_omni.mcp_server import main as mcp_main
 
-    raise typer.Exit(mcp_main(list(ctx.args)))
+    args = list(ctx.args)
+    if not os.environ.get("DASHSCOPE_API_KEY") and "--base-url" not in args and not (
+        {"-h", "--help"} & set(args)
+    ):
+        # stdout is the MCP channel: say it on stderr.
+        err.print(
+            "[bold yellow]No DASHSCOPE_API_KEY set: the tools will fail until you export it. "
+            "To test an agent offline, run `qwen-omni emulator` and pass --base-url with the "
+            "URL it prints (and DASHSCOPE_API_KEY=emu-key).[/]"
+        )
+    raise typer.Exit(mcp_main(args))
 
 
 def main() -> None:
