@@ -178,6 +178,21 @@ def image_pixel_bounds(
     return min(lo, hi), hi
 
 
+def _patch_grid_size(
+    width: int, height: int, spec: TokenConstants, min_pixels: int, max_pixels: int
+) -> tuple[int, int]:
+    """``(width, height)`` after :func:`smart_resize` to the model's patch, within the bounds."""
+    h, w = smart_resize(
+        height,
+        width,
+        factor=spec.image_patch,
+        min_pixels=min_pixels,
+        max_pixels=max_pixels,
+        max_ratio=spec.max_ratio,
+    )
+    return w, h
+
+
 def image_size(
     width: int,
     height: int,
@@ -191,15 +206,7 @@ def image_size(
     lo, hi = image_pixel_bounds(
         spec, min_pixels=min_pixels, max_pixels=max_pixels, high_resolution=high_resolution
     )
-    h, w = smart_resize(
-        height,
-        width,
-        factor=spec.image_patch,
-        min_pixels=lo,
-        max_pixels=hi,
-        max_ratio=spec.max_ratio,
-    )
-    return w, h
+    return _patch_grid_size(width, height, spec, lo, hi)
 
 
 def image_tokens(
@@ -302,15 +309,7 @@ def video_frame_size(
     lo, hi = video_max_pixels(
         nframes, spec, min_pixels=min_pixels, max_pixels=max_pixels, total_pixels=total_pixels
     )
-    h, w = smart_resize(
-        height,
-        width,
-        factor=spec.image_patch,
-        min_pixels=lo,
-        max_pixels=hi,
-        max_ratio=spec.max_ratio,
-    )
-    return w, h
+    return _patch_grid_size(width, height, spec, lo, hi)
 
 
 def _video_grid_tokens(
