@@ -56,6 +56,11 @@ class TokenConstants:
     audio_out_tokens_per_s: float
     frame_factor: int = 2
     max_ratio: int = 200
+    #: the most a request's video ``max_pixels`` may ask for (APIREF: 2,048,000 on
+    #: Qwen3.5-Omni); None: UNCONFIRMED, a request may only lower ``video_max_pixels``
+    video_max_pixels_limit: int | None = None
+    #: the least a request's video ``min_pixels`` may ask for (APIREF: 4,096 on Qwen3.5-Omni)
+    video_min_pixels_limit: int | None = None
 
 
 @dataclass(frozen=True)
@@ -146,6 +151,8 @@ TOKENS_QWEN35 = TokenConstants(
     video_total_pixels=180224 * _F32,
     audio_in_tokens_per_s=7.0,
     audio_out_tokens_per_s=12.5,
+    video_max_pixels_limit=2_048_000,
+    video_min_pixels_limit=4_096,
 )
 
 # OMNI-35 gives VIDEO_MIN_PIXELS 64*32*32 and FPS_MIN_FRAMES 2 for Flash; the older OMNI-2602

@@ -100,6 +100,7 @@ def estimate_tokens(
         info.duration_s,
         spec,
         total_frames=info.frame_count,
+        video_fps=info.fps or None,
         min_pixels=min_pixels,
         max_pixels=max_pixels,
         total_pixels=total_pixels,

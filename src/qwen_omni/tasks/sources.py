@@ -111,7 +111,9 @@ def estimate_tokens(info: MediaInfo, spec: ModelSpec) -> int | None:
         if info.kind == "audio":
             return tk.audio_tokens(info.duration_s, t)
         w, h = info.display_size
-        total = tk.video_tokens(w, h, info.duration_s, t, total_frames=info.frame_count)
+        total = tk.video_tokens(
+            w, h, info.duration_s, t, total_frames=info.frame_count, video_fps=info.fps or None
+        )
         if info.audio is not None:
             total += tk.audio_tokens(info.audio.duration_s, t)
         return total
