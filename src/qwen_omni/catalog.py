@@ -16,6 +16,8 @@ from typing import Literal
 __all__ = [
     "DATA_URI_MAX_BYTES",
     "GENERIC",
+    "IMAGE_BUDGET_MAX_PIXELS",
+    "IMAGE_BUDGET_MIN_PIXELS",
     "MODELS",
     "ModelSpec",
     "Prices",
@@ -23,6 +25,13 @@ __all__ = [
     "get_model",
     "known_models",
 ]
+
+#: The field guide's image budget (seeds/qwen-omni-field-guide): ``max_pixels=1280*720`` —
+#: "almost no quality loss, big cost savings" — and ``min_pixels=640*480`` "so the model never
+#: scales up tiny crops". Sent with every image that has no bounds of its own, unless the
+#: client is built with ``image_budget=False``.
+IMAGE_BUDGET_MAX_PIXELS = 1280 * 720
+IMAGE_BUDGET_MIN_PIXELS = 640 * 480
 
 #: Gateway cap on one data-URI item, encoded (§4.1: "max bytes per data-uri item : 10485760").
 DATA_URI_MAX_BYTES = 10_485_760

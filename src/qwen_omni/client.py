@@ -24,6 +24,7 @@ import uuid
 from collections.abc import (
     AsyncGenerator,
     AsyncIterator,
+    Callable,
     Generator,
     Iterable,
     Iterator,
@@ -39,7 +40,13 @@ from pydantic import ValidationError
 
 from qwen_omni import _wire
 from qwen_omni._stream import ResponseBuilder, StreamDecoder
-from qwen_omni.catalog import DATA_URI_MAX_BYTES, ModelSpec, get_model
+from qwen_omni.catalog import (
+    DATA_URI_MAX_BYTES,
+    IMAGE_BUDGET_MAX_PIXELS,
+    IMAGE_BUDGET_MIN_PIXELS,
+    ModelSpec,
+    get_model,
+)
 from qwen_omni.config import Dialect, Settings, Timeouts, resolve_settings
 from qwen_omni.content import (
     Audio,
@@ -235,6 +242,49 @@ def _check_text(messages: list[Message]) -> None:
 PrepareMode = Literal["auto", "always", "never"]
 
 
+def _map_media(messages: list[Message], fn: Callable[[Any], Any]) -> list[Message]:
+    """Messages with every media part (frames included) replaced by ``fn(part)``."""
+
+    def swap(part: Any) -> Any:
+        if isinstance(part, VideoFrames):
+            return part.model_copy(update={"frames": tuple(swap(f) for f in part.frames)})
+        if isinstance(part, (Image, Audio, Video)):
+            return fn(part)
+        return part
+
+    out = []
+    for message in messages:
+        if isinstance(message.content, str):
+            out.append(message)
+        else:
+            out.append(
+                message.model_copy(update={"content": tuple(swap(p) for p in message.content)})
+            )
+    return out
+
+
+def _with_image_budget(messages: list[Message]) -> list[Message]:
+    """Images without pixel bounds get the field guide's budget (1280×720 max, 640×480 min).
+
+    Sent as the part's ``max_pixels``/``min_pixels``, so the service resizes to them and the
+    estimate counts them: a 1920×1080 photo costs 882 tokens instead of 1,224. An image with
+    either bound set by the caller keeps the caller's values.
+    """
+
+    def budget(part: Any) -> Any:
+        if (
+            not isinstance(part, Image)
+            or part.min_pixels is not None
+            or part.max_pixels is not None
+        ):
+            return part
+        return part.model_copy(
+            update={"min_pixels": IMAGE_BUDGET_MIN_PIXELS, "max_pixels": IMAGE_BUDGET_MAX_PIXELS}
+        )
+
+    return _map_media(messages, budget)
+
+
 def _ready_local_media(
     part: Image | Audio | Video, spec: ModelSpec, mode: PrepareMode, workdir: Path
 ) -> Image | Audio | Video:
@@ -300,8 +350,10 @@ class _ClientBase:
         default_headers: Mapping[str, str] | None = None,
         http_client: Any = None,
         prepare: PrepareMode | bool = "auto",
+        image_budget: bool = True,
     ) -> None:
         self._http_client = http_client
+        self.image_budget = bool(image_budget)
         if prepare is True or prepare is False:
             prepare = "always" if prepare else "never"
         if prepare not in ("auto", "always", "never"):
@@ -370,6 +422,9 @@ class _ClientBase:
         msgs = _coerce_messages(messages)
         _check_text(msgs)
         check_request(spec, msgs, params)
+        if self.image_budget and not params.high_resolution:
+            # in high-resolution mode the service ignores max_pixels (APIREF): no budget then
+            msgs = _with_image_budget(msgs)
         return _Request(spec, msgs, params, extra_headers)
 
     def estimate(
@@ -383,22 +438,48 @@ class _ClientBase:
     ) -> RequestEstimate:
         """What this request would cost, without sending it: input tokens by kind (local media
         measured with the service's estimators, text estimated) and the price in CNY from the
-        catalog. The request is checked as if it were sent (same errors). ``output_tokens``
-        defaults to ``max_tokens`` (the most the answer may cost), else 0; a spoken reply
-        (``modalities=["text", "audio"]``) is priced as audio. ``region`` defaults to the
-        client's (Beijing prices for custom endpoints)."""
+        catalog.
+
+        The request goes through what :meth:`complete` does before sending — the same checks
+        (a clip too long for the model raises ``MediaTooLongError`` here too) and the same
+        preparation (``prepare``), and the estimate is of what would be **sent**; when
+        preparation changed the media, ``.original`` holds the estimate of the media as given
+        and ``summary()`` shows both. ``output_tokens`` defaults to ``max_tokens`` (the most
+        the answer may cost), else 0; a spoken reply (``modalities=["text", "audio"]``) is
+        priced as audio. ``region`` defaults to the client's (Beijing prices for custom
+        endpoints)."""
+        from dataclasses import replace as _replace
+
         from qwen_omni.media.budget import estimate_request
 
         req = self._request(messages, model, dict(params))
         out = output_tokens if output_tokens is not None else (req.params.max_tokens or 0)
-        return estimate_request(
-            req.messages,
-            req.spec,
-            region=region or self.settings.region or "beijing",
-            output_tokens=out,
-            spoken=req.params.wants_audio,
-            tools=list(req.params.tools) if req.params.tools else None,
-        )
+
+        def priced(msgs: list[Message]) -> RequestEstimate:
+            return estimate_request(
+                msgs,
+                req.spec,
+                region=region or self.settings.region or "beijing",
+                output_tokens=out,
+                spoken=req.params.wants_audio,
+                tools=list(req.params.tools) if req.params.tools else None,
+                high_resolution=req.params.high_resolution,
+            )
+
+        with tempfile.TemporaryDirectory(prefix="qwen-omni-estimate-") as tmp:
+            changed = False
+
+            def ready(part: Any) -> Any:
+                nonlocal changed
+                sent = _ready_local_media(part, req.spec, self.prepare, Path(tmp))
+                changed = changed or sent is not part
+                return sent
+
+            to_send = _map_media(req.messages, ready)
+            sent = priced(to_send)
+            if not changed:
+                return sent
+            return _replace(sent, original=priced(req.messages))
 
     def _delivery_context(self, spec: ModelSpec) -> DeliveryContext:
         from qwen_omni.delivery import DeliveryContext
@@ -430,25 +511,13 @@ class _ClientBase:
         """Messages with every media part replaced by its delivered URL."""
 
         def swap(part: Any) -> Any:
-            if isinstance(part, VideoFrames):
-                return part.model_copy(update={"frames": tuple(swap(f) for f in part.frames)})
-            if isinstance(part, (Image, Audio, Video)):
-                url, fmt = delivered[id(part)]
-                update: dict[str, Any] = {"url": url, "path": None, "data": None}
-                if isinstance(part, Audio):
-                    update["format"] = fmt
-                return part.model_copy(update=update)
-            return part
+            url, fmt = delivered[id(part)]
+            update: dict[str, Any] = {"url": url, "path": None, "data": None}
+            if isinstance(part, Audio):
+                update["format"] = fmt
+            return part.model_copy(update=update)
 
-        out = []
-        for message in req.messages:
-            if isinstance(message.content, str):
-                out.append(message)
-            else:
-                out.append(
-                    message.model_copy(update={"content": tuple(swap(p) for p in message.content)})
-                )
-        return out
+        return _map_media(req.messages, swap)
 
     def _body_and_headers(
         self, req: _Request, messages: list[Message], oss_resolve: bool
@@ -514,9 +583,13 @@ class _ClientBase:
 
     def _sdk_kwargs(self) -> dict[str, Any]:
         s = self.settings
+        if s.needs_key:
+            key = s.require_key()  # ConfigurationError naming DASHSCOPE_API_KEY, nothing sent
+        else:
+            # The emulator and self-hosted servers (vLLM) take no key; the SDK needs a string.
+            key = s.api_key.get_secret_value() if s.api_key else "EMPTY"
         return {
-            # An empty key still lets the SDK build; the service (or emulator) answers 401.
-            "api_key": s.api_key.get_secret_value() if s.api_key else "missing-key",
+            "api_key": key,
             "base_url": s.base_url,
             "max_retries": 0,  # retries are ours: a stream may only retry before output
             "default_headers": {"User-Agent": "qwen-omni/0.1"},
@@ -601,6 +674,10 @@ class OmniClient(_ClientBase):
             inline to the field guide's budgets, ``always`` prepares every local medium,
             ``never`` sends media as given. Either way local media is measured first, and
             what the model cannot take is refused before sending.
+        image_budget: True (default) sends every image that has no ``min_pixels``/``max_pixels``
+            of its own with the field guide's budget (``max_pixels=1280*720``,
+            ``min_pixels=640*480``): a 1920×1080 photo costs 882 tokens instead of 1,224.
+            False sends images with the model's defaults (up to 1,280 tokens each).
     """
 
     def __init__(self, **kwargs: Any) -> None:
