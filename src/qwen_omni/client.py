@@ -87,8 +87,11 @@ OSS_RESOLVE_HEADER = "X-DashScope-OssResourceResolve"
 #: Backoff: first delay, growth factor, cap (seconds); Retry-After is honoured up to the cap.
 RETRY_BASE_S = 0.5
 RETRY_MAX_S = 30.0
-#: Extra validity a delivered URL needs beyond the request's own total timeout.
+#: Extra validity a URL we sign gets beyond the request's own total timeout.
 URL_VALIDITY_MARGIN_S = 300.0
+#: Extra validity a caller's signed URL needs beyond the time to the first byte: the service
+#: downloads media when it starts working on the request, before it answers.
+URL_FETCH_MARGIN_S = 60.0
 
 MessagesInput = str | Part | Sequence[str | Message | Part | Mapping[str, Any]]
 
@@ -491,6 +494,7 @@ class _ClientBase:
             api_key=s.api_key.get_secret_value() if s.api_key else None,
             region=s.region,
             deadline_s=s.timeouts.total + URL_VALIDITY_MARGIN_S,
+            fetch_within_s=s.timeouts.first_byte + URL_FETCH_MARGIN_S,
             api_base_url=s.api_base_url,
         )
 

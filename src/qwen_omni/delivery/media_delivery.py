@@ -375,17 +375,18 @@ class MediaDelivery:
         check_reachable(url, base_url=ctx.base_url, allow_hosts=self.allow_hosts)
         if signed is not None:
             remaining = signed.remaining(now)
-            if remaining < ctx.deadline_s:
+            if remaining < ctx.fetch_within_s:
                 state = (
                     f"expired {-remaining:,.0f} s ago"
                     if remaining <= 0
-                    else f"expires in {remaining:,.0f} s, before the request's deadline "
-                    f"({ctx.deadline_s:,.0f} s)"
+                    else f"expires in {remaining:,.0f} s, and the service may fetch it up to "
+                    f"{ctx.fetch_within_s:,.0f} s from now (time to first byte + margin)"
                 )
                 raise MediaNotFetchableError(
                     f"{redact_url(url)} is a signed URL that {state}; it is not in the configured "
-                    "OSS store's bucket, so it cannot be re-signed here: sign it again with a "
-                    f"longer expiry, or upload the file again; {FETCH_HINT}",
+                    "OSS store's bucket, so it cannot be re-signed here: sign it again for at "
+                    f"least {ctx.fetch_within_s:,.0f} s (e.g. 600 s), or lower the client's "
+                    f"timeout (first byte), or upload the file again; {FETCH_HINT}",
                     source=redact_url(url),
                     value=signed.expires_at,
                 )
