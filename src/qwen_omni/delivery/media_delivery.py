@@ -165,13 +165,26 @@ class MediaDelivery:
 
     def _temp_store(self, ctx: DeliveryContext, *, forced: bool) -> DashScopeTempStore | None:
         if ctx.region not in TEMP_REGIONS:
-            if forced:
-                raise ConfigurationError(
-                    f"delivery='dashscope_temp' is not available in region {ctx.region!r}: "
-                    f"{TEMP_REGION_HINT}; configure OSS (OssStore or OSS_BUCKET…) or send the "
-                    "media inline"
-                )
-            return None
+            if not forced:
+                return None  # the documented rule: never chosen automatically outside Beijing
+            # Asked for by name: the documentation says Beijing only, the dashscope SDK 2.x
+            # suggests otherwise (UNCONFIRMED), so let the caller try, loudly.
+            import warnings
+
+            warnings.warn(
+                f"delivery='dashscope_temp' in region {ctx.region!r}: {TEMP_REGION_HINT} per "
+                "the documentation (newer SDKs suggest other regions may work, UNCONFIRMED); "
+                "if the service answers 'The provided URL does not appear to be valid', "
+                "configure OSS (OssStore or OSS_BUCKET…) or send the media inline",
+                UserWarning,
+                stacklevel=4,
+            )
+            if self._temp is None:
+                from qwen_omni.delivery.temp import DashScopeTempStore
+
+                self._temp = DashScopeTempStore()
+            self._temp.any_region = True
+            return self._temp
         if self._temp is None and (forced or ctx.region == "beijing"):
             from qwen_omni.delivery.temp import DashScopeTempStore
 
