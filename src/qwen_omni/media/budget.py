@@ -343,10 +343,9 @@ def estimate_request(
     except ConfigurationError:
         cost = None
     unconfirmed: list[str] = []
-    if spec.known and not spec.confirmed and "omni" in spec.family:
+    if spec.known and not spec.tokens_confirmed:
         unconfirmed.append(
-            f"{spec.name}'s media limits and token constants are not documented "
-            "(Qwen3.5-Omni's are used)"
+            f"{spec.name}'s token constants are not documented (a related model's are used)"
         )
     if cost is None:
         unconfirmed.append(f"no documented prices for {spec.name} in {region}")
