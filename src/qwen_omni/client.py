@@ -293,7 +293,8 @@ def _ready_local_media(
 ) -> Image | Audio | Video:
     """Measure a local medium, refuse what the model cannot take, and prepare it when asked.
 
-    ``auto`` prepares a medium too large to send inline (to the field guide's budgets: images
+    ``auto`` prepares audio in a format the service does not list (M4A, FLAC, OGG…) and a
+    medium too large to send inline (to the field guide's budgets: images
     to 1280×720, video to 720p at the motion preset's frame rate, audio to mono MP3), so it
     usually fits and always costs less; ``always`` prepares every local medium; ``never``
     sends it as it is. Needs the ``[media]`` extra (PyAV, Pillow); without it the medium goes
@@ -311,8 +312,13 @@ def _ready_local_media(
     except ImportError:  # pragma: no cover - av or PIL missing
         return part
     check_media(info, spec)
-    inline_bytes = (info.size_bytes + 2) // 3 * 4 + 32
-    if mode == "never" or (mode == "auto" and inline_bytes <= DATA_URI_MAX_BYTES):
+    from qwen_omni.media.audio import SENDABLE_AUDIO_FORMATS, inline_size
+
+    # an audio format outside the documented list (M4A, FLAC, OGG…) is converted in "auto"
+    # too: the service would refuse it however small it is
+    foreign = info.kind == "audio" and getattr(info, "format", None) not in SENDABLE_AUDIO_FORMATS
+    fits = inline_size(info.size_bytes) <= DATA_URI_MAX_BYTES
+    if mode == "never" or (mode == "auto" and fits and not foreign):
         return part
     suffix = {"video": ".mp4", "audio": ".mp3"}.get(info.kind, "")
     prepared = prepare_media(source, workdir / f"{uuid.uuid4().hex}{suffix}")
