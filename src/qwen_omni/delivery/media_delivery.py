@@ -348,6 +348,14 @@ class MediaDelivery:
             return DeliveredMedia(url=url, oss_resolve=True, store="url")
         return self._plan_http(url, ctx)
 
+    def can_upload(self, ctx: DeliveryContext) -> bool:
+        """True when media too large to inline can still be delivered (an OSS store, or the
+        temporary upload where the region allows it); False: only inline delivery works, so
+        whatever is sent must fit :attr:`inline` (``inline.max_bytes``)."""
+        if self.policy == "inline":
+            return False
+        return self._has_upload_store(ctx)
+
     def _has_upload_store(self, ctx: DeliveryContext) -> bool:
         if self.policy == "oss":
             return True
