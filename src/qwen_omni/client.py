@@ -591,6 +591,12 @@ class _ClientBase:
             ),
         }
 
+    def _check_key(self) -> None:
+        """Raise ``ConfigurationError`` naming ``DASHSCOPE_API_KEY`` when the endpoint is
+        DashScope's and no key is set: before any upload or request (decided by endpoint)."""
+        if self.settings.needs_key:
+            self.settings.require_key()
+
     def _sdk_kwargs(self) -> dict[str, Any]:
         s = self.settings
         if s.needs_key:
@@ -757,6 +763,7 @@ class OmniClient(_ClientBase):
         return self._apply_delivery(req, delivered), oss_resolve, results
 
     def _run(self, req: _Request, builder: ResponseBuilder) -> Generator[Event, None, None]:
+        self._check_key()
         deadline = time.monotonic() + self.settings.timeouts.total
         messages, oss_resolve, delivered = self._deliver(req)
         try:
@@ -925,6 +932,7 @@ class AsyncOmniClient(_ClientBase):
         return self._apply_delivery(req, delivered), oss_resolve, list(results)
 
     async def _run(self, req: _Request, builder: ResponseBuilder) -> AsyncGenerator[Event, None]:
+        self._check_key()
         deadline = time.monotonic() + self.settings.timeouts.total
         messages, oss_resolve, delivered = await self._deliver(req)
         try:

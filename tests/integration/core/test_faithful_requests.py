@@ -120,6 +120,16 @@ def test_missing_key_is_refused_before_any_request_on_dashscope(monkeypatch):
     )
     with pytest.raises(ConfigurationError, match="DASHSCOPE_API_KEY"):
         workspace.complete("hello")
+    import asyncio
+
+    from qwen_omni import AsyncOmniClient
+
+    async def ask() -> None:
+        async with AsyncOmniClient(region="singapore", timeout=2) as client:
+            await client.complete("hello")
+
+    with pytest.raises(ConfigurationError, match="DASHSCOPE_API_KEY"):
+        asyncio.run(ask())
 
 
 def test_missing_key_still_reaches_a_self_hosted_endpoint(qwen_omni_emulator, monkeypatch):
