@@ -231,8 +231,8 @@ class StreamDecoder:
         call_id = _text_field(call.get("id"), "tool call id", rid) or None
         name = _text_field(function.get("name"), "tool call name", rid) or None
         arguments = _text_field(function.get("arguments"), "tool call arguments", rid)
-        ours = self._by_wire.get(wire)
-        slot = self._calls[ours] if ours is not None else None
+        ours = self._by_wire.get(wire, -1)
+        slot = self._calls[ours] if ours >= 0 else None
         if slot is None or (call_id is not None and slot.id is not None and call_id != slot.id):
             # A new call; a different id under a wire index already in use is a new call too.
             ours = len(self._calls)
