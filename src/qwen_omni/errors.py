@@ -29,6 +29,7 @@
     ├── APIConnectionError          no answer: connection refused, reset, DNS
     │   └── APITimeoutError             connect, first-byte or total timeout
     └── StreamInterrupted           the stream failed after text reached you; ``partial`` holds it
+        └── StreamTimedOut              … because the total timeout expired (also APITimeoutError)
 
 ``map_api_error`` is the one place that turns the ``openai`` SDK's exceptions and DashScope
 error bodies into this tree; it always keeps the original as ``__cause__``.
@@ -66,6 +67,7 @@ __all__ = [
     "ServiceError",
     "ServiceMediaTooLargeError",
     "StreamInterrupted",
+    "StreamTimedOut",
     "UnsupportedMediaError",
     "UnsupportedModalityError",
     "UploadError",
@@ -262,6 +264,10 @@ class StreamInterrupted(QwenOmniError):
     def __init__(self, message: str, *, partial: OmniResponse | None = None) -> None:
         super().__init__(message)
         self.partial = partial
+
+
+class StreamTimedOut(StreamInterrupted, APITimeoutError):
+    """The total timeout expired after part of the answer had reached the caller."""
 
 
 # --- the one mapping point -----------------------------------------------------------------
