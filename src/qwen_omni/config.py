@@ -101,16 +101,16 @@ class Settings:
     @property
     def is_local(self) -> bool:
         """True when the endpoint is on loopback or a private network (emulator, vLLM)."""
-        from ipaddress import ip_address
+        from qwen_omni.addresses import classify_address, classify_name, parse_ip_literal
 
         host = urlparse(self.base_url).hostname or ""
-        if host == "localhost" or host.endswith(".localhost"):
-            return True
+        addr = parse_ip_literal(host)
+        if addr is not None:
+            return classify_address(addr) in ("loopback", "private", "link_local")
         try:
-            addr = ip_address(host)
+            return classify_name(host) == "loopback"
         except ValueError:
             return False
-        return addr.is_loopback or addr.is_private or addr.is_link_local
 
     @property
     def api_base_url(self) -> str:

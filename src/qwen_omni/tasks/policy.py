@@ -35,11 +35,19 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urljoin, urlsplit
 
+from qwen_omni.addresses import (
+    LOCAL_NAME_SUFFIXES,
+    METADATA_NAMES,
+    AddressClass,
+    classify_address,
+    parse_ip_literal,
+)
 from qwen_omni.errors import MediaAccessDenied
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "AccessPolicy",
+    "AddressClass",
     "AccessRefused",
     "CheckedSource",
     "Reason",
@@ -75,20 +83,8 @@ Reason = Literal[
 #: ``host -> addresses``; the default calls ``socket.getaddrinfo``. Tests replace it.
 Resolver = Callable[[str], Sequence[str]]
 
-AddressClass = Literal["public", "loopback", "private", "link_local", "metadata", "reserved"]
-
-_METADATA_IPS = frozenset(
-    ipaddress.ip_address(a)
-    for a in ("100.100.100.200", "169.254.169.254", "169.254.170.2", "fd00:ec2::254")
-)
-_METADATA_NAMES = frozenset(
-    {"metadata", "metadata.google.internal", "metadata.azure.internal", "instance-data"}
-)
-_LOCAL_SUFFIXES = (
-    ".localhost", ".internal", ".local", ".lan", ".intranet", ".corp", ".home", ".home.arpa",
-    ".localdomain",
-)  # fmt: skip
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_METADATA_NAMES = METADATA_NAMES
+_LOCAL_SUFFIXES = LOCAL_NAME_SUFFIXES
 
 #: File names (lower case) never handed to a tool, whatever the root: keys, tokens, wallets.
 CREDENTIAL_NAMES = frozenset(
@@ -140,60 +136,6 @@ class CheckedSource:
         if self.kind != "path":
             raise ValueError("this source is a URL, not a path")
         return Path(self.value)
-
-
-def parse_ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """The address a host string denotes *without DNS*, as resolvers read it.
-
-    Besides dotted quads and IPv6 this reads the legacy IPv4 forms that ``inet_aton`` (and so
-    most HTTP clients) accept: ``2130706433``, ``0x7f000001``, ``0177.0.0.1``, ``127.1``.
-    """
-    name = host.strip().strip("[]").split("%", 1)[0].rstrip(".")
-    if not name:
-        return None
-    try:
-        return ipaddress.ip_address(name)
-    except ValueError:
-        pass
-    if all(c in "0123456789abcdefxABCDEFX." for c in name) and any(c.isdigit() for c in name):
-        try:
-            return ipaddress.IPv4Address(socket.inet_aton(name))
-        except (OSError, ValueError):
-            return None
-    return None
-
-
-def _embedded_v4(addr: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    if addr.ipv4_mapped is not None:
-        return addr.ipv4_mapped
-    if addr.sixtofour is not None:
-        return addr.sixtofour
-    if addr.teredo is not None:
-        return addr.teredo[1]
-    if addr in _NAT64:
-        return ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF)
-    return None
-
-
-def classify_address(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> AddressClass:
-    """Where an address lives: ``public`` or one of the classes a tool never fetches."""
-    if isinstance(addr, ipaddress.IPv6Address):
-        inner = _embedded_v4(addr)
-        if inner is not None:
-            return classify_address(inner)
-    if addr in _METADATA_IPS:
-        return "metadata"
-    if addr.is_loopback or addr.is_unspecified:
-        return "loopback"
-    if addr.is_link_local:
-        return "link_local"
-    if addr.is_private or (
-        isinstance(addr, ipaddress.IPv4Address) and addr in ipaddress.ip_network("100.64.0.0/10")
-    ):
-        return "private"
-    if addr.is_reserved or addr.is_multicast or not addr.is_global:
-        return "reserved"
-    return "public"
 
 
 def _default_resolver(host: str) -> list[str]:
