@@ -256,6 +256,8 @@ def _ready_local_media(
     as it is and the service is left to judge.
     """
     if part.url is not None:
+        if part.url[:5].lower() == "data:":
+            _check_data_uri_kind(part)
         return part
     try:
         from qwen_omni.media import check_media, prepare_media, probe
@@ -266,6 +268,8 @@ def _ready_local_media(
         info = probe(source)
     except ImportError:  # pragma: no cover - av or PIL missing
         return part
+    fmt = getattr(info, "format", None) or getattr(info, "container", None) or ""
+    _check_kind(part, info.kind, str(fmt))
     check_media(info, spec)
     inline_bytes = (info.size_bytes + 2) // 3 * 4 + 32
     if mode == "never" or (mode == "auto" and inline_bytes <= DATA_URI_MAX_BYTES):
@@ -282,6 +286,40 @@ def _ready_local_media(
     if isinstance(part, Audio):
         update["format"] = getattr(prepared.info, "format", None)
     return part.model_copy(update=update)
+
+
+_PART_KIND = {Image: "image", Audio: "audio", Video: "video"}
+_MAKER = {"image": "image()", "audio": "audio()", "video": "video()"}
+
+
+def _check_kind(part: Image | Audio | Video, found: str, fmt: str) -> None:
+    """Refuse a part whose content is another kind than it was declared as (a WAV passed as
+    ``image()``): the service would reject it after upload, or worse, misread it."""
+    declared = _PART_KIND[type(part)]
+    if found == declared:
+        return
+    from qwen_omni.errors import UnsupportedMediaError
+
+    raise UnsupportedMediaError(
+        f"{part.source_label} was passed as {declared} but its content is {found}"
+        + (f" ({fmt.upper()})" if fmt else "")
+        + f": pass it as {_MAKER.get(found, found)} or give the right file",
+        source=part.source_label,
+        value=found,
+        limit=declared,
+    )
+
+
+def _check_data_uri_kind(part: Image | Audio | Video) -> None:
+    """The same check for a ``data:`` URI, from its first bytes (when they are recognised)."""
+    from qwen_omni.delivery.formats import _data_uri_parts
+    from qwen_omni.media.sniff import _sniff
+
+    _, head = _data_uri_parts(part.url or "")
+    found = _sniff(head) if head else None
+    if found is None or found.ambiguous:
+        return  # MP4/Ogg/Matroska may hold either; the service settles it
+    _check_kind(part, found.kind, found.format)
 
 
 def backoff_delay(attempt: int, err: QwenOmniError) -> float:
