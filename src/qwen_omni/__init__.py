@@ -55,6 +55,7 @@ from qwen_omni.errors import (
     UnsupportedModalityError,
     UploadError,
 )
+from qwen_omni.redact import install_log_filter as _install_log_filter
 from qwen_omni.response import (
     AudioDelta,
     Event,
@@ -135,3 +136,6 @@ __all__ = [
     "video",
     "video_frames",
 ]
+
+# Secrets never reach a log record, even when a service echoes one back (see redact).
+_install_log_filter()

@@ -84,7 +84,16 @@ FETCH_HINT = (
 
 
 class QwenOmniError(Exception):
-    """Base class of every error raised by qwen-omni."""
+    """Base class of every error raised by qwen-omni.
+
+    Configured secrets (the API key, the OSS secret) are masked in the message, even when a
+    service or gateway echoed one back (:mod:`qwen_omni.redact`).
+    """
+
+    def __init__(self, *args: Any) -> None:
+        from qwen_omni.redact import redact_value
+
+        super().__init__(*(redact_value(a) for a in args))
 
 
 class ConfigurationError(QwenOmniError):
@@ -173,12 +182,15 @@ class APIError(QwenOmniError):
         request_id: str | None = None,
         body: Any = None,
     ) -> None:
+        from qwen_omni.redact import redact, redact_value
+
+        message = redact(message)
         super().__init__(message)
         self.message = message
         self.status_code = status_code
         self.code = code
         self.request_id = request_id
-        self.body = body
+        self.body = redact_value(body)
 
     def __str__(self) -> str:
         parts = [self.message]

@@ -21,7 +21,9 @@ __all__ = [
     "RedactingFilter",
     "mask_userinfo",
     "redact",
+    "install_log_filter",
     "redact_exception",
+    "redact_value",
     "register_secret",
 ]
 
@@ -137,8 +139,29 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def install_log_filter(logger_name: str = "qwen_omni") -> None:
-    """Add :class:`RedactingFilter` to a logger (and its handlers), once."""
-    target = logging.getLogger(logger_name)
-    if not any(isinstance(f, RedactingFilter) for f in target.filters):
-        target.addFilter(RedactingFilter())
+#: Loggers whose records may carry text from the service (filters are per logger in
+#: ``logging``, not inherited by children, so each is named).
+LOGGERS = (
+    "qwen_omni",
+    "qwen_omni.mcp",
+    "qwen_omni.delivery",
+    "qwen_omni.delivery.temp",
+    "qwen_omni.delivery.oss",
+    "qwen_omni.tasks",
+    "qwen_omni.cli",
+    "openai",
+    "openai._base_client",
+    "httpx",
+    "httpx2",
+    "oss2",
+    "oss2.api",
+    "oss2.http",
+)
+
+
+def install_log_filter(*names: str) -> None:
+    """Add :class:`RedactingFilter` to each named logger (default :data:`LOGGERS`), once."""
+    for name in names or LOGGERS:
+        target = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) for f in target.filters):
+            target.addFilter(RedactingFilter())
