@@ -574,6 +574,9 @@ class _ClientBase:
     def _after_failure(self, exc: BaseException, state: _Attempt, attempt: int) -> float | None:
         """What to do after an attempt failed: seconds to wait before retrying, None when the
         answer is in fact complete, or raise (mapped error, or StreamInterrupted)."""
+        from qwen_omni.redact import redact_exception
+
+        redact_exception(exc)  # the SDK's error is kept as the cause: no echoed secret in it
         err = map_api_error(exc)
         builder, deadline = state.builder, state.deadline
         if state.decoder.finished is not None and isinstance(err, APIConnectionError):

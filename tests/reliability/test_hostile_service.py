@@ -347,3 +347,77 @@ def test_a_bug_in_our_decoding_surfaces_as_itself(serve, call, monkeypatch):
     with pytest.raises(KeyError, match="our bug"):
         call(server, retries=3)
     assert len(server.requests) == 1  # not retried as if the service had failed
+
+
+# --- secrets never come back out, even when the service echoes them -------------------------
+
+SECRET = "sk-echoed-secret-7f3a9c2e"
+
+
+def _echo(status: int):
+    body = json.dumps(
+        {"error": {"code": "InvalidApiKey", "message": f"Invalid API-key provided: {SECRET}"}}
+    ).encode()
+    return hostile.status(status, body=body)
+
+
+@pytest.mark.parametrize("status", [401, 500, 200])
+def test_an_echoed_key_is_masked_in_errors_and_logs(serve, status, caplog):
+    import logging
+    import traceback
+
+    server = serve(_echo(status))
+    caplog.set_level(logging.DEBUG)
+    client = OmniClient(api_key=SECRET, base_url=server.base_url, max_retries=1)
+    with pytest.raises(Exception) as info:
+        client.complete("hi")
+    client.close()
+    exc = info.value
+    shown = "".join(traceback.format_exception(exc)) + repr(getattr(exc, "body", None))
+    shown += caplog.text + repr(exc.args)
+    assert SECRET not in shown
+    assert "***" in str(exc)
+
+
+def test_an_echoed_key_is_masked_in_tool_results(serve):
+    from qwen_omni.tasks import AccessPolicy, AsyncOmniTasks, ToolRefusal, to_text
+
+    server = serve(_echo(500))
+
+    async def run():
+        async with AsyncOmniTasks(
+            api_key=SECRET, base_url=server.base_url, max_retries=0, policy=AccessPolicy()
+        ) as tasks:
+            return await tasks.run_tool(
+                "analyze_image", {"source": "https://example.com/a.png", "question": "?"}
+            )
+
+    # The URL is checked before any request (DNS of example.com may fail offline): whichever
+    # refusal comes back, it never holds the key.
+    result = asyncio.run(run())
+    assert isinstance(result, ToolRefusal)
+    assert SECRET not in to_text(result)
+
+
+def test_repr_masks_userinfo_in_base_url():
+    client = OmniClient(api_key=KEY, base_url="https://user:hunter2pass@gw.example.com/v1")
+    assert "hunter2pass" not in repr(client) and "user:" not in repr(client)
+    assert "***@gw.example.com" in repr(client)
+    assert "hunter2pass" not in repr(client.settings)
+
+
+def test_cli_json_masks_an_echoed_key(serve, monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from qwen_omni.cli import app
+    from qwen_omni.media.synthetic import make_image
+
+    server = serve(_echo(500))
+    pic = make_image(tmp_path / "a.png", width=64, height=48)
+    result = CliRunner().invoke(
+        app,
+        ["analyze", str(pic), "what?", "--json", "--base-url", server.base_url, "--live"],
+        env={"DASHSCOPE_API_KEY": SECRET},
+    )
+    assert result.exit_code == 4, result.output
+    assert SECRET not in result.output and "***" in result.output
