@@ -97,7 +97,9 @@ def test_total_timeout_fires_on_wall_clock(serve, call, behaviour):
     with pytest.raises(APITimeoutError) as info:
         call(server, total=0.8)
     elapsed = time.monotonic() - start
-    assert elapsed < 0.8 + 0.6, f"took {elapsed:.2f} s for a 0.8 s total timeout"
+    # Without the wall-clock deadline these run for ever (keep-alives, drip) or for the 30 s
+    # first-byte timeout (silent); the slack covers a loaded machine.
+    assert elapsed < 0.8 + 1.5, f"took {elapsed:.2f} s for a 0.8 s total timeout"
     assert "0.8 s" in str(info.value)
 
 
@@ -130,7 +132,7 @@ def test_total_timeout_through_langchain_and_llamaindex(serve):
         start = time.monotonic()
         with pytest.raises(APITimeoutError):
             run()
-        assert time.monotonic() - start < 1.2 + 0.6
+        assert time.monotonic() - start < 0.8 + 2.0
 
 
 # --- memory stays bounded ----------------------------------------------------------------

@@ -21,9 +21,9 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def against(emulator, monkeypatch):
-    monkeypatch.setenv("DASHSCOPE_API_KEY", emulator.api_key)
-    return ["--base-url", emulator.base_url]
+def against(qwen_omni_emulator, monkeypatch):
+    monkeypatch.setenv("DASHSCOPE_API_KEY", qwen_omni_emulator.api_key)
+    return ["--base-url", qwen_omni_emulator.base_url]
 
 
 def _clean(result) -> str:
@@ -37,20 +37,22 @@ def _clean(result) -> str:
 
 @pytest.mark.parametrize("target", ["missing-dir/reply.wav", "."], ids=["missing-folder", "dir"])
 def test_save_audio_to_a_bad_place_is_refused_before_the_paid_request(
-    against, emulator, tmp_path, target
+    against, qwen_omni_emulator, tmp_path, target
 ):
-    emulator.reset()
+    qwen_omni_emulator.reset()
     path = tmp_path / target if target != "." else tmp_path
     result = runner.invoke(app, ["analyze", SAMPLE, "?", "--save-audio", str(path), *against])
     output = _clean(result)
     assert result.exit_code == 2
     assert "--save-audio" in output
     assert ("does not exist" in output) or ("is a directory" in output)
-    assert not emulator.requests  # nothing was paid for
+    assert not qwen_omni_emulator.requests  # nothing was paid for
 
 
-def test_a_reply_that_cannot_be_saved_is_still_printed(against, emulator, tmp_path, monkeypatch):
-    emulator.reset()
+def test_a_reply_that_cannot_be_saved_is_still_printed(
+    against, qwen_omni_emulator, tmp_path, monkeypatch
+):
+    qwen_omni_emulator.reset()
     target = tmp_path / "reply.wav"
 
     from qwen_omni.response import OmniResponse
