@@ -410,7 +410,10 @@ def _parse_retry_after(headers: Any) -> float | None:
                 continue
         if name == "retry-after-ms":
             seconds /= 1000.0
-        return max(0.0, seconds)
+        if seconds != seconds:  # NaN: no usable hint
+            continue
+        # inf or absurd values stay large (the client then raises at once instead of waiting)
+        return min(max(0.0, seconds), 10.0**9)
     return None
 
 
