@@ -623,6 +623,19 @@ class _ClientBase:
             raise err
         raise err from exc
 
+    def _post_args(
+        self, body: dict[str, Any], headers: dict[str, str], state: _Attempt, stream_cls: Any
+    ) -> dict[str, Any]:
+        """The SDK ``post`` arguments of one attempt (the body is read by ``_body_reader``)."""
+        return {
+            "path": "/chat/completions",
+            "body": body,
+            "cast_to": object,
+            "stream": True,
+            "stream_cls": stream_cls,
+            "options": self._sdk_options(headers, state.remaining()),
+        }
+
     def _body_reader(self, response: Any, state: _Attempt) -> StreamBody:
         """The bounded reader of one response body (see ``_sse``)."""
         return StreamBody(
@@ -839,12 +852,7 @@ class OmniClient(_ClientBase):
             try:
                 with deadline_scope(deadline):
                     sdk_stream = self._sdk.post(
-                        "/chat/completions",
-                        body=body,
-                        cast_to=object,
-                        stream=True,
-                        stream_cls=openai.Stream[object],
-                        options=self._sdk_options(headers, state.remaining()),
+                        **self._post_args(body, headers, state, openai.Stream[object])
                     )
                 response = sdk_stream.response
                 state.decoder.request_id = _request_id(response)
@@ -1033,12 +1041,7 @@ class AsyncOmniClient(_ClientBase):
                 # the total timeout must not.
                 async with asyncio.timeout(state.remaining()):
                     sdk_stream = await self._sdk.post(
-                        "/chat/completions",
-                        body=body,
-                        cast_to=object,
-                        stream=True,
-                        stream_cls=openai.AsyncStream[object],
-                        options=self._sdk_options(headers, state.remaining()),
+                        **self._post_args(body, headers, state, openai.AsyncStream[object])
                     )
                 response = sdk_stream.response
                 state.decoder.request_id = _request_id(response)
