@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 __all__ = [
+    "CONSERVATIVE_CONTEXT_WINDOW",
     "DATA_URI_MAX_BYTES",
     "GENERIC",
     "MODELS",
@@ -22,6 +23,7 @@ __all__ = [
     "TokenConstants",
     "get_model",
     "known_models",
+    "planning_window",
 ]
 
 #: Gateway cap on one data-URI item, encoded (§4.1: "max bytes per data-uri item : 10485760").
@@ -453,6 +455,23 @@ def get_model(name: str) -> ModelSpec:
     if spec is not None:
         return spec
     return replace(GENERIC, name=name)
+
+
+#: The window frameworks are told for a model this table does not know (a new snapshot, a
+#: self-hosted endpoint): the smallest Omni window (qwen-omni-turbo's), so that memory buffers
+#: and trimming stay on the safe side. Requests are not refused on it: the endpoint decides.
+CONSERVATIVE_CONTEXT_WINDOW = 32_768
+
+
+def planning_window(spec: ModelSpec) -> tuple[int, int]:
+    """``(context_window, max_input_tokens)`` for a framework to plan with (memory, trimming).
+
+    The catalog's figures for a known model; :data:`CONSERVATIVE_CONTEXT_WINDOW` for both when
+    the model is unknown (the generic rules' gateway maximum is far too optimistic for that).
+    """
+    if spec.known:
+        return spec.context_window, spec.max_input_tokens
+    return CONSERVATIVE_CONTEXT_WINDOW, CONSERVATIVE_CONTEXT_WINDOW
 
 
 def known_models() -> list[str]:

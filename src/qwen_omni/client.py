@@ -369,7 +369,7 @@ class _ClientBase:
         spec = get_model(model or self.settings.model)
         msgs = _coerce_messages(messages)
         _check_text(msgs)
-        check_request(spec, msgs, params)
+        check_request(spec, msgs, params, self.settings.dialect)
         return _Request(spec, msgs, params, extra_headers)
 
     def estimate(

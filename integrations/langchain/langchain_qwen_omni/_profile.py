@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from qwen_omni.catalog import get_model
+from qwen_omni.catalog import get_model, planning_window
 
 __all__ = ["profile_for"]
 
@@ -13,7 +13,8 @@ def profile_for(model: str) -> Any:
     """A ``ModelProfile`` for ``model`` (unknown models get the catalog's generic rules)."""
     spec = get_model(model)
     return {
-        "max_input_tokens": spec.max_input_tokens,
+        # Unknown (self-hosted, new) models get the catalog's conservative window.
+        "max_input_tokens": planning_window(spec)[1],
         "max_output_tokens": spec.max_output_tokens,
         "text_inputs": True,
         "image_inputs": True,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import warnings
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -34,6 +33,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from langchain_qwen_omni._chunks import ChunkAssembler, finalize_audio
 from langchain_qwen_omni._messages import to_core_messages
+from qwen_omni.catalog import get_model
+from qwen_omni.rules import resolve_tool_choice
 
 if TYPE_CHECKING:
     from langchain_core.language_models.base import LangSmithParams
@@ -182,7 +183,9 @@ class ChatQwenOmni(BaseChatModel):
         ``tool_choice``: ``"auto"``, ``"none"``, a tool name (forced), or ``"any"``/
         ``"required"``/``True``: with one tool, that tool is forced; with several, DashScope has
         no "any tool" choice, so ``"auto"`` is sent (with a warning), while a vLLM endpoint
-        gets ``"required"``.
+        gets ``"required"``; in thinking mode nothing can be forced (``"auto"``, with a
+        warning). This is ``qwen_omni.rules.resolve_tool_choice``, the policy that
+        ``QwenOmni`` (LlamaIndex) applies too.
 
     Structured output:
         .. code-block:: python
@@ -426,17 +429,18 @@ class ChatQwenOmni(BaseChatModel):
         if extra:
             params["extra_body"] = extra
         params.update({k: v for k, v in kw.items() if v is not None})
-        if params.get("tool_choice") == "required" and self._client.settings.dialect != "vllm":
-            # DashScope documents tool_choice auto, none and a forced function, and refuses
-            # "required" (the emulator does too). With several tools, "any tool" cannot be
-            # forced there: ask with "auto" instead of failing the whole call.
-            warnings.warn(
-                "Qwen-Omni on DashScope has no tool_choice='required': with several tools, "
-                "tool_choice='any' is sent as 'auto' (the model may answer without a call); "
-                "pass a tool name to force that tool",
-                stacklevel=4,
+        if "tool_choice" in params:
+            # One policy for every surface (qwen_omni.rules): "any"/True/"required" become one
+            # forced tool, "required" on vLLM, or "auto" with a warning on DashScope.
+            params["tool_choice"] = resolve_tool_choice(
+                params["tool_choice"],
+                [t["function"]["name"] for t in params.get("tools") or () if "function" in t],
+                spec=get_model(model),
+                dialect=self._client.settings.dialect,
+                enable_thinking=params.get("enable_thinking"),
             )
-            params["tool_choice"] = "auto"
+            if params["tool_choice"] is None:
+                del params["tool_choice"]
         return model, params
 
     @staticmethod
@@ -542,12 +546,19 @@ class ChatQwenOmni(BaseChatModel):
         """
         formatted = [convert_to_openai_tool(t, strict=strict) for t in tools]
         names = [t["function"]["name"] for t in formatted if "function" in t]
-        choice = _tool_choice(tool_choice, names)
-        if choice is not None:
-            kwargs["tool_choice"] = choice
+        if tool_choice is not None and tool_choice is not False:
+            # Checked now (an unknown tool name fails at bind time); resolved per call, where
+            # the model, the endpoint's dialect and thinking are known.
+            self._check_tool_choice(tool_choice, names)
+            kwargs["tool_choice"] = tool_choice
         if parallel_tool_calls is not None:
             kwargs["parallel_tool_calls"] = parallel_tool_calls
         return super().bind(tools=formatted, **kwargs)
+
+    def _check_tool_choice(self, choice: Any, names: list[str]) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the warning, if any, comes with the call
+            resolve_tool_choice(choice, names, spec=get_model(self.model), dialect="vllm")
 
     def with_structured_output(
         self,
@@ -618,25 +629,3 @@ class ChatQwenOmni(BaseChatModel):
             )
             return RunnableMap(raw=llm) | with_fallback
         return llm | parser
-
-
-def _tool_choice(choice: dict[str, Any] | str | bool | None, names: list[str]) -> Any:
-    """LangChain's ``tool_choice`` → the service's (auto, none, or a forced function)."""
-    if choice is None or choice is False:
-        return None
-    if isinstance(choice, dict):
-        return choice
-    if choice is True or choice in ("any", "required"):
-        if len(names) == 1:
-            return {"type": "function", "function": {"name": names[0]}}
-        # Several tools: "required" where the endpoint has it (vLLM); see ChatQwenOmni._request.
-        return "required"
-    if choice in ("auto", "none"):
-        return choice
-    if isinstance(choice, str):
-        if choice not in names:
-            raise ValueError(
-                f"tool_choice={choice!r} names no bound tool; bound: {', '.join(names) or 'none'}"
-            )
-        return {"type": "function", "function": {"name": choice}}
-    raise ValueError(f"unsupported tool_choice {choice!r}: {json.dumps(choice, default=str)}")

@@ -13,7 +13,6 @@ built, with a ``RequestValidationError`` that names the rule and the fix.
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable, Sequence
 from io import IOBase
 from typing import Any
@@ -56,13 +55,11 @@ __all__ = [
     "ChatStreamAssembler",
     "block_to_part",
     "force_single_tool_call",
-    "resolve_tool_choice",
     "response_raw",
     "to_omni_messages",
     "tool_calls_from_message",
 ]
 
-logger = logging.getLogger(__name__)
 
 #: ``ChatResponse.additional_kwargs`` key of a streamed reasoning piece (read by agents).
 THINKING_DELTA_KEY = "thinking_delta"
@@ -296,45 +293,6 @@ def to_omni_messages(messages: Sequence[ChatMessage]) -> list[core.Message]:
 
 
 # --- tools --------------------------------------------------------------------------------------
-
-
-def resolve_tool_choice(
-    tool_choice: str | dict[str, Any] | None,
-    tool_specs: Sequence[dict[str, Any]],
-    *,
-    tool_required: bool = False,
-    thinking: bool = False,
-) -> str | dict[str, Any] | None:
-    """The ``tool_choice`` to send.
-
-    DashScope documents ``"auto"``, ``"none"`` and a forced ``{"type": "function", ...}``, and
-    refuses ``"required"`` for Qwen-Omni. So ``tool_required`` with a single tool forces that
-    tool; with several it stays ``"auto"`` (the caller's ``error_on_no_tool_call`` then decides).
-    A tool name given as ``tool_choice`` forces that tool. Thinking mode allows no forced
-    choice, so there a forced choice becomes ``"auto"``.
-    """
-
-    def forced(name: str) -> dict[str, Any]:
-        return {"type": "function", "function": {"name": name}}
-
-    choice: str | dict[str, Any] | None
-    if tool_choice is None:
-        if tool_required and len(tool_specs) == 1:
-            choice = forced(tool_specs[0]["function"]["name"])
-        else:
-            choice = "auto" if tool_specs else None
-    elif isinstance(tool_choice, dict):
-        choice = tool_choice
-    elif tool_choice in ("auto", "none", "required"):
-        choice = tool_choice
-        if tool_choice == "required" and len(tool_specs) == 1:
-            choice = forced(tool_specs[0]["function"]["name"])
-    else:
-        choice = forced(tool_choice)
-    if thinking and isinstance(choice, dict):
-        logger.info("thinking mode allows no forced tool_choice; sending 'auto' instead")
-        return "auto"
-    return choice
 
 
 def _parse_kwargs(kwargs: dict[str, Any] | str) -> dict[str, Any]:
