@@ -36,6 +36,7 @@ from langchain_core.messages import (
 from qwen_omni.content import Message, Part, Text, ToolCall, image, video_frames
 from qwen_omni.content import audio as audio_part
 from qwen_omni.content import video as video_part
+from qwen_omni.tool_results import lift_tool_media
 
 __all__ = ["block_to_part", "content_to_parts", "to_core_message", "to_core_messages"]
 
@@ -184,19 +185,29 @@ def _text_of(content: str | Sequence[Any]) -> str:
     return "".join(pieces)
 
 
-def _tool_result_text(content: str | Sequence[Any]) -> str:
-    """Tool results go back as text: text blocks joined, other blocks as JSON."""
+_MEDIA_BLOCKS = (*_MEDIA_KINDS, "file", "image_url", "video_url", "audio_url", "input_audio")
+
+
+def _tool_result(content: str | Sequence[Any]) -> str | tuple[Part, ...]:
+    """A tool result: text blocks as text, media blocks as parts (moved to a following user
+    message by ``qwen_omni.tool_results.lift_tool_media``), other blocks as JSON text."""
     if isinstance(content, str):
         return content
-    pieces = []
+    parts: list[Part] = []
     for block in content:
         if isinstance(block, str):
-            pieces.append(block)
-        elif isinstance(block, Mapping) and block.get("type") == "text":
-            pieces.append(str(block.get("text", "")))
+            parts.append(Text(text=block))
+        elif isinstance(block, Mapping) and block.get("type") in (
+            "text",
+            "text-plain",
+            *_MEDIA_BLOCKS,
+        ):
+            parts.append(block_to_part(block))
         else:
-            pieces.append(json.dumps(block, ensure_ascii=False, default=str))
-    return "\n".join(pieces)
+            parts.append(Text(text=json.dumps(block, ensure_ascii=False, default=str)))
+    if all(isinstance(p, Text) for p in parts):
+        return "\n".join(p.text for p in parts if isinstance(p, Text))
+    return tuple(parts)
 
 
 def _tool_calls(message: AIMessage) -> tuple[ToolCall, ...]:
@@ -233,11 +244,11 @@ def to_core_message(message: BaseMessage) -> Message:
     if isinstance(message, ToolMessage):
         return Message(
             role="tool",
-            content=_tool_result_text(message.content),
+            content=_tool_result(message.content),
             tool_call_id=message.tool_call_id,
         )
     if isinstance(message, FunctionMessage):
-        return Message(role="tool", content=_tool_result_text(message.content))
+        return Message(role="tool", content=_tool_result(message.content))
     if isinstance(message, ChatMessage):
         role = {"human": "user", "ai": "assistant"}.get(message.role, message.role)
         if role == "user":
@@ -250,5 +261,6 @@ def to_core_message(message: BaseMessage) -> Message:
 
 
 def to_core_messages(messages: Sequence[BaseMessage]) -> list[Message]:
-    """LangChain messages → core messages, in order."""
-    return [to_core_message(m) for m in messages]
+    """LangChain messages → core messages, in order; media a tool returned follows its result
+    as a user message (``qwen_omni.tool_results``, shared with LlamaIndex's ``QwenOmni``)."""
+    return lift_tool_media(to_core_message(m) for m in messages)

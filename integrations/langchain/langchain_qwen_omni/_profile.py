@@ -22,8 +22,8 @@ def profile_for(model: str) -> Any:
         "audio_inputs": True,
         "video_inputs": True,
         "pdf_inputs": False,
-        # Tool results go back as text: media in a ToolMessage is not forwarded.
-        "image_tool_message": False,
+        # Media in a ToolMessage follows it as a user message (qwen_omni.tool_results).
+        "image_tool_message": True,
         "pdf_tool_message": False,
         "text_outputs": True,
         "audio_outputs": spec.audio_output,

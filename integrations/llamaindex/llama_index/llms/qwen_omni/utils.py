@@ -48,6 +48,7 @@ from qwen_omni.response import (
     ToolCallDelta,
     UsageEvent,
 )
+from qwen_omni.tool_results import lift_tool_media
 
 __all__ = [
     "AUDIO_DELTA_KEY",
@@ -246,23 +247,9 @@ def to_omni_messages(messages: Sequence[ChatMessage]) -> list[core.Message]:
       per medium so the one-modality-per-message rule holds.
     """
     out: list[core.Message] = []
-    pending_media: list[tuple[str, core.Part]] = []
-
-    def flush() -> None:
-        for call_id, part in pending_media:
-            out.append(
-                core.Message(
-                    role="user",
-                    content=(core.Text(text=f"(media returned by tool call {call_id})"), part),
-                )
-            )
-        pending_media.clear()
-
     for message in messages:
         # ChatMessage validates its role into a MessageRole; every member is mapped above.
         role = _ROLES[MessageRole(message.role).value]
-        if role != "tool":
-            flush()
         if role == "user":
             out.append(core.Message(role="user", content=tuple(_parts(message.blocks))))
         elif role == "system":
@@ -281,15 +268,14 @@ def to_omni_messages(messages: Sequence[ChatMessage]) -> list[core.Message]:
                 or message.additional_kwargs.get("name")
                 or ""
             )
-            texts = []
-            for part in _parts(message.blocks):
-                if isinstance(part, core.Text):
-                    texts.append(part.text)
-                else:
-                    pending_media.append((call_id, part))
-            out.append(core.Message(role="tool", content="\n".join(texts), tool_call_id=call_id))
-    flush()
-    return out
+            out.append(
+                core.Message(
+                    role="tool", content=tuple(_parts(message.blocks)), tool_call_id=call_id
+                )
+            )
+    # Media in tool results follow as user messages (qwen_omni.tool_results, shared with
+    # ChatQwenOmni).
+    return lift_tool_media(out)
 
 
 # --- tools --------------------------------------------------------------------------------------
