@@ -293,6 +293,28 @@ def _check_params(spec: ModelSpec, params: object, dialect: str) -> None:
         )
 
 
+def _check_context_window(spec: ModelSpec, messages: list[Message], params: Any) -> None:
+    """The text alone over the model's input limit (a lower bound: media only adds tokens).
+
+    Enforced for models the catalog knows; the service checks the whole input again.
+    """
+    if not spec.known:
+        return
+    from qwen_omni.media.tokens import text_tokens
+
+    limit = spec.max_input(thinking=thinking_on(spec, params.enable_thinking))
+    tokens = sum(text_tokens(m.text) for m in messages)
+    if tokens > limit:
+        raise _fail(
+            f"the messages' text alone is about {tokens:,} tokens; {spec.name} accepts "
+            f"{limit:,} input tokens: drop or summarize earlier messages, or use a model with "
+            "a larger window (qwen3.5-omni-plus)",
+            "context_window",
+            tokens,
+            limit,
+        )
+
+
 def check_request(
     spec: ModelSpec, messages: list[Message], params: object, dialect: str = "dashscope"
 ) -> None:
@@ -304,6 +326,7 @@ def check_request(
     if not messages:
         raise _fail("a request needs at least one message", "messages_non_empty", 0, 1)
     _check_params(spec, params, dialect)
+    _check_context_window(spec, messages, params)
     audio_files = video_files = inline_items = 0
     for position, message in enumerate(messages):
         parts = message.parts

@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from langchain_qwen_omni._chunks import ChunkAssembler, finalize_audio
 from langchain_qwen_omni._messages import to_core_messages
+from langchain_qwen_omni.errors import atranslating_errors, translating_errors
 from qwen_omni.catalog import get_model
 from qwen_omni.rules import resolve_tool_choice
 
@@ -221,6 +222,13 @@ class ChatQwenOmni(BaseChatModel):
             msg.response_metadata
             # {'model_provider': 'qwen_omni', 'model_name': 'qwen3-omni-flash',
             #  'finish_reason': 'stop', 'request_id': '…', 'id': 'chatcmpl-…'}
+
+    Errors:
+        Failures are raised as classes that are both qwen-omni's and LangChain's
+        (``langchain_qwen_omni.errors``): e.g. a bad key is a ``qwen_omni.AuthenticationError``
+        and a ``langchain_core.exceptions.ModelAuthenticationError`` (``is_retryable`` False,
+        so ``ModelRetryMiddleware`` does not repeat it); an input over the model's window is a
+        ``ContextOverflowError`` (what the summarization middleware reacts to).
 
     Reasoning:
         With ``enable_thinking=True`` the reasoning is in
@@ -447,6 +455,7 @@ class ChatQwenOmni(BaseChatModel):
     def _assembler(model: str, params: dict[str, Any]) -> ChunkAssembler:
         return ChunkAssembler(model=model, blocks="audio" in (params.get("modalities") or ()))
 
+    @translating_errors
     def _stream(
         self,
         messages: list[BaseMessage],
@@ -469,6 +478,7 @@ class ChatQwenOmni(BaseChatModel):
             run_manager.on_llm_new_token(last.text, chunk=last)
         yield last
 
+    @atranslating_errors
     async def _astream(
         self,
         messages: list[BaseMessage],
