@@ -33,6 +33,7 @@ from langchain_core.messages import (
     ToolMessage,
 )
 
+from qwen_omni import data_uri
 from qwen_omni.content import Message, Part, Text, ToolCall, image, video_frames
 from qwen_omni.content import audio as audio_part
 from qwen_omni.content import video as video_part
@@ -60,8 +61,7 @@ def _data_uri(payload: str, mime_type: str | None, kind: str) -> str:
     """
     if _looks_like_url(payload):
         return payload
-    mime = (mime_type or "") if kind == "image" else ""
-    return f"data:{mime};base64,{payload}"
+    return data_uri.build(payload, kind, mime_type)
 
 
 def _kind_of_mime(mime_type: str | None) -> str | None:
