@@ -122,6 +122,37 @@ def _standard_block(kind: str, block: Mapping[str, Any]) -> Part:
     return _make(kind, source, mime_type, block)
 
 
+def _plain_text(block: Mapping[str, Any]) -> str:
+    """A ``text-plain`` block's text: given inline, as base64 (decoded), or as a data URI.
+
+    A remote URL or a ``file_id`` is refused: the service does not fetch text documents, and
+    dropping the block silently would answer without it.
+    """
+    if block.get("text") is not None:
+        return str(block["text"])
+    payload = block.get("base64")
+    url = block.get("url")
+    if payload is None and isinstance(url, str) and url.startswith("data:"):
+        payload = url.partition(",")[2] if data_uri.is_base64(url) else None
+        if payload is None:  # a plain data URI: percent-encoded text
+            from urllib.parse import unquote
+
+            return unquote(url.partition(",")[2])
+    if payload is not None:
+        try:
+            return data_uri.decode("," + str(payload)).decode("utf-8")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ValueError(
+                f"a text-plain block's base64 is not UTF-8 text ({exc}): pass text=... instead"
+            ) from exc
+    where = f"url {url!r}" if url else ("file_id" if block.get("file_id") else "no text")
+    raise ValueError(
+        f"a text-plain block with {where} cannot be sent: Qwen-Omni does not fetch text "
+        "documents; read the text yourself and pass {'type': 'text-plain', 'text': ...} (or "
+        "base64)"
+    )
+
+
 def _nested_url(block: Mapping[str, Any], key: str) -> str:
     value = block.get(key)
     if isinstance(value, str):
@@ -139,7 +170,7 @@ def block_to_part(block: str | Mapping[str, Any]) -> Part:
     if kind == "text":
         return Text(text=str(block.get("text", "")))
     if kind == "text-plain":
-        return Text(text=str(block.get("text", "")))
+        return Text(text=_plain_text(block))
     if kind == "image_url":
         return _make("image", _nested_url(block, "image_url"), None, block)
     if kind == "video_url":

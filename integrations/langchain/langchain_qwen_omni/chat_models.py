@@ -29,13 +29,13 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils import from_env, secret_from_env
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from langchain_qwen_omni._chunks import ChunkAssembler, finalize_audio
 from langchain_qwen_omni._messages import to_core_messages
 from langchain_qwen_omni.errors import atranslating_errors, translating_errors
 from qwen_omni.catalog import get_model
-from qwen_omni.rules import resolve_tool_choice
+from qwen_omni.rules import close_match, resolve_tool_choice
 
 if TYPE_CHECKING:
     from langchain_core.language_models.base import LangSmithParams
@@ -324,6 +324,46 @@ class ChatQwenOmni(BaseChatModel):
     streaming: bool = False
     """Make ``invoke`` stream through callbacks (the service streams either way)."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _unknown_arguments(cls, values: Any) -> Any:
+        """Unknown constructor arguments are never dropped silently.
+
+        A near miss of a field (``temprature``, ``max_token``) is refused with the field it
+        resembles; any other name goes to ``model_kwargs`` (extra request fields) with a
+        warning, as ``ChatOpenAI`` does.
+        """
+        if not isinstance(values, dict):
+            return values
+        known: set[str] = set()
+        for name, info in cls.model_fields.items():
+            known.add(name)
+            if info.alias:
+                known.add(info.alias)
+        unknown = [k for k in values if k not in known]
+        if not unknown:
+            return values
+        values = dict(values)
+        for name in unknown:
+            match = close_match(name, known)
+            if match is not None:
+                raise ValueError(
+                    f"ChatQwenOmni got {name}={values[name]!r}: did you mean {match}? (an extra "
+                    f"request field goes in model_kwargs={{{name!r}: ...}})"
+                )
+        extra_key = "model_kwargs" if "model_kwargs" in values else "extra_body"
+        extra = dict(values.get(extra_key) or {})
+        for name in unknown:
+            warnings.warn(
+                f"{name} is not a ChatQwenOmni parameter: it is sent as an extra request field "
+                f"(model_kwargs). Please confirm that {name} is what you intended.",
+                UserWarning,
+                stacklevel=2,
+            )
+            extra[name] = values.pop(name)
+        values[extra_key] = extra
+        return values
+
     # --- LangChain plumbing ------------------------------------------------------------------
 
     @property
@@ -381,6 +421,32 @@ class ChatQwenOmni(BaseChatModel):
         from langchain_qwen_omni._profile import profile_for
 
         return profile_for(self.model)
+
+    # --- token counting (the core's media-aware estimator, not GPT-2) -------------------------
+
+    def get_num_tokens(self, text: str) -> int:
+        """Estimated tokens of ``text`` (``qwen_omni.media.text_tokens``: the service's
+        tokenizer is not public; one per CJK character, one per four other characters)."""
+        from qwen_omni.media import text_tokens
+
+        return text_tokens(text)
+
+    def get_num_tokens_from_messages(
+        self,
+        messages: list[BaseMessage],
+        tools: Sequence[Any] | None = None,
+    ) -> int:
+        """Estimated input tokens of ``messages`` (and ``tools``), media included.
+
+        Local files and base64 media are measured with the service's token formulas
+        (``qwen_omni.media.estimate_request``); media given as remote URLs is not fetched
+        and counts 0. Works with ``trim_messages(token_counter=llm)``.
+        """
+        from qwen_omni.media import estimate_request
+
+        specs = [convert_to_openai_tool(t) for t in tools] if tools else None
+        estimate = estimate_request(to_core_messages(messages), self.model, tools=specs)
+        return estimate.tokens.total
 
     # --- clients (created on first use) -------------------------------------------------------
 

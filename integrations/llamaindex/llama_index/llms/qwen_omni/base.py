@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Optional, Union
 
 from llama_index.core.base.llms.types import (
@@ -232,6 +232,30 @@ class QwenOmni(FunctionCallingLLM):
             model_name=self.model,
             system_role=MessageRole.SYSTEM,
         )
+
+    # --- token counting -----------------------------------------------------------------------
+
+    @property
+    def tokenizer(self) -> Callable[[str], list[int]]:
+        """LlamaIndex's tokenizer hook, counting with the core's estimate.
+
+        ``Settings.tokenizer = llm.tokenizer`` or ``TokenCountingHandler(tokenizer=...)``:
+        ``len(llm.tokenizer(text))`` is ``qwen_omni.media.text_tokens(text)`` (the service's
+        tokenizer is not public). The ids are placeholders: only their count is meaningful.
+        """
+        from qwen_omni.media import text_tokens
+
+        def encode(text: str) -> list[int]:
+            return list(range(text_tokens(text)))
+
+        return encode
+
+    def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
+        """Estimated input tokens of ``messages``, media included (local and inline media are
+        measured with the service's formulas; remote URLs count 0)."""
+        from qwen_omni.media import estimate_request
+
+        return estimate_request(to_omni_messages(messages), self.model).tokens.total
 
     # --- clients ------------------------------------------------------------------------------
 
