@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import warnings
-import weakref
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from functools import cached_property
 from operator import itemgetter
@@ -35,6 +33,7 @@ from langchain_qwen_omni._chunks import ChunkAssembler, finalize_audio
 from langchain_qwen_omni._messages import to_core_messages
 from langchain_qwen_omni.errors import atranslating_errors, translating_errors
 from qwen_omni.catalog import get_model
+from qwen_omni.loops import PerLoop
 from qwen_omni.rules import close_match, resolve_tool_choice
 
 if TYPE_CHECKING:
@@ -470,20 +469,16 @@ class ChatQwenOmni(BaseChatModel):
         return OmniClient(**self._client_kwargs())
 
     @cached_property
-    def _async_clients(self) -> weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any]:
-        return weakref.WeakKeyDictionary()
+    def _async_clients(self) -> PerLoop[AsyncOmniClient]:
+        from qwen_omni import AsyncOmniClient
+
+        return PerLoop(
+            lambda: AsyncOmniClient(max_concurrency=self.max_concurrency, **self._client_kwargs())
+        )
 
     def _async_client(self) -> AsyncOmniClient:
         """The async client of the running event loop (an HTTP pool belongs to its loop)."""
-        from qwen_omni import AsyncOmniClient
-
-        loop = asyncio.get_running_loop()
-        client = self._async_clients.get(loop)
-        if client is None:
-            client = self._async_clients[loop] = AsyncOmniClient(
-                max_concurrency=self.max_concurrency, **self._client_kwargs()
-            )
-        return client
+        return self._async_clients.get()
 
     # --- requests --------------------------------------------------------------------------
 

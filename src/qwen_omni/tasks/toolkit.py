@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-import threading
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -23,6 +21,7 @@ from qwen_omni.catalog import ModelSpec, get_model
 from qwen_omni.client import AsyncOmniClient
 from qwen_omni.content import Message, Part, Text, audio, image, video
 from qwen_omni.errors import BadRequestError, RequestValidationError
+from qwen_omni.loops import BlockingRunner
 from qwen_omni.response import OmniResponse, TextDelta, Usage
 from qwen_omni.tasks.analyze import (
     AnalyzeAudioInput,
@@ -521,30 +520,6 @@ def _excerpt(text: str, limit: int = ECHO_MAX_CHARS) -> str:
 # --- the sync facade ----------------------------------------------------------------------------
 
 
-class _LoopThread:
-    """One event loop in a daemon thread; sync calls run their coroutines on it."""
-
-    def __init__(self) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._loop.run_forever, name="qwen-omni-tasks", daemon=True
-        )
-        self._thread.start()
-
-    def run(self, coro: Coroutine[Any, Any, R]) -> R:
-        if threading.current_thread() is self._thread:
-            raise RuntimeError("a sync OmniTasks method was called from its own event loop")
-        future: Future[R] = asyncio.run_coroutine_threadsafe(coro, self._loop)
-        return future.result()
-
-    def stop(self) -> None:
-        if self._loop.is_running():
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout=5)
-        if not self._loop.is_running():
-            self._loop.close()
-
-
 class OmniTasks:
     """The agent tools, synchronous: the same arguments as :class:`AsyncOmniTasks`.
 
@@ -555,14 +530,9 @@ class OmniTasks:
 
     def __init__(self, client: AsyncOmniClient | None = None, **kwargs: Any) -> None:
         self.aio = AsyncOmniTasks(client, **kwargs)
-        self._runner: _LoopThread | None = None
-        self._lock = threading.Lock()
+        self._runner = BlockingRunner("qwen-omni-tasks")
 
     def _run(self, coro: Coroutine[Any, Any, R]) -> R:
-        if self._runner is None:
-            with self._lock:
-                if self._runner is None:
-                    self._runner = _LoopThread()
         return self._runner.run(coro)
 
     @property
@@ -571,10 +541,7 @@ class OmniTasks:
 
     def close(self) -> None:
         """Close the client (if created here) and stop the background loop."""
-        if self._runner is not None:
-            self._runner.run(self.aio.aclose())
-            self._runner.stop()
-            self._runner = None
+        self._runner.close(self.aio.aclose)
 
     def __enter__(self) -> OmniTasks:
         return self

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import weakref
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Optional, Union
 
@@ -32,6 +30,7 @@ from llama_index.llms.qwen_omni.utils import (
 from qwen_omni import AsyncOmniClient, OmniClient, RequestParams, get_model
 from qwen_omni.catalog import planning_window
 from qwen_omni.config import DEFAULT_MODEL
+from qwen_omni.loops import PerLoop
 from qwen_omni.rules import close_match, resolve_tool_choice
 
 if TYPE_CHECKING:
@@ -183,7 +182,7 @@ class QwenOmni(FunctionCallingLLM):
     _given_client: Optional[OmniClient] = PrivateAttr(default=None)
     _given_async_client: Optional[AsyncOmniClient] = PrivateAttr(default=None)
     # One async client per event loop: an HTTP pool belongs to the loop that opened it.
-    _async_clients: Any = PrivateAttr(default_factory=weakref.WeakKeyDictionary)
+    _async_clients: Any = PrivateAttr(default=None)
 
     def __init__(
         self,
@@ -318,13 +317,11 @@ class QwenOmni(FunctionCallingLLM):
         """The async core client of the running event loop (created on first use)."""
         if self._given_async_client is not None:
             return self._given_async_client
-        loop = asyncio.get_running_loop()
-        key = self._client_settings()
-        entry = self._async_clients.get(loop)
-        if entry is None or entry[0] != key:
-            entry = (key, self._new_client(AsyncOmniClient))
-            self._async_clients[loop] = entry
-        return entry[1]
+        if self._async_clients is None:
+            self._async_clients = PerLoop(lambda: self._new_client(AsyncOmniClient))
+        # Rebuilt when the settings changed since (fields are mutable).
+        client: AsyncOmniClient = self._async_clients.get(self._client_settings())
+        return client
 
     def close(self) -> None:
         """Close the HTTP pool of the synchronous client (it reopens on next use)."""
@@ -334,9 +331,9 @@ class QwenOmni(FunctionCallingLLM):
 
     async def aclose(self) -> None:
         """Close the HTTP pool of this event loop's async client (it reopens on next use)."""
-        entry = self._async_clients.pop(asyncio.get_running_loop(), None)
-        if entry is not None:
-            await entry[1].close()
+        client = self._async_clients.pop() if self._async_clients is not None else None
+        if client is not None:
+            await client.close()
 
     # --- requests -----------------------------------------------------------------------------
 
