@@ -16,13 +16,12 @@ import asyncio
 import threading
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine, Hashable
-from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
     from anyio.from_thread import BlockingPortal
 
-__all__ = ["BlockingRunner", "PerLoop"]
+__all__ = ["BlockingRunner", "PerLoop", "run_blocking"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -66,38 +65,51 @@ async def _await(coro: Awaitable[R]) -> R:
 class BlockingRunner:
     """Run coroutines to completion from sync code, on one private event loop in a thread.
 
-    The thread (anyio's blocking portal) starts on the first :meth:`run` and lives until
-    :meth:`close`. Calling :meth:`run` from that loop's own thread would deadlock, so it raises.
+    An anyio ``BlockingPortal`` served by a daemon thread: started on the first :meth:`run`,
+    stopped by :meth:`close`. (``anyio.from_thread.start_blocking_portal`` runs its loop on a
+    non-daemon executor thread, which would keep a script that never calls ``close()`` from
+    exiting; a daemon thread ends with the interpreter.) Calling :meth:`run` from that loop's
+    own thread would deadlock, so it raises.
     """
 
     def __init__(self, name: str = "qwen-omni") -> None:
         self.name = name
         self._portal: BlockingPortal | None = None
-        self._cm: AbstractContextManager[BlockingPortal] | None = None
+        self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
     def _started(self) -> BlockingPortal:
         with self._lock:
             if self._portal is None:
-                from anyio.from_thread import start_blocking_portal
+                import anyio
+                from anyio.from_thread import BlockingPortal
 
-                self._cm = start_blocking_portal(name=self.name)
-                self._portal = self._cm.__enter__()
+                ready = threading.Event()
+                box: list[BlockingPortal] = []
+
+                async def serve() -> None:
+                    async with BlockingPortal() as portal:
+                        box.append(portal)
+                        ready.set()
+                        await portal.sleep_until_stopped()
+
+                thread = threading.Thread(
+                    target=anyio.run, args=(serve,), name=self.name, daemon=True
+                )
+                thread.start()
+                ready.wait()
+                self._portal, self._thread = box[0], thread
             return self._portal
 
     def run(self, coro: Coroutine[Any, Any, R]) -> R:
         """Run ``coro`` on the private loop and return its result (its exception is raised)."""
-        portal = self._started()
-        try:
-            return portal.call(_await, coro)
-        except RuntimeError as exc:
-            if "event loop thread" in str(exc):
-                coro.close()
-                raise RuntimeError(
-                    f"a sync qwen-omni call was made from its own event loop ({self.name}): "
-                    "use the async method there"
-                ) from exc
-            raise
+        if threading.current_thread() is self._thread:
+            coro.close()
+            raise RuntimeError(
+                f"a sync qwen-omni call was made from its own event loop ({self.name}): "
+                "use the async method there"
+            )
+        return self._started().call(_await, coro)
 
     @property
     def started(self) -> bool:
@@ -107,12 +119,21 @@ class BlockingRunner:
     def close(self, cleanup: Callable[[], Coroutine[Any, Any, Any]] | None = None) -> None:
         """Run ``cleanup()`` on the private loop (if it was started), then stop the loop."""
         with self._lock:
-            portal, cm = self._portal, self._cm
-            self._portal = self._cm = None
-        if portal is None or cm is None:
+            portal, thread = self._portal, self._thread
+            self._portal = self._thread = None
+        if portal is None or thread is None:
             return
         try:
             if cleanup is not None:
                 portal.call(cleanup)
         finally:
-            cm.__exit__(None, None, None)
+            portal.call(portal.stop)
+            thread.join(timeout=10)
+
+
+_SHARED = BlockingRunner("qwen-omni-sync")
+
+
+def run_blocking(coro: Coroutine[Any, Any, R]) -> R:
+    """Run ``coro`` to completion from sync code on the core's shared private loop thread."""
+    return _SHARED.run(coro)

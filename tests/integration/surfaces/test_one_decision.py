@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -262,3 +262,75 @@ def test_media_returned_by_a_tool_follows_as_a_user_message(emulator, screenshot
     (perceived,) = record.perceived
     assert perceived["kind"] == "image"
     assert record.usage["prompt_tokens"] < 5_000  # an image's tokens, not 800,000 characters
+
+
+# --- media → documents --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def talk(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from qwen_omni.media.synthetic import make_video
+
+    root = tmp_path_factory.mktemp("documents")
+    # A keyframe every second, so segments can be cut where asked.
+    return make_video(root / "talk.mp4", seconds=7, width=160, height=120, fps=10, gop=10)
+
+
+@pytest.fixture
+def talk_url(talk: Path) -> Iterator[str]:
+    """The video over HTTP on loopback: the pipeline downloads URLs to split them."""
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(talk.parent))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/{talk.name}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_one_default_segment_length() -> None:
+    from langchain_qwen_omni import QwenOmniMediaLoader
+    from llama_index.readers.qwen_omni import QwenOmniMediaReader
+    from qwen_omni.documents import DEFAULT_SEGMENT_SECONDS, MediaDocuments
+
+    assert DEFAULT_SEGMENT_SECONDS == 30.0
+    assert QwenOmniMediaLoader("a.mp4", api_key="k").pipeline.segment_seconds == 30.0
+    assert QwenOmniMediaReader(api_key="k").pipeline.segment_seconds == 30.0
+    assert MediaDocuments().segment_seconds == 30.0
+
+
+@pytest.mark.parametrize("where", ["path", "url"])
+def test_media_documents_are_the_same_through_every_surface(emulator, talk, talk_url, where):
+    from langchain_qwen_omni import QwenOmniMediaLoader
+    from llama_index.readers.qwen_omni import QwenOmniMediaReader
+    from qwen_omni.documents import MediaDocuments
+
+    source = str(talk) if where == "path" else talk_url
+    conn = {"api_key": emulator.api_key, "base_url": emulator.base_url}
+    lc = QwenOmniMediaLoader(source, segment_seconds=3, **conn).load()
+    li = QwenOmniMediaReader(segment_seconds=3, **conn).load_data(source)
+    core = list(MediaDocuments(segment_seconds=3).segments(OmniClient(**conn), source))
+
+    assert len(lc) == len(li) == len(core) >= 2
+    ranges = [(s.start_s, s.end_s) for s in core]
+    assert ranges[0][0] == 0.0
+    assert ranges[-1][1] == pytest.approx(7.0, abs=0.2)
+    assert [(d.metadata["start_s"], d.metadata["end_s"]) for d in lc] == ranges
+    assert [(d.metadata["start_time"], d.metadata["end_time"]) for d in li] == ranges
+    # The same analysis: the same text for the same segment, whichever surface asked.
+    assert [d.page_content for d in lc] == [d.text for d in li] == [s.text for s in core]
+    # The source is kept verbatim (a URL stays a URL: no "http:/127.0.0.1…" path).
+    assert {d.metadata["source"] for d in lc} == {d.metadata["file_path"] for d in li} == {source}
+    assert li[0].metadata["file_name"] == "talk.mp4"
+    # One id per segment, made in one place.
+    assert [d.id for d in lc] == [d.id_ for d in li] == [s.doc_id for s in core]
+    assert core[1].doc_id == f"{source}#t={ranges[1][0]:.3f},{ranges[1][1]:.3f}"
+    assert len(emulator.requests.chat()) == 3 * len(core)
