@@ -56,28 +56,42 @@ def _specs(names: list[str]) -> list[dict[str, Any]]:
 # thinking) -> the request the emulator received.
 
 
-def via_langchain(emulator: Any, names: list[str], choice: Any, thinking: bool | None, **kw: Any):
+def via_langchain(
+    qwen_omni_emulator: Any, names: list[str], choice: Any, thinking: bool | None, **kw: Any
+):
     llm = ChatQwenOmni(
-        api_key=emulator.api_key, base_url=emulator.base_url, enable_thinking=thinking, **kw
+        api_key=qwen_omni_emulator.api_key,
+        base_url=qwen_omni_emulator.base_url,
+        enable_thinking=thinking,
+        **kw,
     )
     llm.bind_tools([TOOLS[n] for n in names], tool_choice=choice).invoke("Weather in Paris?")
-    return emulator.requests.chat()[-1]
+    return qwen_omni_emulator.requests.chat()[-1]
 
 
-def via_llamaindex(emulator: Any, names: list[str], choice: Any, thinking: bool | None, **kw: Any):
+def via_llamaindex(
+    qwen_omni_emulator: Any, names: list[str], choice: Any, thinking: bool | None, **kw: Any
+):
     llm = QwenOmni(
-        api_key=emulator.api_key, api_base=emulator.base_url, enable_thinking=thinking, **kw
+        api_key=qwen_omni_emulator.api_key,
+        api_base=qwen_omni_emulator.base_url,
+        enable_thinking=thinking,
+        **kw,
     )
     tools = [FunctionTool.from_defaults(TOOLS[n]) for n in names]
     if choice in ("any", True, "required"):
         llm.chat_with_tools(tools, user_msg="Weather in Paris?", tool_required=True)
     else:
         llm.chat_with_tools(tools, user_msg="Weather in Paris?", tool_choice=choice)
-    return emulator.requests.chat()[-1]
+    return qwen_omni_emulator.requests.chat()[-1]
 
 
-def via_core(emulator: Any, names: list[str], choice: Any, thinking: bool | None, **kw: Any):
-    client = OmniClient(api_key=emulator.api_key, base_url=emulator.base_url, **kw)
+def via_core(
+    qwen_omni_emulator: Any, names: list[str], choice: Any, thinking: bool | None, **kw: Any
+):
+    client = OmniClient(
+        api_key=qwen_omni_emulator.api_key, base_url=qwen_omni_emulator.base_url, **kw
+    )
     sent = resolve_tool_choice(
         choice,
         names,
@@ -88,7 +102,7 @@ def via_core(emulator: Any, names: list[str], choice: Any, thinking: bool | None
     client.complete(
         "Weather in Paris?", tools=_specs(names), tool_choice=sent, enable_thinking=thinking
     )
-    return emulator.requests.chat()[-1]
+    return qwen_omni_emulator.requests.chat()[-1]
 
 
 SURFACES: dict[str, Callable[..., Any]] = {
@@ -100,57 +114,61 @@ FORCED = {"type": "function", "function": {"name": "get_weather"}}
 
 
 @pytest.mark.parametrize("surface", SURFACES)
-def test_required_among_several_tools_is_auto_with_a_warning_on_dashscope(emulator, surface):
+def test_required_among_several_tools_is_auto_with_a_warning_on_dashscope(
+    qwen_omni_emulator, surface
+):
     with pytest.warns(UserWarning, match="DashScope has no tool_choice='required'"):
-        record = SURFACES[surface](emulator, ["get_weather", "get_time"], "required", None)
+        record = SURFACES[surface](
+            qwen_omni_emulator, ["get_weather", "get_time"], "required", None
+        )
     assert record.status == 200
     assert record.body["tool_choice"] == "auto"
 
 
 @pytest.mark.parametrize("surface", SURFACES)
-def test_required_with_one_tool_forces_it(emulator, surface):
+def test_required_with_one_tool_forces_it(qwen_omni_emulator, surface):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        record = SURFACES[surface](emulator, ["get_weather"], "required", None)
+        record = SURFACES[surface](qwen_omni_emulator, ["get_weather"], "required", None)
     assert record.body["tool_choice"] == FORCED
     assert record.tool_calls[0]["name"] == "get_weather"
 
 
 @pytest.mark.parametrize("surface", SURFACES)
-def test_required_among_several_tools_is_sent_to_vllm(emulator, surface):
-    emulator.state.config.allow_required_tool_choice = True  # a vLLM server accepts it
+def test_required_among_several_tools_is_sent_to_vllm(qwen_omni_emulator, surface):
+    qwen_omni_emulator.state.config.allow_required_tool_choice = True  # a vLLM server accepts it
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             record = SURFACES[surface](
-                emulator, ["get_weather", "get_time"], "required", None, dialect="vllm"
+                qwen_omni_emulator, ["get_weather", "get_time"], "required", None, dialect="vllm"
             )
     finally:
-        emulator.state.config.allow_required_tool_choice = False
+        qwen_omni_emulator.state.config.allow_required_tool_choice = False
     assert record.body["tool_choice"] == "required"
 
 
 @pytest.mark.parametrize("surface", SURFACES)
-def test_a_required_call_while_thinking_is_auto_with_a_warning(emulator, surface):
+def test_a_required_call_while_thinking_is_auto_with_a_warning(qwen_omni_emulator, surface):
     with pytest.warns(UserWarning, match="thinking mode allows no forced tool_choice"):
-        record = SURFACES[surface](emulator, ["get_weather"], "required", True)
+        record = SURFACES[surface](qwen_omni_emulator, ["get_weather"], "required", True)
     assert record.body["tool_choice"] == "auto"
     assert record.body["enable_thinking"] is True
 
 
 @pytest.mark.parametrize("surface", SURFACES)
-def test_forcing_a_named_tool_while_thinking_is_refused_before_sending(emulator, surface):
+def test_forcing_a_named_tool_while_thinking_is_refused_before_sending(qwen_omni_emulator, surface):
     with pytest.raises(RequestValidationError) as info:
-        SURFACES[surface](emulator, ["get_weather", "get_time"], "get_weather", True)
+        SURFACES[surface](qwen_omni_emulator, ["get_weather", "get_time"], "get_weather", True)
     assert info.value.rule == "tool_choice_thinking"
-    assert emulator.requests.chat() == []
+    assert qwen_omni_emulator.requests.chat() == []
 
 
 @pytest.mark.parametrize("surface", SURFACES)
-def test_a_tool_name_that_is_not_bound_is_refused(emulator, surface):
+def test_a_tool_name_that_is_not_bound_is_refused(qwen_omni_emulator, surface):
     with pytest.raises(RequestValidationError, match="names no bound tool"):
-        SURFACES[surface](emulator, ["get_weather"], "get_time", None)
-    assert emulator.requests.chat() == []
+        SURFACES[surface](qwen_omni_emulator, ["get_weather"], "get_time", None)
+    assert qwen_omni_emulator.requests.chat() == []
 
 
 # --- media returned by a tool -------------------------------------------------------------------
@@ -172,9 +190,9 @@ def screenshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _tool_turn_langchain(emulator: Any, png: Path) -> Any:
+def _tool_turn_langchain(qwen_omni_emulator: Any, png: Path) -> Any:
     b64 = base64.b64encode(png.read_bytes()).decode()
-    ChatQwenOmni(api_key=emulator.api_key, base_url=emulator.base_url).invoke(
+    ChatQwenOmni(api_key=qwen_omni_emulator.api_key, base_url=qwen_omni_emulator.base_url).invoke(
         [
             HumanMessage("Take a screenshot and describe it."),
             AIMessage("", tool_calls=[{"name": "screenshot", "args": {}, "id": "call_1"}]),
@@ -187,11 +205,11 @@ def _tool_turn_langchain(emulator: Any, png: Path) -> Any:
             ),
         ]
     )
-    return emulator.requests.chat()[-1]
+    return qwen_omni_emulator.requests.chat()[-1]
 
 
-def _tool_turn_llamaindex(emulator: Any, png: Path) -> Any:
-    QwenOmni(api_key=emulator.api_key, api_base=emulator.base_url).chat(
+def _tool_turn_llamaindex(qwen_omni_emulator: Any, png: Path) -> Any:
+    QwenOmni(api_key=qwen_omni_emulator.api_key, api_base=qwen_omni_emulator.base_url).chat(
         [
             ChatMessage(role="user", content="Take a screenshot and describe it."),
             ChatMessage(
@@ -207,10 +225,10 @@ def _tool_turn_llamaindex(emulator: Any, png: Path) -> Any:
             ),
         ]
     )
-    return emulator.requests.chat()[-1]
+    return qwen_omni_emulator.requests.chat()[-1]
 
 
-def _tool_turn_core(emulator: Any, png: Path) -> Any:
+def _tool_turn_core(qwen_omni_emulator: Any, png: Path) -> Any:
     messages = [
         Message(role="user", content="Take a screenshot and describe it."),
         Message(
@@ -222,9 +240,9 @@ def _tool_turn_core(emulator: Any, png: Path) -> Any:
             tool_call_id="call_1",
         ),
     ]
-    client = OmniClient(api_key=emulator.api_key, base_url=emulator.base_url)
+    client = OmniClient(api_key=qwen_omni_emulator.api_key, base_url=qwen_omni_emulator.base_url)
     client.complete(lift_tool_media(messages))
-    return emulator.requests.chat()[-1]
+    return qwen_omni_emulator.requests.chat()[-1]
 
 
 TOOL_TURNS = {
@@ -246,9 +264,11 @@ def _shape(body: dict[str, Any]) -> list[tuple[str, Any]]:
 
 
 @pytest.mark.parametrize("surface", TOOL_TURNS)
-def test_media_returned_by_a_tool_follows_as_a_user_message(emulator, screenshot, surface):
+def test_media_returned_by_a_tool_follows_as_a_user_message(
+    qwen_omni_emulator, screenshot, surface
+):
     assert screenshot.stat().st_size > 500_000
-    record = TOOL_TURNS[surface](emulator, screenshot)
+    record = TOOL_TURNS[surface](qwen_omni_emulator, screenshot)
     assert record.status == 200
     assert _shape(record.body) == [
         ("user", "Take a screenshot and describe it."),
@@ -308,13 +328,15 @@ def test_one_default_segment_length() -> None:
 
 
 @pytest.mark.parametrize("where", ["path", "url"])
-def test_media_documents_are_the_same_through_every_surface(emulator, talk, talk_url, where):
+def test_media_documents_are_the_same_through_every_surface(
+    qwen_omni_emulator, talk, talk_url, where
+):
     from langchain_qwen_omni import QwenOmniMediaLoader
     from llama_index.readers.qwen_omni import QwenOmniMediaReader
     from qwen_omni.documents import MediaDocuments
 
     source = str(talk) if where == "path" else talk_url
-    conn = {"api_key": emulator.api_key, "base_url": emulator.base_url}
+    conn = {"api_key": qwen_omni_emulator.api_key, "base_url": qwen_omni_emulator.base_url}
     lc = QwenOmniMediaLoader(source, segment_seconds=3, **conn).load()
     li = QwenOmniMediaReader(segment_seconds=3, **conn).load_data(source)
     core = list(MediaDocuments(segment_seconds=3).segments(OmniClient(**conn), source))
@@ -333,4 +355,4 @@ def test_media_documents_are_the_same_through_every_surface(emulator, talk, talk
     # One id per segment, made in one place.
     assert [d.id for d in lc] == [d.id_ for d in li] == [s.doc_id for s in core]
     assert core[1].doc_id == f"{source}#t={ranges[1][0]:.3f},{ranges[1][1]:.3f}"
-    assert len(emulator.requests.chat()) == 3 * len(core)
+    assert len(qwen_omni_emulator.requests.chat()) == 3 * len(core)

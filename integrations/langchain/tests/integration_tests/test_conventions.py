@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 import qwen_omni
 from langchain_qwen_omni import ChatQwenOmni
-from qwen_omni.emulator import Reply
+from qwen_omni_emulator import Reply
 
 
 def _agent(llm: ChatQwenOmni) -> Any:
@@ -29,48 +29,48 @@ def _agent(llm: ChatQwenOmni) -> Any:
     return create_agent(model=llm, tools=[], middleware=[retry])
 
 
-def test_a_bad_key_is_not_retried_by_the_retry_middleware(emulator: Any) -> None:
+def test_a_bad_key_is_not_retried_by_the_retry_middleware(qwen_omni_emulator: Any) -> None:
     llm = ChatQwenOmni(api_key="wrong-key", max_retries=0)
     with pytest.raises(ModelAuthenticationError) as info:
         _agent(llm).invoke({"messages": [HumanMessage("hi")]})
     assert isinstance(info.value, qwen_omni.AuthenticationError)  # still our error too
     assert info.value.status_code == 401
     assert info.value.is_retryable is False
-    assert len(emulator.requests.chat()) == 1  # one request, not four
+    assert len(qwen_omni_emulator.requests.chat()) == 1  # one request, not four
 
 
-def test_a_rate_limit_is_retried_by_the_retry_middleware(emulator: Any) -> None:
-    emulator.script(Reply.error(429), Reply.error(429), Reply.text("finally"))
+def test_a_rate_limit_is_retried_by_the_retry_middleware(qwen_omni_emulator: Any) -> None:
+    qwen_omni_emulator.script(Reply.error(429), Reply.error(429), Reply.text("finally"))
     llm = ChatQwenOmni(max_retries=0)  # the core's own retries off: the middleware retries
     result = _agent(llm).invoke({"messages": [HumanMessage("hi")]})
     assert result["messages"][-1].content == "finally"
-    assert len(emulator.requests.chat()) == 3
+    assert len(qwen_omni_emulator.requests.chat()) == 3
 
 
-def test_a_quota_error_is_a_rate_limit_that_is_not_retryable(emulator: Any) -> None:
-    emulator.script(Reply.error(429, code="insufficient_quota", message="quota exceeded"))
+def test_a_quota_error_is_a_rate_limit_that_is_not_retryable(qwen_omni_emulator: Any) -> None:
+    qwen_omni_emulator.script(Reply.error(429, code="insufficient_quota", message="quota exceeded"))
     with pytest.raises(ModelRateLimitError) as info:
         ChatQwenOmni(max_retries=0).invoke("hi")
     assert isinstance(info.value, qwen_omni.QuotaExceededError)
     assert info.value.is_retryable is False
 
 
-def test_context_overflow_from_the_service(emulator: Any) -> None:
-    emulator.script(Reply.error(400, message="Range of input length should be [1, 100]"))
+def test_context_overflow_from_the_service(qwen_omni_emulator: Any) -> None:
+    qwen_omni_emulator.script(Reply.error(400, message="Range of input length should be [1, 100]"))
     with pytest.raises(ContextOverflowError) as info:
         ChatQwenOmni(max_retries=0).invoke("hi")
     assert isinstance(info.value, qwen_omni.QwenOmniError)
     assert "Range of input length" in str(info.value)
 
 
-def test_context_overflow_from_the_catalog_sends_nothing(emulator: Any) -> None:
+def test_context_overflow_from_the_catalog_sends_nothing(qwen_omni_emulator: Any) -> None:
     spec = qwen_omni.get_model("qwen3-omni-flash")
     words = "word " * (spec.max_input_tokens * 4 // 5 + 10)  # 5 chars, 4 per token: over
     with pytest.raises(ContextOverflowError, match="input tokens") as info:
         ChatQwenOmni(model="qwen3-omni-flash").invoke(words)
     assert isinstance(info.value, qwen_omni.QwenOmniError)
     assert info.value.limit == spec.max_input_tokens  # type: ignore[attr-defined]
-    assert emulator.requests.chat() == []
+    assert qwen_omni_emulator.requests.chat() == []
 
 
 def test_typos_in_constructor_arguments_are_refused() -> None:
@@ -80,12 +80,14 @@ def test_typos_in_constructor_arguments_are_refused() -> None:
         ChatQwenOmni(max_token=5)
 
 
-def test_other_unknown_arguments_are_sent_as_extra_fields_with_a_warning(emulator: Any) -> None:
+def test_other_unknown_arguments_are_sent_as_extra_fields_with_a_warning(
+    qwen_omni_emulator: Any,
+) -> None:
     with pytest.warns(UserWarning, match="vl_high_resolution_images is not a ChatQwenOmni"):
         llm = ChatQwenOmni(vl_high_resolution_images=True)
     assert llm.extra_body == {"vl_high_resolution_images": True}
     llm.invoke("hi")
-    assert emulator.requests.chat()[-1].body["vl_high_resolution_images"] is True
+    assert qwen_omni_emulator.requests.chat()[-1].body["vl_high_resolution_images"] is True
 
 
 def test_token_counting_is_the_cores_media_aware_estimate(media: dict[str, Path]) -> None:
@@ -109,7 +111,7 @@ def test_token_counting_is_the_cores_media_aware_estimate(media: dict[str, Path]
     assert kept == messages[1:]
 
 
-def test_text_plain_blocks_are_decoded_or_refused(emulator: Any) -> None:
+def test_text_plain_blocks_are_decoded_or_refused(qwen_omni_emulator: Any) -> None:
     llm = ChatQwenOmni()
     note = base64.b64encode(b"Meeting moved to 3 pm.").decode()
     llm.invoke(
@@ -122,7 +124,7 @@ def test_text_plain_blocks_are_decoded_or_refused(emulator: Any) -> None:
             )
         ]
     )
-    sent = emulator.requests.chat()[-1].body["messages"][0]["content"]
+    sent = qwen_omni_emulator.requests.chat()[-1].body["messages"][0]["content"]
     assert sent.startswith("Meeting moved to 3 pm.")  # decoded, not dropped
     with pytest.raises(ValueError, match="does not fetch text documents"):
         llm.invoke(

@@ -13,11 +13,13 @@ from llama_index.core.memory import ChatMemoryBuffer
 from llama_index.llms.qwen_omni import QwenOmni
 
 
-def test_api_base_is_where_requests_go(emulator) -> None:
-    llm = QwenOmni(api_key=emulator.api_key, api_base=emulator.base_url)
-    assert llm.base_url == emulator.base_url
+def test_api_base_is_where_requests_go(qwen_omni_emulator) -> None:
+    llm = QwenOmni(api_key=qwen_omni_emulator.api_key, api_base=qwen_omni_emulator.base_url)
+    assert llm.base_url == qwen_omni_emulator.base_url
     assert llm.complete("hi").text
-    assert len(emulator.requests.chat()) == 1  # reached the emulator, not Beijing
+    assert (
+        len(qwen_omni_emulator.requests.chat()) == 1
+    )  # reached the qwen_omni_emulator, not Beijing
 
 
 def test_base_url_and_a_different_api_base_conflict() -> None:
@@ -40,8 +42,8 @@ def test_unknown_arguments_are_refused_with_the_field_they_resemble() -> None:
         QwenOmni(api_key="k", vl_high_resolution_images=True)
 
 
-def test_the_tokenizer_hook_counts_with_the_cores_estimate(emulator) -> None:
-    llm = QwenOmni(api_key=emulator.api_key, api_base=emulator.base_url)
+def test_the_tokenizer_hook_counts_with_the_cores_estimate(qwen_omni_emulator) -> None:
+    llm = QwenOmni(api_key=qwen_omni_emulator.api_key, api_base=qwen_omni_emulator.base_url)
     # one token per CJK character, one per 4 others: "hello world!" 3, "你好" 2
     assert len(llm.tokenizer("hello world!")) == 3
     assert len(llm.tokenizer("你好")) == 2
