@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from langchain_core import exceptions as lc
 
@@ -141,6 +141,13 @@ def to_langchain_error(err: BaseException) -> BaseException:
 _T = TypeVar("_T")
 
 
+def _raise_mapped(exc: core.QwenOmniError) -> NoReturn:
+    mapped = to_langchain_error(exc)
+    if mapped is exc:
+        raise exc
+    raise mapped from exc
+
+
 def translating_errors(
     fn: Callable[..., Iterator[_T]],
 ) -> Callable[..., Iterator[_T]]:
@@ -151,10 +158,7 @@ def translating_errors(
         try:
             yield from fn(*args, **kwargs)
         except core.QwenOmniError as exc:
-            mapped = to_langchain_error(exc)
-            if mapped is exc:
-                raise
-            raise mapped from exc
+            _raise_mapped(exc)
 
     return wrapper
 
@@ -170,9 +174,6 @@ def atranslating_errors(
             async for item in fn(*args, **kwargs):
                 yield item
         except core.QwenOmniError as exc:
-            mapped = to_langchain_error(exc)
-            if mapped is exc:
-                raise
-            raise mapped from exc
+            _raise_mapped(exc)
 
     return wrapper
