@@ -380,6 +380,17 @@ class AsyncOmniTasks:
         segments = await asyncio.to_thread(
             split_media, media.path, workdir / "segments", segment_s=seconds, model=spec
         )
+        # A header that lies about the duration plans segments past the real end: those come
+        # back without a file. Only pieces that hold media are analysed.
+        segments = [s for s in segments if s.path.is_file() and s.path.stat().st_size > 0]
+        if not segments:
+            from qwen_omni.errors import UnsupportedMediaError
+
+            raise UnsupportedMediaError(
+                f"{media.sent.source}: no playable video could be cut from it (its header "
+                "declares a duration the content does not have); re-encode or re-download it",
+                source=media.sent.source,
+            )
         if len(segments) == 1:
             return [Piece(media, segments[0].start_s, segments[0].end_s)]
         out = []

@@ -406,7 +406,13 @@ class ChatStreamAssembler:
                 additional_kwargs={THINKING_DELTA_KEY: event.text},
             )
         if isinstance(event, ToolCallDelta):
-            self._tool_calls = list(self._snapshot().tool_calls)
+            # Mid-stream, calls still arriving are shown as they are (LlamaIndex shows partial
+            # calls while streaming); the last chunk keeps only the calls the core judged whole.
+            snap = self._snapshot()
+            self._tool_calls = list(snap.tool_calls) + [
+                core.ToolCall(id=c.id, name=c.name, arguments=c.arguments)
+                for c in snap.invalid_tool_calls
+            ]
             return ChatResponse(message=self._message(), delta="")
         if isinstance(event, AudioDelta):
             if not event.data:
