@@ -247,6 +247,21 @@ def _check_params(spec: ModelSpec, params: object, dialect: str) -> None:
             params.audio_format,
             "wav",
         )
+    if (
+        "vl_high_resolution_images" in params.extra_body
+        and spec.known
+        and spec.tokens.image_max_tokens_hires is None
+        and params.extra_body["vl_high_resolution_images"] is not False
+    ):
+        # OMNI-35: only Qwen3.5-Omni has the switch; Qwen3-Omni-Flash and Turbo do not. Sent
+        # anyway, the service may ignore it and the estimate would be 13× too high.
+        raise _fail(
+            f"{name} does not support vl_high_resolution_images (only Qwen3.5-Omni raises the "
+            "image cap to 16,384 tokens): drop it from extra_body, or use qwen3.5-omni-plus",
+            "high_resolution_supported",
+            True,
+            False,
+        )
     if params.tools and not spec.tools:
         raise _fail(
             f"{name} does not support tool calling: use qwen3-omni-flash or qwen3.5-omni-plus",

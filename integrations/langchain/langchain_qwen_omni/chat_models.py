@@ -309,6 +309,12 @@ class ChatQwenOmni(BaseChatModel):
     (images to 1280×720, video to 720p at 4–8 fps, audio to mono MP3), ``"always"`` prepares
     every local medium to those budgets, ``"never"`` sends media as given."""
 
+    image_budget: bool = True
+    """Send images that carry no pixel bounds with the field guide's budget
+    (``max_pixels=1280*720``, ``min_pixels=640*480``; a 1920×1080 photo costs 882 tokens instead
+    of 1,224). False: the model's defaults. Bounds in an image block's ``min_pixels`` /
+    ``max_pixels`` always win."""
+
     max_retries: int = 2
     """Retries of a request that failed before any output (429, 5xx, connection errors),
     with backoff that honours ``Retry-After``. A stream that breaks after output raises."""
@@ -460,6 +466,7 @@ class ChatQwenOmni(BaseChatModel):
             "max_retries": self.max_retries,
             "delivery": self.delivery,
             "prepare": self.prepare,
+            "image_budget": self.image_budget,
         }
 
     @cached_property

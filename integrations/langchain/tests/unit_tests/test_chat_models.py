@@ -436,3 +436,8 @@ def test_unknown_call_kwargs_are_refused_before_sending() -> None:
     model = ChatQwenOmni(api_key="k", base_url="http://127.0.0.1:9/v1")
     with pytest.raises(Exception, match="temprature"):
         model.invoke("hi", temprature=0.1)
+
+
+def test_image_budget_reaches_the_core_client():
+    assert ChatQwenOmni(api_key="k")._client.image_budget is True
+    assert ChatQwenOmni(api_key="k", image_budget=False)._client.image_budget is False

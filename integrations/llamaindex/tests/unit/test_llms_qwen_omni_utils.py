@@ -407,3 +407,43 @@ def test_every_llamaindex_role_has_a_service_role(role):
     assert out.role == {"function": "tool", "tool": "tool", "developer": "system"}.get(
         role, "assistant"
     )
+
+
+# --- pixel limits on ImageBlocks (issue 17) ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("detail", "bounds"),
+    [
+        (None, {}),
+        ("auto", {}),
+        ("low", {"max_pixels": 640 * 480}),
+        ("high", {"min_pixels": 640 * 480}),
+        ("max_pixels=1003520", {"max_pixels": 1003520}),
+        ("min_pixels=65536, max_pixels=1003520", {"min_pixels": 65536, "max_pixels": 1003520}),
+    ],
+)
+def test_image_block_detail_carries_pixel_limits(detail, bounds):
+    from llama_index.core.base.llms.types import ImageBlock
+
+    from llama_index.llms.qwen_omni.utils import block_to_part
+
+    part = block_to_part(ImageBlock(url="https://example.com/a.png", detail=detail))
+    assert {k: getattr(part, k) for k in ("min_pixels", "max_pixels") if getattr(part, k)} == bounds
+
+
+def test_image_block_detail_refuses_what_it_does_not_understand():
+    from llama_index.core.base.llms.types import ImageBlock
+
+    from llama_index.llms.qwen_omni.utils import block_to_part
+    from qwen_omni.errors import RequestValidationError
+
+    with pytest.raises(RequestValidationError, match="max_pixels=N"):
+        block_to_part(ImageBlock(url="https://example.com/a.png", detail="ultra"))
+
+
+def test_llm_image_budget_reaches_the_client():
+    from llama_index.llms.qwen_omni import QwenOmni
+
+    assert QwenOmni(api_key="k").client.image_budget is True
+    assert QwenOmni(api_key="k", image_budget=False).client.image_budget is False

@@ -171,6 +171,15 @@ class QwenOmni(FunctionCallingLLM):
             "field guide's budgets), always, or never."
         ),
     )
+    image_budget: bool = Field(
+        default=True,
+        description=(
+            "Send images without pixel bounds with the field guide's budget (max_pixels="
+            "1280*720, min_pixels=640*480); False: the model's defaults. Per image, "
+            "ImageBlock.detail='low' (≤ 640×480), 'high' (the model's default cap) or "
+            "'max_pixels=N[,min_pixels=M]' overrides it."
+        ),
+    )
     additional_kwargs: dict[str, Any] = Field(
         default_factory=dict,
         description="More request parameters sent on every call (e.g. extra_body, stop).",
@@ -271,6 +280,7 @@ class QwenOmni(FunctionCallingLLM):
             self.max_retries,
             self.delivery,
             self.prepare,
+            self.image_budget,
         )
 
     def _new_client(self, cls: type[Any]) -> Any:
@@ -287,6 +297,7 @@ class QwenOmni(FunctionCallingLLM):
                 max_retries=s.max_retries,
                 delivery=given.delivery,
                 prepare=given.prepare,
+                image_budget=given.image_budget,
             )
         return cls(
             api_key=self._api_key.get_secret_value() if self._api_key else None,
@@ -298,6 +309,7 @@ class QwenOmni(FunctionCallingLLM):
             max_retries=self.max_retries,
             delivery=self.delivery,
             prepare=self.prepare,
+            image_budget=self.image_budget,
         )
 
     @property

@@ -37,6 +37,7 @@ from llama_index.core.llms.utils import parse_partial_json
 from llama_index.core.utils import resolve_binary
 
 from qwen_omni import content as core
+from qwen_omni.catalog import IMAGE_BUDGET_MIN_PIXELS
 from qwen_omni.errors import RequestValidationError
 from qwen_omni.response import (
     AudioDelta,
@@ -55,6 +56,7 @@ __all__ = [
     "THINKING_DELTA_KEY",
     "ChatStreamAssembler",
     "block_to_part",
+    "image_detail_bounds",
     "force_single_tool_call",
     "response_raw",
     "to_omni_messages",
@@ -117,6 +119,50 @@ def _source(data: bytes | IOBase | None, path: Any, url: Any, kind: str) -> dict
     )
 
 
+#: ``ImageBlock.detail`` words → pixel bounds (see :func:`image_detail_bounds`)
+_DETAIL_WORDS: dict[str, dict[str, int]] = {
+    "low": {"max_pixels": 640 * 480},
+    # the model's default cap (1,280 tokens), never upscaling tiny crops
+    "high": {"min_pixels": IMAGE_BUDGET_MIN_PIXELS},
+}
+
+
+def image_detail_bounds(detail: str | None) -> dict[str, int]:
+    """Pixel bounds carried by an ``ImageBlock.detail`` (LlamaIndex has no pixel fields).
+
+    - ``None`` or ``"auto"``: none here; the LLM's ``image_budget`` applies (by default the
+      field guide's ``max_pixels=1280*720``, ``min_pixels=640*480``);
+    - ``"low"``: ``max_pixels=640*480`` (at most ~300 tokens);
+    - ``"high"``: the model's default cap (1,280 tokens), ``min_pixels=640*480``;
+    - ``"max_pixels=1003520"``, ``"min_pixels=65536,max_pixels=1003520"``: exactly those.
+
+    Raises:
+        RequestValidationError: any other value, with the accepted forms.
+    """
+    if detail is None or detail.strip().lower() in ("", "auto"):
+        return {}
+    word = detail.strip().lower()
+    if word in _DETAIL_WORDS:
+        return dict(_DETAIL_WORDS[word])
+    bounds: dict[str, int] = {}
+    for item in word.replace(";", ",").split(","):
+        key, _, value = item.partition("=")
+        key = key.strip()
+        if key in ("min_pixels", "max_pixels") and value.strip().isdigit():
+            bounds[key] = int(value)
+        else:
+            bounds = {}
+            break
+    if not bounds:
+        raise RequestValidationError(
+            f"ImageBlock.detail={detail!r} is not understood: use 'auto', 'low', 'high' or "
+            "'max_pixels=N' / 'min_pixels=M,max_pixels=N' (pixels)",
+            rule="image_detail",
+            value=detail,
+        )
+    return bounds
+
+
 def block_to_part(block: Any) -> core.Part | None:
     """One LlamaIndex content block as a core part; None for blocks that carry nothing to send.
 
@@ -127,9 +173,12 @@ def block_to_part(block: Any) -> core.Part | None:
     if isinstance(block, TextBlock):
         return core.Text(text=block.text)
     if isinstance(block, ImageBlock):
+        bounds = image_detail_bounds(block.detail)
         return core.Image(
             **_source(block.image, block.path, block.url, "image"),
             mime_type=block.image_mimetype,
+            min_pixels=bounds.get("min_pixels"),
+            max_pixels=bounds.get("max_pixels"),
         )
     if isinstance(block, AudioBlock):
         return core.Audio(
