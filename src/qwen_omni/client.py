@@ -24,6 +24,7 @@ import uuid
 from collections.abc import (
     AsyncGenerator,
     AsyncIterator,
+    Callable,
     Generator,
     Iterable,
     Iterator,
@@ -40,7 +41,13 @@ from pydantic import ValidationError
 from qwen_omni import _wire
 from qwen_omni._sse import DEFAULT_MAX_EVENT_BYTES, StreamBody
 from qwen_omni._stream import ResponseBuilder, StreamDecoder
-from qwen_omni.catalog import DATA_URI_MAX_BYTES, ModelSpec, get_model
+from qwen_omni.catalog import (
+    DATA_URI_MAX_BYTES,
+    IMAGE_BUDGET_MAX_PIXELS,
+    IMAGE_BUDGET_MIN_PIXELS,
+    ModelSpec,
+    get_model,
+)
 from qwen_omni.config import Dialect, Settings, Timeouts, resolve_settings
 from qwen_omni.content import (
     Audio,
@@ -82,8 +89,11 @@ OSS_RESOLVE_HEADER = "X-DashScope-OssResourceResolve"
 #: Backoff: first delay, growth factor, cap (seconds); Retry-After is honoured up to the cap.
 RETRY_BASE_S = 0.5
 RETRY_MAX_S = 30.0
-#: Extra validity a delivered URL needs beyond the request's own total timeout.
+#: Extra validity a URL we sign gets beyond the request's own total timeout.
 URL_VALIDITY_MARGIN_S = 300.0
+#: Extra validity a caller's signed URL needs beyond the time to the first byte: the service
+#: downloads media when it starts working on the request, before it answers.
+URL_FETCH_MARGIN_S = 60.0
 
 MessagesInput = str | Part | Sequence[str | Message | Part | Mapping[str, Any]]
 
@@ -244,12 +254,56 @@ def _check_text(messages: list[Message]) -> None:
 PrepareMode = Literal["auto", "always", "never"]
 
 
+def _map_media(messages: list[Message], fn: Callable[[Any], Any]) -> list[Message]:
+    """Messages with every media part (frames included) replaced by ``fn(part)``."""
+
+    def swap(part: Any) -> Any:
+        if isinstance(part, VideoFrames):
+            return part.model_copy(update={"frames": tuple(swap(f) for f in part.frames)})
+        if isinstance(part, (Image, Audio, Video)):
+            return fn(part)
+        return part
+
+    out = []
+    for message in messages:
+        if isinstance(message.content, str):
+            out.append(message)
+        else:
+            out.append(
+                message.model_copy(update={"content": tuple(swap(p) for p in message.content)})
+            )
+    return out
+
+
+def _with_image_budget(messages: list[Message]) -> list[Message]:
+    """Images without pixel bounds get the field guide's budget (1280×720 max, 640×480 min).
+
+    Sent as the part's ``max_pixels``/``min_pixels``, so the service resizes to them and the
+    estimate counts them: a 1920×1080 photo costs 882 tokens instead of 1,224. An image with
+    either bound set by the caller keeps the caller's values.
+    """
+
+    def budget(part: Any) -> Any:
+        if (
+            not isinstance(part, Image)
+            or part.min_pixels is not None
+            or part.max_pixels is not None
+        ):
+            return part
+        return part.model_copy(
+            update={"min_pixels": IMAGE_BUDGET_MIN_PIXELS, "max_pixels": IMAGE_BUDGET_MAX_PIXELS}
+        )
+
+    return _map_media(messages, budget)
+
+
 def _ready_local_media(
     part: Image | Audio | Video, spec: ModelSpec, mode: PrepareMode, workdir: Path
 ) -> Image | Audio | Video:
     """Measure a local medium, refuse what the model cannot take, and prepare it when asked.
 
-    ``auto`` prepares a medium too large to send inline (to the field guide's budgets: images
+    ``auto`` prepares audio in a format the service does not list (M4A, FLAC, OGG…) and a
+    medium too large to send inline (to the field guide's budgets: images
     to 1280×720, video to 720p at the motion preset's frame rate, audio to mono MP3), so it
     usually fits and always costs less; ``always`` prepares every local medium; ``never``
     sends it as it is. Needs the ``[media]`` extra (PyAV, Pillow); without it the medium goes
@@ -271,8 +325,13 @@ def _ready_local_media(
     fmt = getattr(info, "format", None) or getattr(info, "container", None) or ""
     _check_kind(part, info.kind, str(fmt))
     check_media(info, spec)
-    inline_bytes = (info.size_bytes + 2) // 3 * 4 + 32
-    if mode == "never" or (mode == "auto" and inline_bytes <= DATA_URI_MAX_BYTES):
+    from qwen_omni.media.audio import SENDABLE_AUDIO_FORMATS, inline_size
+
+    # an audio format outside the documented list (M4A, FLAC, OGG…) is converted in "auto"
+    # too: the service would refuse it however small it is
+    foreign = info.kind == "audio" and getattr(info, "format", None) not in SENDABLE_AUDIO_FORMATS
+    fits = inline_size(info.size_bytes) <= DATA_URI_MAX_BYTES
+    if mode == "never" or (mode == "auto" and fits and not foreign):
         return part
     suffix = {"video": ".mp4", "audio": ".mp3"}.get(info.kind, "")
     prepared = prepare_media(source, workdir / f"{uuid.uuid4().hex}{suffix}")
@@ -394,9 +453,11 @@ class _ClientBase:
         http_client: Any = None,
         prepare: PrepareMode | bool = "auto",
         max_event_bytes: int | None = None,
+        image_budget: bool = True,
     ) -> None:
         self._http_client = http_client
         self.max_event_bytes = _max_event_bytes(max_event_bytes)
+        self.image_budget = bool(image_budget)
         if prepare is True or prepare is False:
             prepare = "always" if prepare else "never"
         if prepare not in ("auto", "always", "never"):
@@ -466,7 +527,10 @@ class _ClientBase:
         spec = get_model(model or self.settings.model)
         msgs = _coerce_messages(messages)
         _check_text(msgs)
-        check_request(spec, msgs, params)
+        check_request(spec, msgs, params, self.settings.dialect)
+        if self.image_budget and not params.high_resolution:
+            # in high-resolution mode the service ignores max_pixels (APIREF): no budget then
+            msgs = _with_image_budget(msgs)
         return _Request(spec, msgs, params, extra_headers)
 
     def estimate(
@@ -480,22 +544,48 @@ class _ClientBase:
     ) -> RequestEstimate:
         """What this request would cost, without sending it: input tokens by kind (local media
         measured with the service's estimators, text estimated) and the price in CNY from the
-        catalog. The request is checked as if it were sent (same errors). ``output_tokens``
-        defaults to ``max_tokens`` (the most the answer may cost), else 0; a spoken reply
-        (``modalities=["text", "audio"]``) is priced as audio. ``region`` defaults to the
-        client's (Beijing prices for custom endpoints)."""
+        catalog.
+
+        The request goes through what :meth:`complete` does before sending — the same checks
+        (a clip too long for the model raises ``MediaTooLongError`` here too) and the same
+        preparation (``prepare``), and the estimate is of what would be **sent**; when
+        preparation changed the media, ``.original`` holds the estimate of the media as given
+        and ``summary()`` shows both. ``output_tokens`` defaults to ``max_tokens`` (the most
+        the answer may cost), else 0; a spoken reply (``modalities=["text", "audio"]``) is
+        priced as audio. ``region`` defaults to the client's (Beijing prices for custom
+        endpoints)."""
+        from dataclasses import replace as _replace
+
         from qwen_omni.media.budget import estimate_request
 
         req = self._request(messages, model, dict(params))
         out = output_tokens if output_tokens is not None else (req.params.max_tokens or 0)
-        return estimate_request(
-            req.messages,
-            req.spec,
-            region=region or self.settings.region or "beijing",
-            output_tokens=out,
-            spoken=req.params.wants_audio,
-            tools=list(req.params.tools) if req.params.tools else None,
-        )
+
+        def priced(msgs: list[Message]) -> RequestEstimate:
+            return estimate_request(
+                msgs,
+                req.spec,
+                region=region or self.settings.region or "beijing",
+                output_tokens=out,
+                spoken=req.params.wants_audio,
+                tools=list(req.params.tools) if req.params.tools else None,
+                high_resolution=req.params.high_resolution,
+            )
+
+        with tempfile.TemporaryDirectory(prefix="qwen-omni-estimate-") as tmp:
+            changed = False
+
+            def ready(part: Any) -> Any:
+                nonlocal changed
+                sent = _ready_local_media(part, req.spec, self.prepare, Path(tmp))
+                changed = changed or sent is not part
+                return sent
+
+            to_send = _map_media(req.messages, ready)
+            sent = priced(to_send)
+            if not changed:
+                return sent
+            return _replace(sent, original=priced(req.messages))
 
     def _delivery_context(self, spec: ModelSpec) -> DeliveryContext:
         from qwen_omni.delivery import DeliveryContext
@@ -507,6 +597,7 @@ class _ClientBase:
             api_key=s.api_key.get_secret_value() if s.api_key else None,
             region=s.region,
             deadline_s=s.timeouts.total + URL_VALIDITY_MARGIN_S,
+            fetch_within_s=s.timeouts.first_byte + URL_FETCH_MARGIN_S,
             api_base_url=s.api_base_url,
         )
 
@@ -527,25 +618,13 @@ class _ClientBase:
         """Messages with every media part replaced by its delivered URL."""
 
         def swap(part: Any) -> Any:
-            if isinstance(part, VideoFrames):
-                return part.model_copy(update={"frames": tuple(swap(f) for f in part.frames)})
-            if isinstance(part, (Image, Audio, Video)):
-                url, fmt = delivered[id(part)]
-                update: dict[str, Any] = {"url": url, "path": None, "data": None}
-                if isinstance(part, Audio):
-                    update["format"] = fmt
-                return part.model_copy(update=update)
-            return part
+            url, fmt = delivered[id(part)]
+            update: dict[str, Any] = {"url": url, "path": None, "data": None}
+            if isinstance(part, Audio):
+                update["format"] = fmt
+            return part.model_copy(update=update)
 
-        out = []
-        for message in req.messages:
-            if isinstance(message.content, str):
-                out.append(message)
-            else:
-                out.append(
-                    message.model_copy(update={"content": tuple(swap(p) for p in message.content)})
-                )
-        return out
+        return _map_media(req.messages, swap)
 
     def _body_and_headers(
         self, req: _Request, messages: list[Message], oss_resolve: bool
@@ -658,12 +737,22 @@ class _ClientBase:
             ),
         }
 
+    def _check_key(self) -> None:
+        """Raise ``ConfigurationError`` naming ``DASHSCOPE_API_KEY`` when the endpoint is
+        DashScope's and no key is set: before any upload or request (decided by endpoint)."""
+        if self.settings.needs_key:
+            self.settings.require_key()
+
     def _sdk_kwargs(self, default_http_client: Any = None) -> dict[str, Any]:
         s = self.settings
         http_client = self._http_client if self._http_client is not None else default_http_client
+        if s.needs_key:
+            key = s.require_key()  # ConfigurationError naming DASHSCOPE_API_KEY, nothing sent
+        else:
+            # The emulator and self-hosted servers (vLLM) take no key; the SDK needs a string.
+            key = s.api_key.get_secret_value() if s.api_key else "EMPTY"
         return {
-            # An empty key still lets the SDK build; the service (or emulator) answers 401.
-            "api_key": s.api_key.get_secret_value() if s.api_key else "missing-key",
+            "api_key": key,
             "base_url": s.base_url,
             "max_retries": 0,  # retries are ours: a stream may only retry before output
             # Streams are read raw (bounded, see _sse): a compressed stream is not asked for.
@@ -753,6 +842,10 @@ class OmniClient(_ClientBase):
             4 MiB, or ``QWEN_OMNI_MAX_EVENT_BYTES``); more is a ``MalformedResponseError``,
             so memory stays bounded whatever the server sends. The total timeout is enforced
             on wall-clock time at the socket, whatever the server sends (drip, keep-alives).
+        image_budget: True (default) sends every image that has no ``min_pixels``/``max_pixels``
+            of its own with the field guide's budget (``max_pixels=1280*720``,
+            ``min_pixels=640*480``): a 1920×1080 photo costs 882 tokens instead of 1,224.
+            False sends images with the model's defaults (up to 1,280 tokens each).
     """
 
     def __init__(self, **kwargs: Any) -> None:
@@ -824,6 +917,7 @@ class OmniClient(_ClientBase):
         return self._apply_delivery(req, delivered), oss_resolve, results
 
     def _run(self, req: _Request, builder: ResponseBuilder) -> Generator[Event, None, None]:
+        self._check_key()
         deadline = time.monotonic() + self.settings.timeouts.total
         messages, oss_resolve, delivered = self._deliver(req)
         try:
@@ -1004,6 +1098,7 @@ class AsyncOmniClient(_ClientBase):
         return self._apply_delivery(req, delivered), oss_resolve, list(results)
 
     async def _run(self, req: _Request, builder: ResponseBuilder) -> AsyncGenerator[Event, None]:
+        self._check_key()
         deadline = time.monotonic() + self.settings.timeouts.total
         messages, oss_resolve, delivered = await self._deliver(req)
         try:

@@ -110,6 +110,14 @@ class Settings:
         )
 
     @property
+    def needs_key(self) -> bool:
+        """True when the endpoint is DashScope's (any region or workspace domain), which
+        refuses a request without a key: the client then raises ``ConfigurationError`` before
+        sending. The emulator and self-hosted servers (vLLM) are asked without one."""
+        host = (urlparse(self.base_url).hostname or "").lower()
+        return region_of(self.base_url) is not None or host.endswith(".aliyuncs.com")
+
+    @property
     def is_local(self) -> bool:
         """True when the endpoint is on loopback or a private network (emulator, vLLM)."""
         from qwen_omni.addresses import classify_address, classify_name, parse_ip_literal

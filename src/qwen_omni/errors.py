@@ -73,6 +73,7 @@ __all__ = [
     "UploadError",
     "error_from_body",
     "excerpt",
+    "is_context_overflow",
     "is_retryable",
     "map_api_error",
 ]
@@ -524,3 +525,23 @@ def is_retryable(err: QwenOmniError) -> bool:
     if isinstance(err, (RateLimitError, ServiceError, APIConnectionError)):
         return True
     return isinstance(err, APIError) and err.status_code in (408, 409)
+
+
+#: The service's words for an input over the model's window (reference, error table:
+#: "Range of input length should be [1, xxx]"); "max_tokens" ranges are a different mistake.
+_CONTEXT_OVERFLOW_MARKERS = ("range of input length", "input length should be")
+
+
+def is_context_overflow(err: BaseException) -> bool:
+    """Whether ``err`` says the input is longer than the model's context window.
+
+    Two sources: the catalog (``RequestValidationError`` with rule ``context_window``, raised
+    before sending when the text alone is over the model's input limit) and the service
+    (a 400 whose message is "Range of input length should be [1, N]"). Frameworks map it to
+    their own "context overflow" error (LangChain's summarization middleware reacts to it).
+    """
+    if isinstance(err, RequestValidationError):
+        return err.rule == "context_window"
+    if isinstance(err, BadRequestError):
+        return any(m in str(err).lower() for m in _CONTEXT_OVERFLOW_MARKERS)
+    return False

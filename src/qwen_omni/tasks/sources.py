@@ -100,19 +100,30 @@ def _kind_from_head(head: bytes, expect: tuple[Kind, ...]) -> str | None:
     return found.kind
 
 
-def estimate_tokens(info: MediaInfo, spec: ModelSpec) -> int | None:
-    """Input tokens of a probed medium by the service's formula (None when not computable)."""
+def estimate_tokens(info: MediaInfo, spec: ModelSpec, *, image_budget: bool = True) -> int | None:
+    """Input tokens of a probed medium by the service's formula (None when not computable).
+
+    Images are counted with the field guide's budget the client sends by default
+    (``image_budget``; see ``OmniClient(image_budget=...)``).
+    """
+    from qwen_omni.catalog import IMAGE_BUDGET_MAX_PIXELS, IMAGE_BUDGET_MIN_PIXELS
     from qwen_omni.media import tokens as tk
 
     t = spec.tokens
     try:
         if info.kind == "image":
             w, h = info.display_size
+            if image_budget:
+                return tk.image_tokens(
+                    w, h, t, min_pixels=IMAGE_BUDGET_MIN_PIXELS, max_pixels=IMAGE_BUDGET_MAX_PIXELS
+                )
             return tk.image_tokens(w, h, t)
         if info.kind == "audio":
             return tk.audio_tokens(info.duration_s, t)
         w, h = info.display_size
-        total = tk.video_tokens(w, h, info.duration_s, t, total_frames=info.frame_count)
+        total = tk.video_tokens(
+            w, h, info.duration_s, t, total_frames=info.frame_count, video_fps=info.fps or None
+        )
         if info.audio is not None:
             total += tk.audio_tokens(info.audio.duration_s, t)
         return total
