@@ -34,6 +34,7 @@ from qwen_omni.errors import (
     RequestValidationError,
     StreamInterrupted,
 )
+from qwen_omni.redact import redact
 
 __all__ = ["app", "exit_code_for", "main"]
 
@@ -118,15 +119,11 @@ def _clean(text: str) -> str:
     """Text for the terminal: secrets masked, Rich markup escaped."""
     from rich.markup import escape
 
-    from qwen_omni.redact import redact
-
     return escape(redact(text))
 
 
 def _print_json(text: str) -> None:
     """One JSON object on stdout, configured secrets masked (even if a service echoed one)."""
-    from qwen_omni.redact import redact
-
     out.print_json(redact(text))
 
 
@@ -142,7 +139,7 @@ def _fail(exc: BaseException, *, as_json: bool) -> typer.Exit:
     else:
         err.print(f"[bold red]{type(exc).__name__}[/]: {_clean(str(exc))}", markup=True)
         if partial is not None and partial.text:
-            err.print(f"[dim]partial answer so far:[/] {partial.text}")
+            err.print(f"[dim]partial answer so far:[/] {_clean(partial.text)}")
     return typer.Exit(code)
 
 
@@ -217,7 +214,8 @@ def _print_result(result: Any, *, as_json: bool) -> None:
     if as_json:
         _print_json(result.model_dump_json())
     else:
-        out.print(result.to_text())
+        # Model text is printed as text: "[/x]" in an answer is not Rich markup.
+        out.print(redact(result.to_text()), markup=False)
 
 
 @app.command()
@@ -249,7 +247,7 @@ def analyze(
 
     def on_text(text: str) -> None:
         if not as_json:
-            out.print(text, end="")
+            out.print(text, end="", markup=False)
 
     async def work(tasks: Any, progress: Callable[[Any], None]) -> Any:
         method = getattr(tasks, f"analyze_{kind}")
@@ -276,7 +274,7 @@ def analyze(
     )
     tokens = f"{usage.input_tokens:,} tokens in, {usage.output_tokens:,} out" if usage else ""
     cost = f" · ~{sent.cost_cny:.4f} CNY" if sent.cost_cny is not None else ""
-    err.print(f"[dim]{sent.model} · {media} · {tokens}{cost}[/]")
+    err.print(f"[dim]{_clean(f'{sent.model} · {media} · {tokens}{cost}')}[/]")
 
 
 def _save_target_problem(path: Path) -> str | None:
@@ -323,7 +321,7 @@ def _analyze_spoken(
                 with client.stream([builder(source), question], **params) as stream:
                     for event in stream:
                         if isinstance(event, TextDelta) and not as_json:
-                            out.print(event.text, end="")
+                            out.print(event.text, end="", markup=False)
                 response = stream.response
         save_error: str | None = None
         if response.audio_pcm:
@@ -468,7 +466,7 @@ def plan(
     if as_json:
         _print_json(json.dumps(_plan_dict(result)))
     else:
-        out.print(result.summary())
+        out.print(result.summary(), markup=False)
 
 
 def _check_region(region: str) -> str:
