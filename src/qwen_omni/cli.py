@@ -168,9 +168,11 @@ def _run_task(
         bars: dict[str, Any] = {}
 
         def on_progress(p: Any) -> None:
+            # Messages name the user's file: "[" in a file name is text, not markup.
+            message = _clean(p.message or p.stage)
             if p.stage not in bars:
-                bars[p.stage] = bar.add_task(p.message or p.stage, total=p.total)
-            bar.update(bars[p.stage], completed=p.done, total=p.total, description=p.message)
+                bars[p.stage] = bar.add_task(message, total=p.total)
+            bar.update(bars[p.stage], completed=p.done, total=p.total, description=message)
 
         with connection(emulator=emulator, base_url=base_url, notice_to_stderr=as_json) as conn:
 
