@@ -408,6 +408,19 @@ def test_repr_masks_userinfo_in_base_url():
     assert "hunter2pass" not in repr(client.settings)
 
 
+def test_integration_reprs_mask_userinfo_and_errors_mask_the_password():
+    from langchain_qwen_omni import ChatQwenOmni
+    from llama_index.llms.qwen_omni import QwenOmni
+
+    url = "https://user:hunter3pass@gw.example.com/v1"
+    for model in (ChatQwenOmni(base_url=url, api_key=KEY), QwenOmni(base_url=url, api_key=KEY)):
+        assert "hunter3pass" not in repr(model) and "hunter3pass" not in str(model)
+    from qwen_omni.errors import APIError
+
+    OmniClient(base_url=url, api_key=KEY)  # the configured password is now a known secret
+    assert "hunter3pass" not in str(APIError(f"gateway said: bad password hunter3pass for {url}"))
+
+
 def test_cli_json_masks_an_echoed_key(serve, monkeypatch, tmp_path):
     from typer.testing import CliRunner
 
