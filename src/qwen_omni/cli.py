@@ -18,7 +18,7 @@ import json
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Optional, TypeVar
 
 import typer
 from rich.console import Console
@@ -295,95 +295,99 @@ def _analyze_spoken(
         raise _fail(exc, as_json=as_json) from exc
 
 
-@app.command()
-def mention(
-    source: str = typer.Argument(..., help="A call recording (audio or video file, or URL)."),
-    topics: list[str] = typer.Argument(..., help="Topics to look for, e.g. pricing refund."),
-    model: str | None = ModelOpt,
-    emulator: bool | None = EmulatorOpt,
-    base_url: str | None = BaseUrlOpt,
-    as_json: bool = JsonOpt,
-) -> None:
-    """Did a call mention these topics? Evidence, time and confidence per topic."""
+# --- one command per agent tool, generated from the registry (qwen_omni.tasks.TOOLS) ---------
 
-    async def work(tasks: Any, progress: Callable[[Any], None]) -> Any:
-        return await tasks.did_call_mention(source, topics, progress=progress)
-
-    result = _run_task(work, model=model, emulator=emulator, base_url=base_url, as_json=as_json)
-    _print_result(result, as_json=as_json)
+#: Help of the AsyncOmniTasks settings a tool may offer as options (ToolDef.cli_settings).
+SETTING_HELP = {
+    "summary_model": "Text model for the final summary.",
+    "asr_model": "A cheaper speech-recognition model (paraformer-v2, qwen3-asr-flash…).",
+}
 
 
-@app.command()
-def caption(
-    source: str = typer.Argument(..., help="A product video file or URL."),
-    model: str | None = ModelOpt,
-    emulator: bool | None = EmulatorOpt,
-    base_url: str | None = BaseUrlOpt,
-    as_json: bool = JsonOpt,
-) -> None:
-    """A structured caption: scene, product features, target audience, music style."""
+def _tool_help(description: str) -> str:
+    # The agent-facing note on what a source may be is not for a terminal user.
+    from qwen_omni.tasks.tool import SOURCES_NOTE
 
-    async def work(tasks: Any, progress: Callable[[Any], None]) -> Any:
-        return await tasks.caption_product_video(source, progress=progress)
-
-    result = _run_task(work, model=model, emulator=emulator, base_url=base_url, as_json=as_json)
-    _print_result(result, as_json=as_json)
+    return description.replace(SOURCES_NOTE, "")
 
 
-@app.command()
-def summarize(
-    source: str = typer.Argument(..., help="A (long) video file or URL."),
-    focus: str | None = typer.Option(None, help="What the summary should focus on."),
-    segment_seconds: float | None = typer.Option(
-        None, help="Segment length in seconds (default 90, capped by the model's limit)."
-    ),
-    summary_model: str | None = typer.Option(None, help="Text model for the final summary."),
-    model: str | None = ModelOpt,
-    emulator: bool | None = EmulatorOpt,
-    base_url: str | None = BaseUrlOpt,
-    as_json: bool = JsonOpt,
-) -> None:
-    """Summarize a long video: split, analyze segments concurrently, summarize the summaries."""
+def _tool_command(tool: Any) -> Callable[..., None]:
+    """A typer command for ``tool``: its required arguments positional, the optional ones as
+    options, its ``cli_settings`` and the model-command options."""
+    import inspect
 
-    async def work(tasks: Any, progress: Callable[[Any], None]) -> Any:
-        return await tasks.summarize_long_video(
-            source,
-            focus=focus,
-            segment_seconds=segment_seconds,
-            summary_model=summary_model,
-            progress=progress,
+    params: list[inspect.Parameter] = []
+    fields = tool.input_model.model_fields
+    for name, info in fields.items():
+        if info.is_required():
+            help_text = "A media file or URL." if name == "source" else info.description
+            default: Any = typer.Argument(..., help=help_text)
+        else:
+            default = typer.Option(
+                info.default, f"--{name.replace('_', '-')}", help=info.description
+            )
+        kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+        params.append(inspect.Parameter(name, kind, default=default, annotation=info.annotation))
+    for setting in tool.cli_settings:
+        option = typer.Option(
+            None, f"--{setting.replace('_', '-')}", help=SETTING_HELP.get(setting, setting)
         )
-
-    result = _run_task(work, model=model, emulator=emulator, base_url=base_url, as_json=as_json)
-    _print_result(result, as_json=as_json)
-
-
-@app.command()
-def transcribe(
-    source: str = typer.Argument(..., help="An audio or video file or URL."),
-    language: str | None = typer.Option(None, help="Language hint, e.g. en or zh."),
-    asr_model: str | None = typer.Option(
-        None, help="A cheaper speech-recognition model (paraformer-v2, qwen3-asr-flash…)."
-    ),
-    model: str | None = ModelOpt,
-    emulator: bool | None = EmulatorOpt,
-    base_url: str | None = BaseUrlOpt,
-    as_json: bool = JsonOpt,
-) -> None:
-    """Transcribe speech (Paraformer when --asr-model is set, else Qwen-Omni)."""
-
-    async def work(tasks: Any, progress: Callable[[Any], None]) -> Any:
-        return await tasks.transcribe(source, language=language, progress=progress)
-
-    result = _run_task(
-        work,
-        model=model,
-        emulator=emulator,
-        base_url=base_url,
-        as_json=as_json,
-        tasks_kwargs={"asr_model": asr_model} if asr_model else None,
+        params.append(
+            inspect.Parameter(
+                setting, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=option,
+                annotation=Optional[str],
+            )
+        )  # fmt: skip
+    common = {"model": ModelOpt, "emulator": EmulatorOpt, "base_url": BaseUrlOpt}
+    annotations = {"model": Optional[str], "emulator": Optional[bool], "base_url": Optional[str]}
+    for name, option in common.items():
+        params.append(
+            inspect.Parameter(
+                name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=option,
+                annotation=annotations[name],
+            )
+        )  # fmt: skip
+    params.append(
+        inspect.Parameter(
+            "as_json", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=JsonOpt, annotation=bool
+        )
     )
-    _print_result(result, as_json=as_json)
+
+    def command(**values: Any) -> None:
+        arguments = {k: values[k] for k in fields if values.get(k) is not None}
+        settings = {k: values[k] for k in tool.cli_settings if values.get(k)}
+
+        async def work(tasks: Any, progress: Callable[[Any], None]) -> Any:
+            return await getattr(tasks, tool.name)(**arguments, progress=progress)
+
+        result = _run_task(
+            work,
+            model=values["model"],
+            emulator=values["emulator"],
+            base_url=values["base_url"],
+            as_json=values["as_json"],
+            tasks_kwargs=settings or None,
+        )
+        _print_result(result, as_json=values["as_json"])
+
+    command.__name__ = tool.name
+    command.__doc__ = _tool_help(tool.description)
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    return command
+
+
+def add_tool_commands(target: typer.Typer | None = None) -> None:
+    """Register a command for every tool of the registry that has a ``cli_name``."""
+    from qwen_omni.tasks import TOOLS
+
+    target = target or app
+    registered = {c.name for c in target.registered_commands}
+    for tool in TOOLS:
+        if tool.cli_name and tool.cli_name not in registered:
+            target.command(tool.cli_name)(_tool_command(tool))
+
+
+add_tool_commands()
 
 
 @app.command()

@@ -240,7 +240,9 @@ class QwenOmniMediaLoader(BaseLoader):
         content = description
         if self.transcript and media.kind in ("audio", "video"):
             speech = await tasks.prepare(media, spec, workdir, audio_only=True)
-            result = await tasks.transcriber.transcribe(tasks, speech, language=self.language)
+            result = await tasks.transcriber.transcribe(
+                tasks.context(), speech, language=self.language
+            )
             metadata["transcript"] = result.text
             metadata["transcript_model"] = result.model
             content = f"{description}\n\nTranscript:\n{result.text}"
