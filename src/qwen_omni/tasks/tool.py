@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
+from qwen_omni.redact import redact
 from qwen_omni.tasks.context import TaskContext
 from qwen_omni.tasks.policy import AccessPolicy
 from qwen_omni.tasks.progress import ProgressCallback
@@ -151,8 +152,9 @@ class ToolDef:
 
 
 def to_text(result: BaseModel) -> str:
-    """The text an agent should read for a result or a refusal."""
+    """The text an agent should read for a result or a refusal (configured secrets masked,
+    even when the model or a service echoed one)."""
     render = getattr(result, "to_text", None)
     if callable(render):
-        return str(render())
-    return json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=1)
+        return redact(str(render()))
+    return redact(json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=1))

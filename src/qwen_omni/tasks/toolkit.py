@@ -13,12 +13,9 @@ Each call gets a :class:`~qwen_omni.tasks.context.TaskContext`; tasks never reac
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import tempfile
-import threading
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,6 +24,7 @@ from pydantic import BaseModel
 from qwen_omni.catalog import ModelSpec
 from qwen_omni.client import AsyncOmniClient
 from qwen_omni.content import Part
+from qwen_omni.loops import BlockingRunner
 from qwen_omni.response import OmniResponse
 from qwen_omni.tasks import pipeline
 from qwen_omni.tasks.context import (
@@ -36,7 +34,7 @@ from qwen_omni.tasks.context import (
     TaskSettings,
     Transcriber,
 )
-from qwen_omni.tasks.pipeline import JsonOutcome, Piece
+from qwen_omni.tasks.pipeline import JsonOutcome, Piece, SegmentStream
 from qwen_omni.tasks.policy import AccessPolicy
 from qwen_omni.tasks.progress import ProgressCallback
 from qwen_omni.tasks.refusal import ToolRefusal
@@ -279,6 +277,13 @@ class AsyncOmniTasks:
         """Segments of a local video with their time ranges; see :func:`.pipeline.split`."""
         return await pipeline.split(self.context(), media, seconds, spec, workdir)
 
+    async def segment_stream(
+        self, media: ResolvedMedia, seconds: float, spec: ModelSpec, workdir: Path
+    ) -> SegmentStream:
+        """The segments of a local video, each ready as soon as it exists; see
+        :func:`.pipeline.segment_stream`."""
+        return await pipeline.segment_stream(self.context(), media, seconds, spec, workdir)
+
     # --- the tools --------------------------------------------------------------------------------
 
     def __getattr__(self, name: str) -> Any:
@@ -333,30 +338,6 @@ class AsyncOmniTasks:
 # --- the sync facade ----------------------------------------------------------------------------
 
 
-class _LoopThread:
-    """One event loop in a daemon thread; sync calls run their coroutines on it."""
-
-    def __init__(self) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._loop.run_forever, name="qwen-omni-tasks", daemon=True
-        )
-        self._thread.start()
-
-    def run(self, coro: Coroutine[Any, Any, R]) -> R:
-        if threading.current_thread() is self._thread:
-            raise RuntimeError("a sync OmniTasks method was called from its own event loop")
-        future: Future[R] = asyncio.run_coroutine_threadsafe(coro, self._loop)
-        return future.result()
-
-    def stop(self) -> None:
-        if self._loop.is_running():
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout=5)
-        if not self._loop.is_running():
-            self._loop.close()
-
-
 class OmniTasks:
     """The agent tools, synchronous: the same arguments as :class:`AsyncOmniTasks`.
 
@@ -367,14 +348,9 @@ class OmniTasks:
 
     def __init__(self, client: AsyncOmniClient | None = None, **kwargs: Any) -> None:
         self.aio = AsyncOmniTasks(client, **kwargs)
-        self._runner: _LoopThread | None = None
-        self._lock = threading.Lock()
+        self._runner = BlockingRunner("qwen-omni-tasks")
 
     def _run(self, coro: Coroutine[Any, Any, R]) -> R:
-        if self._runner is None:
-            with self._lock:
-                if self._runner is None:
-                    self._runner = _LoopThread()
         return self._runner.run(coro)
 
     @property
@@ -384,10 +360,7 @@ class OmniTasks:
 
     def close(self) -> None:
         """Close the client (if created here) and stop the background loop."""
-        if self._runner is not None:
-            self._runner.run(self.aio.aclose())
-            self._runner.stop()
-            self._runner = None
+        self._runner.close(self.aio.aclose)
 
     def __enter__(self) -> OmniTasks:
         return self

@@ -25,7 +25,7 @@ from qwen_omni.errors import (
     QwenOmniError,
 )
 from qwen_omni.tasks.context import TaskContext
-from qwen_omni.tasks.pipeline import SOURCE_HELP, ask, localize, prepare, split
+from qwen_omni.tasks.pipeline import SOURCE_HELP, ask, localize, prepare, segment_stream
 from qwen_omni.tasks.refusal import TaskFailed
 from qwen_omni.tasks.report import RequestReport, report_for, total_cost
 from qwen_omni.tasks.sources import ResolvedMedia, resolve_media
@@ -119,6 +119,11 @@ class SummaryResult(BaseModel):
     )
     total_cost_cny: float | None = None
     elapsed_s: float = 0.0
+    trades: list[str] = Field(
+        default_factory=list,
+        description="What segment preparation gave up so that every segment could be sent "
+        "(e.g. a bitrate cap to fit the inline limit when no upload store is configured).",
+    )
 
     def to_text(self) -> str:
         head = self.summary
@@ -180,11 +185,13 @@ async def _summarize_segment(
     focus: str | None,
     spec: ModelSpec,
     workdir: Path,
+    *,
+    prepared: bool = False,
 ) -> SegmentSummary:
     prompt = _segment_prompt(index, total, start, end, focus)
     model = spec.name
     last: QwenOmniError | None = None
-    ready: ResolvedMedia | None = None
+    ready: ResolvedMedia | None = media if prepared else None
     for attempt in (1, 2):
         try:
             if ready is None:
@@ -232,8 +239,8 @@ async def run_summarize(
         local = await localize(ctx, media, workdir)
         duration = local.duration_s
         await ctx.report("prepare", 0, None, "splitting into segments")
-        pieces = await split(ctx, local, seconds, spec, workdir)
-        total = len(pieces)
+        stream = await segment_stream(ctx, local, seconds, spec, workdir)
+        total = len(stream.ranges)
         await ctx.report("prepare", 1, 1, f"{total} segment(s) of ≤{seconds:.0f} s")
 
         limit = asyncio.Semaphore(ctx.settings.max_concurrency)
@@ -241,12 +248,23 @@ async def run_summarize(
 
         async def one(i: int) -> SegmentSummary:
             nonlocal done
-            piece = pieces[i]
-            async with limit:
-                seg = await _summarize_segment(
-                    ctx, piece.media, i, total, piece.start_s, piece.end_s, inp.focus,
-                    spec, workdir,
+            start, end = stream.ranges[i]
+            try:
+                # a segment is sent as soon as it is ready, while later ones are encoded
+                piece = await stream.pieces[i]
+            except _FATAL:
+                raise
+            except Exception as exc:  # the segment could not be prepared
+                seg = SegmentSummary(
+                    index=i, start_s=start, end_s=end, status="failed",
+                    error=f"{type(exc).__name__}: {exc}", attempts=0,
                 )  # fmt: skip
+            else:
+                async with limit:
+                    seg = await _summarize_segment(
+                        ctx, piece.media, i, total, piece.start_s, piece.end_s, inp.focus,
+                        spec, workdir, prepared=stream.prepared,
+                    )  # fmt: skip
             done += 1
             state = "done" if seg.status == "ok" else "FAILED"
             await ctx.report(
@@ -258,7 +276,10 @@ async def run_summarize(
             return seg
 
         await ctx.report("segments", 0, total, f"analysing {total} segment(s)")
-        segments = list(await asyncio.gather(*(one(i) for i in range(total))))
+        try:
+            segments = list(await asyncio.gather(*(one(i) for i in range(total))))
+        finally:
+            await stream.close()
 
     ok = [s for s in segments if s.status == "ok"]
     missing = [TimeRange(start_s=s.start_s, end_s=s.end_s) for s in segments if s.status != "ok"]
@@ -300,6 +321,7 @@ async def run_summarize(
         final_error=final_error,
         total_cost_cny=total_cost(reports),
         elapsed_s=round(time.monotonic() - started, 3),
+        trades=list(stream.trades),
     )
 
 
