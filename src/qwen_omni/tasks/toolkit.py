@@ -87,6 +87,25 @@ def _arguments(tool: ToolDef, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
     return tool.input_model.model_validate(arguments), options
 
 
+def _tool_named(owner: object, name: str) -> ToolDef:
+    """The registry's tool ``name``, or the AttributeError ``getattr`` expects."""
+    try:
+        return get_tool(name)
+    except KeyError:
+        raise AttributeError(f"{type(owner).__name__!r} object has no attribute {name!r}") from None
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _as_tool_method(method: F, tool: ToolDef) -> F:
+    """Name, describe and sign a generated method as the tool (help(), IDEs, agents)."""
+    method.__name__ = method.__qualname__ = tool.name
+    method.__doc__ = tool.description
+    method.__signature__ = _signature(tool)  # type: ignore[attr-defined]
+    return method
+
+
 class AsyncOmniTasks:
     """The agent tools, async, over one shared :class:`~qwen_omni.AsyncOmniClient`.
 
@@ -288,21 +307,13 @@ class AsyncOmniTasks:
 
     def __getattr__(self, name: str) -> Any:
         # Only reached for names that are not attributes: the tools of the registry.
-        try:
-            tool = get_tool(name)
-        except KeyError:
-            raise AttributeError(
-                f"{type(self).__name__!r} object has no attribute {name!r}"
-            ) from None
+        tool = _tool_named(self, name)
 
         async def method(*args: Any, progress: ProgressCallback | None = None, **kw: Any) -> Any:
             inp, options = _arguments(tool, args, kw)
             return await tool.job(self.context(progress=progress), inp, **options)
 
-        method.__name__ = method.__qualname__ = tool.name
-        method.__doc__ = tool.description
-        method.__signature__ = _signature(tool)  # type: ignore[attr-defined]
-        return method
+        return _as_tool_method(method, tool)
 
     def __dir__(self) -> list[str]:
         return sorted({*super().__dir__(), *(t.name for t in TOOLS)})
@@ -369,21 +380,13 @@ class OmniTasks:
         self.close()
 
     def __getattr__(self, name: str) -> Any:
-        try:
-            tool = get_tool(name)
-        except KeyError:
-            raise AttributeError(
-                f"{type(self).__name__!r} object has no attribute {name!r}"
-            ) from None
+        tool = _tool_named(self, name)
         async_method = getattr(self.aio, name)
 
         def method(*args: Any, **kw: Any) -> Any:
             return self._run(async_method(*args, **kw))
 
-        method.__name__ = method.__qualname__ = tool.name
-        method.__doc__ = tool.description
-        method.__signature__ = _signature(tool)  # type: ignore[attr-defined]
-        return method
+        return _as_tool_method(method, tool)
 
     def __dir__(self) -> list[str]:
         return sorted({*super().__dir__(), *(t.name for t in TOOLS)})
