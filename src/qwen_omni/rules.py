@@ -143,6 +143,15 @@ def _check_params(spec: ModelSpec, params: object) -> None:
 
 def check_request(spec: ModelSpec, messages: list[Message], params: object) -> None:
     """Raise ``RequestValidationError`` for the first rule the request breaks."""
+    if spec.api == "realtime" and spec.realtime is not None:
+        raise _fail(
+            f"{spec.name} is a realtime model: it only answers over the realtime WebSocket. "
+            "Use qwen_omni.realtime.AsyncRealtimeSession (or `qwen-omni talk`), or call the "
+            f"chat model {spec.realtime.chat_model} here",
+            "chat_model_required",
+            spec.name,
+            spec.realtime.chat_model,
+        )
     if not messages:
         raise _fail("a request needs at least one message", "messages_non_empty", 0, 1)
     _check_params(spec, params)

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from qwen_omni.emulator.faults import FAULT_HEADER, Fault, FaultRates
     from qwen_omni.emulator.log import RecordedRequest, RequestLog
     from qwen_omni.emulator.perception import PerceivedPart
+    from qwen_omni.emulator.realtime import RealtimeFault, RealtimeLog, RealtimeReply
     from qwen_omni.emulator.replies import Reply, Responder, ToolCall
     from qwen_omni.emulator.request import ChatRequest
     from qwen_omni.emulator.responder import default_reply
@@ -67,6 +68,9 @@ __all__ = [
     "Fault",
     "FaultRates",
     "PerceivedPart",
+    "RealtimeFault",
+    "RealtimeLog",
+    "RealtimeReply",
     "RecordedRequest",
     "Reply",
     "RequestLog",
@@ -87,6 +91,9 @@ _WHERE = {
     "RecordedRequest": "log",
     "RequestLog": "log",
     "PerceivedPart": "perception",
+    "RealtimeFault": "realtime",
+    "RealtimeLog": "realtime",
+    "RealtimeReply": "realtime",
     "Reply": "replies",
     "Responder": "replies",
     "ToolCall": "replies",
