@@ -75,7 +75,7 @@ async def feed_file(
         t += len(packet) / (INPUT_SAMPLE_RATE * 2)
         while pending and pending[0].time_s <= t:
             frame = pending.pop(0)
-            if await session.send_image(frame.data, wait=False):
+            if await session.send_image(frame.data, wait=pace):
                 sent += 1
             else:
                 dropped += 1
