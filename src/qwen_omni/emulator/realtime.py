@@ -443,6 +443,10 @@ class _Conn:
             self.abort()
 
     def _default_reply(self) -> RealtimeReply:
+        last = self.items[-1] if self.items else {}
+        if last.get("type") == "function_call_output":
+            # after a tool result the model reports it (as the service's models do)
+            return RealtimeReply(text=f"The tool says: {str(last.get('output'))[:200]}")
         seconds, images = self.pending_seconds, len(self.pending_images)
         return RealtimeReply(
             text=f"I heard {seconds:.1f} seconds of audio and saw {images} images."
