@@ -428,3 +428,36 @@ def test_sync_session(emulator):
         turn = s.next_turn(10)
     assert turn.transcript == "Sync reply."
     assert turn.wav[:4] == b"RIFF"
+
+
+async def test_tool_calls_run_on_our_agent_tools_with_their_access_policy(emulator, tmp_path):
+    from qwen_omni.emulator import Reply
+    from qwen_omni.media import make_image
+    from qwen_omni.tasks import AccessPolicy, AsyncOmniTasks, get_tool
+
+    picture = make_image(tmp_path / "shelf.png", width=64, height=48)
+    emulator.script(Reply.text("Three red boxes on a shelf."))  # the chat model behind the tool
+    emulator.script_realtime(
+        RealtimeReply.tool_call("analyze_image", {"source": str(picture), "question": "What?"}),
+        RealtimeReply.tool_call("analyze_image", {"source": "/etc/passwd", "question": "What?"}),
+    )
+    tasks = AsyncOmniTasks(
+        base_url=emulator.base_url,
+        api_key=emulator.api_key,
+        policy=AccessPolicy(roots=[tmp_path]),
+    )
+    async with tasks, session(emulator, tools=[get_tool("analyze_image")], tasks=tasks) as s:
+        await s.append_audio(tone(0.3))
+        await s.commit()
+        await s.respond()
+        results = []
+        async for event in s.events():
+            if isinstance(event, ToolResultSent):
+                results.append(event.output)
+            if len(results) == 2:
+                break
+    assert "Three red boxes on a shelf." in results[0]
+    assert "refused" in results[1].lower()  # the agent policy applies to the model's arguments
+    log = emulator.realtime_log[0]
+    assert log.events[0]["session"]["tools"][0]["name"] == "analyze_image"
+    assert emulator.requests.last.model == "qwen3-omni-flash"
