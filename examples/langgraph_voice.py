@@ -24,7 +24,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.utils.function_calling import convert_to_openai_tool
-from langgraph.graph import END, START, MessagesState, StateGraph
+from langgraph.graph import START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode, tools_condition
 
 from langchain_qwen_omni import QwenOmniToolkit
@@ -75,9 +75,7 @@ async def run(conn: dict[str, Any]) -> None:
                     results.append(message)
                 if results:  # tool results back into the session, then the spoken answer
                     for message in reversed(results):
-                        await session.tool_result(
-                            message.tool_call_id, message.text, respond=False
-                        )
+                        await session.tool_result(message.tool_call_id, message.text, respond=False)
                     await session.respond()
                 else:  # the user's turn: what the camera and microphone picked up
                     await feed_file(session, CLIP, pace=False)
@@ -109,12 +107,12 @@ async def run(conn: dict[str, Any]) -> None:
         elif isinstance(message, ToolMessage):
             print(f"<- {message.name}: {message.text[:120]}")
     print("spoken answer:", result["messages"][-1].text)
-    print("saved: answer.wav" if Path("answer.wav").exists() else "no audio")
 
 
 def main() -> None:
     with connection() as conn:
         asyncio.run(run(conn))
+    print("saved: answer.wav" if Path("answer.wav").exists() else "no audio")
 
 
 if __name__ == "__main__":
