@@ -19,6 +19,7 @@ __all__ = [
     "INPUT_SAMPLE_RATE",
     "PACKET_BYTES",
     "PACKET_MS",
+    "StreamResampler",
     "packets",
     "pcm_packets",
     "silence",
@@ -137,3 +138,46 @@ def packets(pcm16k: bytes, packet_ms: int = PACKET_MS) -> list[bytes]:
     """Cut PCM16 mono 16 kHz into ``packet_ms`` packets. Pure."""
     size = INPUT_SAMPLE_RATE * 2 * packet_ms // 1000
     return [pcm16k[i : i + size] for i in range(0, len(pcm16k), size)]
+
+
+class StreamResampler:
+    """PCM16 chunks of any rate and channel count → PCM16 mono 16 kHz, across chunk boundaries.
+
+    For live sources (a microphone, a WebRTC track) whose frames arrive one by one: one FFmpeg
+    resampler keeps its filter state between chunks, so there is no click at each boundary.
+    Already 16 kHz mono input passes through untouched.
+    """
+
+    def __init__(self, sample_rate: int, channels: int = 1) -> None:
+        self.sample_rate = sample_rate
+        self.channels = channels
+        self._passthrough = sample_rate == INPUT_SAMPLE_RATE and channels == 1
+        self._resampler = None if self._passthrough else _resampler()
+        self._layout = "mono" if channels == 1 else "stereo" if channels == 2 else f"{channels}c"
+
+    def push(self, pcm: bytes) -> bytes:
+        """Resample one chunk (whole samples; a trailing partial sample is dropped)."""
+        if self._passthrough:
+            return pcm
+        import av
+        import numpy as np
+
+        frame_bytes = 2 * self.channels
+        usable = len(pcm) - len(pcm) % frame_bytes
+        if not usable:
+            return b""
+        samples = np.frombuffer(pcm[:usable], dtype="<i2").reshape(1, -1)
+        frame = av.AudioFrame.from_ndarray(samples, format="s16", layout=self._layout)
+        frame.sample_rate = self.sample_rate
+        assert self._resampler is not None
+        return b"".join(
+            bytes(out.planes[0])[: out.samples * 2] for out in self._resampler.resample(frame)
+        )
+
+    def flush(self) -> bytes:
+        """The samples the resampler still holds (call at the end of a turn)."""
+        if self._resampler is None:
+            return b""
+        out = b"".join(bytes(f.planes[0])[: f.samples * 2] for f in self._resampler.resample(None))
+        self._resampler = _resampler()
+        return out

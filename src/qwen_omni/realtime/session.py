@@ -47,7 +47,14 @@ from qwen_omni.errors import (
     RequestValidationError,
     error_from_status,
 )
-from qwen_omni.realtime.audio import INPUT_SAMPLE_RATE, PACKET_MS, pcm_packets, silence
+from qwen_omni.realtime.audio import (
+    INPUT_SAMPLE_RATE,
+    PACKET_BYTES,
+    PACKET_MS,
+    StreamResampler,
+    pcm_packets,
+    silence,
+)
 from qwen_omni.realtime.events import (
     AudioDelta,
     ErrorEvent,
@@ -230,6 +237,8 @@ class AsyncRealtimeSession:
         self._last_send = time.monotonic()
         self._last_image = float("-inf")
         self._send_lock = asyncio.Lock()
+        self._stream: StreamResampler | None = None
+        self._stream_pending = bytearray()
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -391,6 +400,32 @@ class AsyncRealtimeSession:
                     await asyncio.sleep(ahead)
         return sent
 
+    async def push_audio(self, pcm: bytes, *, sample_rate: int = 16_000, channels: int = 1) -> None:
+        """Stream live PCM16 (a microphone, a WebRTC track) in chunks of any size and rate.
+
+        Chunks are resampled to 16 kHz mono with one resampler for the whole stream and sent
+        as 100 ms packets; the remainder goes out with :meth:`commit` (or :meth:`flush_audio`).
+        """
+        stream = self._stream
+        if stream is None or (stream.sample_rate, stream.channels) != (sample_rate, channels):
+            if stream is not None:
+                self._stream_pending += stream.flush()
+            stream = self._stream = StreamResampler(sample_rate, channels)
+        self._stream_pending += stream.push(pcm)
+        while len(self._stream_pending) >= PACKET_BYTES:
+            packet = bytes(self._stream_pending[:PACKET_BYTES])
+            del self._stream_pending[:PACKET_BYTES]
+            await self.append_audio(packet)
+
+    async def flush_audio(self) -> None:
+        """Send what :meth:`push_audio` still holds (less than one packet)."""
+        if self._stream is not None:
+            self._stream_pending += self._stream.flush()
+        if self._stream_pending:
+            packet = bytes(self._stream_pending)
+            self._stream_pending.clear()
+            await self.append_audio(packet)
+
     async def send_silence(self, seconds: float) -> None:
         """Append ``seconds`` of silence (VAD mode needs it to detect the end of a turn)."""
         for _ in range(max(1, round(seconds * 1000 / PACKET_MS))):
@@ -442,11 +477,13 @@ class AsyncRealtimeSession:
 
     async def commit(self) -> None:
         """Manual mode: end the user's audio turn (``input_audio_buffer.commit``)."""
+        await self.flush_audio()
         await self._send("input_audio_buffer.commit")
         self._buffered_ms = 0
 
     async def clear_audio(self) -> None:
         """Drop the audio appended since the last commit (``input_audio_buffer.clear``)."""
+        self._stream_pending.clear()
         await self._send("input_audio_buffer.clear")
         self._buffered_ms = 0
 

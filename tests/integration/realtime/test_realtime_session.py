@@ -461,3 +461,22 @@ async def test_tool_calls_run_on_our_agent_tools_with_their_access_policy(emulat
     log = emulator.realtime_log[0]
     assert log.events[0]["session"]["tools"][0]["name"] == "analyze_image"
     assert emulator.requests.last.model == "qwen3-omni-flash"
+
+
+async def test_push_audio_streams_live_48k_stereo_frames_as_16k_packets(emulator):
+    emulator.script_realtime(RealtimeReply(text="Heard you."))
+    t = np.arange(48_000) / 48_000
+    mono = (0.3 * 32767 * np.sin(2 * np.pi * 300 * t)).astype("<i2")
+    stereo = np.stack([mono, mono], axis=1).tobytes()  # 1 s, 48 kHz, 2 channels
+    async with session(emulator) as s:
+        for i in range(0, len(stereo), 1920):  # 10 ms WebRTC-sized frames
+            await s.push_audio(stereo[i : i + 1920], sample_rate=48_000, channels=2)
+        await s.commit()  # sends the remainder first
+        await s.respond()
+        turn = await s.next_turn(10)
+    log = emulator.realtime_log[0]
+    assert log.audio_bytes == pytest.approx(32_000, abs=128)
+    assert appended_packets(log)[:-1] == [len(base64.b64encode(b"\0" * 3200))] * (
+        len(appended_packets(log)) - 1
+    )
+    assert turn.transcript == "Heard you."
