@@ -237,6 +237,7 @@ class AsyncRealtimeSession:
         self._last_send = time.monotonic()
         self._last_image = float("-inf")
         self._send_lock = asyncio.Lock()
+        self._finished_event = asyncio.Event()
         self._stream: StreamResampler | None = None
         self._stream_pending = bytearray()
 
@@ -345,10 +346,7 @@ class AsyncRealtimeSession:
         self._queue.put_nowait(_CLOSED)
 
     async def _finished(self) -> None:
-        while self._ws is not None and self._reader is not None and not self._reader.done():
-            if self.session.get("_finished"):
-                return
-            await asyncio.sleep(0.01)
+        await self._finished_event.wait()
 
     # --- sending -------------------------------------------------------------------------
 
@@ -594,8 +592,14 @@ class AsyncRealtimeSession:
                 except ValueError:
                     _log.warning("realtime: a non-JSON message was ignored")
                     continue
-                if isinstance(data, dict):
+                if not isinstance(data, dict):
+                    continue
+                try:
                     await self._handle(data)
+                except Exception as exc:  # a malformed event: report it, keep reading
+                    _log.exception("realtime: could not handle a %s event", data.get("type"))
+                    error = QwenOmniError(f"could not handle a {data.get('type')!r} event: {exc}")
+                    self._emit(ErrorEvent("error", data, error=error))
         except ConnectionClosed:
             pass
         except asyncio.CancelledError:
@@ -610,10 +614,12 @@ class AsyncRealtimeSession:
         turn = self._turn
         if isinstance(event, SessionUpdated):
             self.session = event.session
-            if self._ready is not None and not self._ready.done():
+            # session.created (the defaults) may arrive after our update was sent: only
+            # session.updated acknowledges the config
+            if kind == "session.updated" and self._ready is not None and not self._ready.done():
                 self._ready.set_result(None)
         elif kind == "session.finished":
-            self.session["_finished"] = True
+            self._finished_event.set()
         elif isinstance(event, ResponseStarted):
             self._turn = Turn(response_id=event.response_id, status="in_progress")
         elif isinstance(event, SpeechStarted) and turn is not None:
