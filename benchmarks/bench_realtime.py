@@ -25,8 +25,8 @@ import time
 
 import numpy as np
 
-from qwen_omni.emulator import Emulator, RealtimeReply
 from qwen_omni.realtime import AsyncRealtimeSession, AudioDelta, ResponseDone
+from qwen_omni_emulator import Emulator, RealtimeReply
 
 MODEL = "qwen3-omni-flash-realtime"
 

@@ -1,14 +1,13 @@
-"""The LiveKit plugin against the local emulator's realtime route, over loopback only."""
+"""The LiveKit plugin against the local emulator's realtime route, over loopback only.
+
+``qwen_omni_emulator`` (a session emulator, reset per test) comes from the pytest plugin that
+the qwen-omni-emulator distribution registers.
+"""
 
 from __future__ import annotations
 
 import pytest
 import pytest_socket
-
-from qwen_omni.emulator import pytest_plugin
-
-qwen_omni_emulator = pytest_plugin.qwen_omni_emulator
-emulator = pytest_plugin.emulator
 
 pytestmark = pytest.mark.integration
 

@@ -9,8 +9,8 @@ import pytest
 from livekit import rtc
 from livekit.agents import llm
 
-from qwen_omni.emulator import RealtimeReply
 from qwen_omni.errors import RequestValidationError
+from qwen_omni_emulator import RealtimeReply
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
@@ -34,11 +34,13 @@ def frames(seconds: float, *, rate: int = 48_000, loud: bool = True) -> list[rtc
     ]
 
 
-def model_for(emulator, **kw):
+def model_for(qwen_omni_emulator, **kw):
     from livekit.plugins.qwen_omni import RealtimeModel
 
     kw.setdefault("keepalive_s", None)
-    return RealtimeModel(base_url=emulator.base_url, api_key=emulator.api_key, **kw)
+    return RealtimeModel(
+        base_url=qwen_omni_emulator.base_url, api_key=qwen_omni_emulator.api_key, **kw
+    )
 
 
 async def drain(ev: llm.GenerationCreatedEvent) -> tuple[str, list[rtc.AudioFrame], list]:
@@ -59,18 +61,18 @@ async def drain(ev: llm.GenerationCreatedEvent) -> tuple[str, list[rtc.AudioFram
     return text, audio, calls
 
 
-async def settle(emulator, predicate, timeout=5.0):
+async def settle(predicate, timeout=5.0):
     deadline = asyncio.get_running_loop().time() + timeout
     while not predicate():
         assert asyncio.get_running_loop().time() < deadline, "timed out"
         await asyncio.sleep(0.02)
 
 
-async def test_interfaces_and_a_manual_turn(emulator):
+async def test_interfaces_and_a_manual_turn(qwen_omni_emulator):
     from livekit.plugins.qwen_omni import RealtimeSession
 
-    emulator.script_realtime(RealtimeReply(text="Hello from Qwen-Omni."))
-    model = model_for(emulator, turn_detection=None)
+    qwen_omni_emulator.script_realtime(RealtimeReply(text="Hello from Qwen-Omni."))
+    model = model_for(qwen_omni_emulator, turn_detection=None)
     assert isinstance(model, llm.RealtimeModel)
     assert model.model == "qwen3-omni-flash-realtime"
     assert model.capabilities.audio_output
@@ -91,24 +93,24 @@ async def test_interfaces_and_a_manual_turn(emulator):
     assert audio
     assert all(f.sample_rate == 24_000 and f.num_channels == 1 for f in audio)
     assert created == [ev]
-    log = emulator.realtime_log[0]
+    log = qwen_omni_emulator.realtime_log[0]
     assert log.audio_bytes == pytest.approx(32_000, abs=128)  # 1 s of 16 kHz mono PCM16
     messages = session.chat_ctx.messages()
     assert [m.role for m in messages] == ["user", "assistant"]  # transcript, then the reply
     assert messages[1].text_content == "Hello from Qwen-Omni."
 
 
-async def test_tools_round_trip_through_the_chat_context(emulator):
+async def test_tools_round_trip_through_the_chat_context(qwen_omni_emulator):
     @llm.function_tool
     async def get_weather(city: str) -> str:
         """The weather in a city."""
         return f"Sunny in {city}."
 
-    emulator.script_realtime(
+    qwen_omni_emulator.script_realtime(
         RealtimeReply.tool_call("get_weather", {"city": "Paris"}),
         RealtimeReply(text="It is sunny in Paris."),
     )
-    model = model_for(emulator, model="qwen3.5-omni-plus-realtime", turn_detection=None)
+    model = model_for(qwen_omni_emulator, model="qwen3.5-omni-plus-realtime", turn_detection=None)
     session = model.session()
     await session.update_tools([get_weather])
     assert "get_weather" in session.tools.function_tools
@@ -131,7 +133,7 @@ async def test_tools_round_trip_through_the_chat_context(emulator):
     text, _, _ = await asyncio.wait_for(drain(ev), 10)
     await model.aclose()
     assert text == "It is sunny in Paris."
-    log = emulator.realtime_log[0]
+    log = qwen_omni_emulator.realtime_log[0]
     tools = next(
         e for e in log.events if e["type"] == "session.update" and e["session"].get("tools")
     )
@@ -142,9 +144,11 @@ async def test_tools_round_trip_through_the_chat_context(emulator):
     ]
 
 
-async def test_server_vad_events_and_video_frames(emulator):
-    emulator.script_realtime(RealtimeReply(text="I see you."))
-    model = model_for(emulator, turn_detection={"type": "server_vad", "silence_duration_ms": 200})
+async def test_server_vad_events_and_video_frames(qwen_omni_emulator):
+    qwen_omni_emulator.script_realtime(RealtimeReply(text="I see you."))
+    model = model_for(
+        qwen_omni_emulator, turn_detection={"type": "server_vad", "silence_duration_ms": 200}
+    )
     session = model.session()
     seen: list[str] = []
     generations: list[llm.GenerationCreatedEvent] = []
@@ -161,13 +165,13 @@ async def test_server_vad_events_and_video_frames(emulator):
     session.push_video(video)
     for frame in frames(0.5, loud=False):  # keep streaming silence: the VAD ends the turn
         session.push_audio(frame)
-    await settle(emulator, lambda: generations)
+    await settle(lambda: generations)
     text, _, _ = await asyncio.wait_for(drain(generations[0]), 10)
     await model.aclose()
     assert seen[:2] == ["started", "stopped"]
     assert not generations[0].user_initiated
     assert text == "I see you."
-    log = emulator.realtime_log[0]
+    log = qwen_omni_emulator.realtime_log[0]
     assert len(log.images) == 1
     assert log.errors == []
     assert log.types().index("input_audio_buffer.append") < log.types().index(

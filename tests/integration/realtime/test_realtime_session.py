@@ -17,7 +17,6 @@ import wave
 import numpy as np
 import pytest
 
-from qwen_omni.emulator import RealtimeFault, RealtimeReply
 from qwen_omni.errors import AuthenticationError, RequestValidationError
 from qwen_omni.realtime import (
     AsyncRealtimeSession,
@@ -31,6 +30,7 @@ from qwen_omni.realtime import (
     ToolCallEvent,
     ToolResultSent,
 )
+from qwen_omni_emulator import RealtimeFault, RealtimeReply
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
@@ -46,10 +46,12 @@ def quiet(seconds: float) -> bytes:
     return b"\x00\x00" * int(seconds * RATE)
 
 
-def session(emulator, **kw) -> AsyncRealtimeSession:
+def session(qwen_omni_emulator, **kw) -> AsyncRealtimeSession:
     kw.setdefault("keepalive_s", None)
     kw.setdefault("turn_detection", None)
-    return AsyncRealtimeSession(base_url=emulator.base_url, api_key=emulator.api_key, **kw)
+    return AsyncRealtimeSession(
+        base_url=qwen_omni_emulator.base_url, api_key=qwen_omni_emulator.api_key, **kw
+    )
 
 
 async def collect(s: AsyncRealtimeSession, until=ResponseDone, timeout: float = 20.0) -> list:
@@ -73,23 +75,27 @@ def appended_packets(log) -> list[int]:
     ]
 
 
-async def test_manual_turn_resamples_to_100ms_packets_and_saves_a_valid_wav(emulator, tmp_path):
+async def test_manual_turn_resamples_to_100ms_packets_and_saves_a_valid_wav(
+    qwen_omni_emulator, tmp_path
+):
     from qwen_omni.media import make_audio
 
-    emulator.script_realtime(
+    qwen_omni_emulator.script_realtime(
         RealtimeReply(text="Paris is the capital.", input_transcript="capital?")
     )
     wav_in = make_audio(tmp_path / "q.wav", seconds=1.0, sample_rate=44_100, channels=2)
-    async with session(emulator, input_transcription="gummy-realtime-v1") as s:
+    async with session(qwen_omni_emulator, input_transcription="gummy-realtime-v1") as s:
         sent = await s.send_audio(wav_in)
         await s.commit()
         await s.respond()
         events = await collect(s)
     turn = events[-1].turn
     assert sent == pytest.approx(1.0, abs=0.01)
-    log = emulator.realtime_log[0]
+    log = qwen_omni_emulator.realtime_log[0]
     assert log.model == "qwen3-omni-flash-realtime"
-    assert log.headers["authorization"] != f"Bearer {emulator.api_key}"  # masked in the log
+    assert (
+        log.headers["authorization"] != f"Bearer {qwen_omni_emulator.api_key}"
+    )  # masked in the log
     # 1 s at 16 kHz mono PCM16 = 32,000 bytes, in packets of 3,200 bytes (100 ms)
     assert log.audio_bytes == pytest.approx(32_000, abs=64)
     sizes = appended_packets(log)
@@ -112,11 +118,11 @@ async def test_manual_turn_resamples_to_100ms_packets_and_saves_a_valid_wav(emul
         assert w.getnframes() == len(turn.audio_pcm) // 2 > 0
 
 
-async def test_vad_turn_and_barge_in(emulator):
+async def test_vad_turn_and_barge_in(qwen_omni_emulator):
     long_reply = RealtimeReply(text="word " * 40, chunk_chars=5, chunk_delay=0.03)
-    emulator.script_realtime(long_reply, RealtimeReply(text="Second answer."))
+    qwen_omni_emulator.script_realtime(long_reply, RealtimeReply(text="Second answer."))
     vad = {"type": "server_vad", "silence_duration_ms": 200}
-    async with session(emulator, turn_detection=vad) as s:
+    async with session(qwen_omni_emulator, turn_detection=vad) as s:
         await s.append_audio(tone(0.5))
         await s.append_audio(quiet(0.4))  # the client keeps streaming silence in VAD mode
         seen = []
@@ -140,7 +146,7 @@ async def test_vad_turn_and_barge_in(emulator):
     assert seen[-1].turn.status == "completed"
 
 
-async def test_images_refused_before_audio_throttled_and_capped(emulator):
+async def test_images_refused_before_audio_throttled_and_capped(qwen_omni_emulator):
     from PIL import Image
 
     noise = np.random.default_rng(0).integers(0, 255, (2160, 3840, 3), dtype=np.uint8)
@@ -148,7 +154,7 @@ async def test_images_refused_before_audio_throttled_and_capped(emulator):
     Image.fromarray(noise).save(buf, format="PNG")
     big_png = buf.getvalue()
     assert len(base64.b64encode(big_png)) > 256 * 1024
-    async with session(emulator) as s:
+    async with session(qwen_omni_emulator) as s:
         with pytest.raises(RequestValidationError, match="before the first image") as err:
             await s.send_image(big_png)
         assert err.value.rule == "image_after_audio"
@@ -161,7 +167,7 @@ async def test_images_refused_before_audio_throttled_and_capped(emulator):
         await s.commit()
         await s.respond()
         turn = (await collect(s))[-1].turn
-    log = emulator.realtime_log[0]
+    log = qwen_omni_emulator.realtime_log[0]
     assert "input_image_buffer.append" not in log.types()[: log.types().index(
         "input_audio_buffer.append")]  # fmt: skip
     assert len(log.images) == 2
@@ -170,11 +176,13 @@ async def test_images_refused_before_audio_throttled_and_capped(emulator):
     assert "2 images" in turn.transcript
 
 
-async def test_the_emulator_refuses_an_image_before_audio_with_the_service_wording(emulator):
+async def test_the_emulator_refuses_an_image_before_audio_with_the_service_wording(
+    qwen_omni_emulator,
+):
     from websockets.asyncio.client import connect
 
-    url = f"{emulator.realtime_url}?model=qwen3-omni-flash-realtime"
-    headers = {"Authorization": f"Bearer {emulator.api_key}"}
+    url = f"{qwen_omni_emulator.realtime_url}?model=qwen3-omni-flash-realtime"
+    headers = {"Authorization": f"Bearer {qwen_omni_emulator.api_key}"}
     async with connect(url, additional_headers=headers) as ws:
         assert json.loads(await ws.recv())["type"] == "session.created"
         jpeg = base64.b64encode(b"\xff\xd8\xff\xe0" + b"\0" * 100).decode()
@@ -184,11 +192,11 @@ async def test_the_emulator_refuses_an_image_before_audio_with_the_service_wordi
     assert error["error"]["message"] == "Error append image before append audio."
 
 
-async def test_tool_call_round_trip_with_chat_style_definitions(emulator):
+async def test_tool_call_round_trip_with_chat_style_definitions(qwen_omni_emulator):
     weather = {"type": "function", "function": {
         "name": "get_weather", "description": "Weather in a city",
         "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}  # fmt: skip
-    emulator.script_realtime(
+    qwen_omni_emulator.script_realtime(
         RealtimeReply.tool_call("get_weather", {"city": "Paris"}),
         RealtimeReply(text="It is sunny in Paris."),
     )
@@ -198,7 +206,7 @@ async def test_tool_call_round_trip_with_chat_style_definitions(emulator):
         calls.append(json.loads(call.arguments))
         return {"city": "Paris", "sky": "sunny"}
 
-    async with session(emulator, model="qwen3.5-omni-plus-realtime", tools=[weather],
+    async with session(qwen_omni_emulator, model="qwen3.5-omni-plus-realtime", tools=[weather],
                        tool_handler=handler) as s:  # fmt: skip
         await s.append_audio(tone(0.5))
         await s.commit()
@@ -212,7 +220,7 @@ async def test_tool_call_round_trip_with_chat_style_definitions(emulator):
     sent = [e for e in second if isinstance(e, ToolResultSent)]
     assert sent and sent[0].call_id == tool_turn.tool_calls[0].call_id
     assert second[-1].turn.transcript == "It is sunny in Paris."
-    log = emulator.realtime_log[0]
+    log = qwen_omni_emulator.realtime_log[0]
     assert log.events[0]["session"]["tools"][0]["name"] == "get_weather"
     outputs = [e["item"] for e in log.events if e["type"] == "conversation.item.create"]
     assert outputs[0]["type"] == "function_call_output"
@@ -221,13 +229,13 @@ async def test_tool_call_round_trip_with_chat_style_definitions(emulator):
     assert log.types()[-2:] == ["response.create", "session.finish"]
 
 
-async def test_reconnect_after_a_drop_replays_config_and_history(emulator):
-    emulator.script_realtime(
+async def test_reconnect_after_a_drop_replays_config_and_history(qwen_omni_emulator):
+    qwen_omni_emulator.script_realtime(
         RealtimeReply(text="this reply is cut " * 5, chunk_chars=4),
         RealtimeReply(text="Back again."),
     )
-    emulator.fail_realtime(RealtimeFault("drop", after=3))
-    async with session(emulator, instructions="Be brief.", voice="Ethan") as s:
+    qwen_omni_emulator.fail_realtime(RealtimeFault("drop", after=3))
+    async with session(qwen_omni_emulator, instructions="Be brief.", voice="Ethan") as s:
         await s.send_text("My name is Ada.")
         await s.append_audio(tone(0.3))
         await s.commit()
@@ -242,7 +250,7 @@ async def test_reconnect_after_a_drop_replays_config_and_history(emulator):
     assert cut.status == "interrupted"
     assert any(isinstance(e, Interrupted) for e in events)
     assert events[-1].replayed_items == 1
-    first, second = emulator.realtime_log
+    first, second = qwen_omni_emulator.realtime_log
     assert first.closed_by == "fault_drop"
     assert second.events[0]["type"] == "session.update"
     assert second.events[0]["session"] == first.events[0]["session"]
@@ -253,39 +261,41 @@ async def test_reconnect_after_a_drop_replays_config_and_history(emulator):
     assert turn.transcript == "Back again."
 
 
-async def test_keepalive_prevents_the_idle_cut(emulator, monkeypatch):
-    monkeypatch.setattr(emulator.config, "realtime_idle_s", 0.6)
-    async with session(emulator, keepalive_s=0.2) as s:
+async def test_keepalive_prevents_the_idle_cut(qwen_omni_emulator, monkeypatch):
+    monkeypatch.setattr(qwen_omni_emulator.config, "realtime_idle_s", 0.6)
+    async with session(qwen_omni_emulator, keepalive_s=0.2) as s:
         await asyncio.sleep(1.5)
         assert s.connections == 1
-    log = emulator.realtime_log[0]
+    log = qwen_omni_emulator.realtime_log[0]
     assert log.closed_by == "client_finish"
     # manual mode: silence appended, then cleared (nothing left in the buffer)
     assert "input_audio_buffer.append" in log.types()
     assert "input_audio_buffer.clear" in log.types()
 
 
-async def test_without_keepalive_the_idle_cut_reconnects(emulator, monkeypatch):
-    monkeypatch.setattr(emulator.config, "realtime_idle_s", 0.4)
-    async with session(emulator, instructions="Remember me.") as s:
+async def test_without_keepalive_the_idle_cut_reconnects(qwen_omni_emulator, monkeypatch):
+    monkeypatch.setattr(qwen_omni_emulator.config, "realtime_idle_s", 0.4)
+    async with session(qwen_omni_emulator, instructions="Remember me.") as s:
         events = await collect(s, until=Reconnected, timeout=10)
     assert isinstance(events[-1], Reconnected)
-    first, second = emulator.realtime_log[:2]
+    first, second = qwen_omni_emulator.realtime_log[:2]
     assert first.closed_by == "idle_cut"
     assert second.events[0]["session"]["instructions"] == "Remember me."
 
 
-async def test_session_length_cut_reconnects(emulator, monkeypatch):
-    monkeypatch.setattr(emulator.config, "realtime_max_session_s", 0.5)
-    async with session(emulator, keepalive_s=0.1) as s:
+async def test_session_length_cut_reconnects(qwen_omni_emulator, monkeypatch):
+    monkeypatch.setattr(qwen_omni_emulator.config, "realtime_max_session_s", 0.5)
+    async with session(qwen_omni_emulator, keepalive_s=0.1) as s:
         await collect(s, until=Reconnected, timeout=10)
-    assert emulator.realtime_log[0].closed_by == "session_cut"
+    assert qwen_omni_emulator.realtime_log[0].closed_by == "session_cut"
 
 
-async def test_cancel_without_response_done_ends_the_turn_after_a_timeout(emulator):
-    emulator.script_realtime(RealtimeReply(text="long " * 50, chunk_chars=5, chunk_delay=0.05))
-    emulator.fail_realtime(RealtimeFault("cancel_without_done"))
-    async with session(emulator, cancel_done_timeout_s=0.3) as s:
+async def test_cancel_without_response_done_ends_the_turn_after_a_timeout(qwen_omni_emulator):
+    qwen_omni_emulator.script_realtime(
+        RealtimeReply(text="long " * 50, chunk_chars=5, chunk_delay=0.05)
+    )
+    qwen_omni_emulator.fail_realtime(RealtimeFault("cancel_without_done"))
+    async with session(qwen_omni_emulator, cancel_done_timeout_s=0.3) as s:
         await s.append_audio(tone(0.3))
         await s.commit()
         await s.respond()
@@ -297,14 +307,14 @@ async def test_cancel_without_response_done_ends_the_turn_after_a_timeout(emulat
             if isinstance(event, ResponseDone):
                 break
     assert seen[-1].turn.status == "cancelled_no_done"
-    assert "response.cancel" in emulator.realtime_log[0].types()
+    assert "response.cancel" in qwen_omni_emulator.realtime_log[0].types()
 
 
-async def test_voice_is_locked_after_the_first_spoken_reply(emulator):
+async def test_voice_is_locked_after_the_first_spoken_reply(qwen_omni_emulator):
     from websockets.asyncio.client import connect
 
-    emulator.script_realtime(RealtimeReply(text="Hello."))
-    async with session(emulator) as s:
+    qwen_omni_emulator.script_realtime(RealtimeReply(text="Hello."))
+    async with session(qwen_omni_emulator) as s:
         await s.append_audio(tone(0.2))
         await s.commit()
         await s.respond()
@@ -315,8 +325,8 @@ async def test_voice_is_locked_after_the_first_spoken_reply(emulator):
         await s.update(instructions="Now in French.")  # other changes still work
         assert s.session["instructions"] == "Now in French."
     # the service's own answer to a late voice change
-    url = f"{emulator.realtime_url}?model=qwen3-omni-flash-realtime"
-    headers = {"Authorization": f"Bearer {emulator.api_key}"}
+    url = f"{qwen_omni_emulator.realtime_url}?model=qwen3-omni-flash-realtime"
+    headers = {"Authorization": f"Bearer {qwen_omni_emulator.api_key}"}
     async with connect(url, additional_headers=headers) as ws:
         await ws.recv()
         audio = base64.b64encode(tone(0.2)).decode()
@@ -329,31 +339,31 @@ async def test_voice_is_locked_after_the_first_spoken_reply(emulator):
     assert error["error"]["code"] == "cannot_update_voice"
 
 
-async def test_nested_schema_for_qwen38(emulator):
-    emulator.script_realtime(RealtimeReply(text="Nested hello."))
-    async with session(emulator, model="qwen3.8-omni-flash-realtime") as s:
+async def test_nested_schema_for_qwen38(qwen_omni_emulator):
+    qwen_omni_emulator.script_realtime(RealtimeReply(text="Nested hello."))
+    async with session(qwen_omni_emulator, model="qwen3.8-omni-flash-realtime") as s:
         assert s.session["audio"]["output"]["voice"] == "longanlingxin"
         await s.append_audio(tone(0.3))
         await s.commit()
         await s.respond()
         turn = (await collect(s))[-1].turn
-    update = emulator.realtime_log[0].events[0]["session"]
+    update = qwen_omni_emulator.realtime_log[0].events[0]["session"]
     assert "voice" not in update and "input_audio_format" not in update
     assert update["audio"]["input"]["format"] == {"type": "pcm", "sample_rate": 16000}
     assert turn.transcript == "Nested hello." and turn.audio_pcm
 
 
-async def test_the_emulator_refuses_the_wrong_schema(emulator):
+async def test_the_emulator_refuses_the_wrong_schema(qwen_omni_emulator):
     from websockets.asyncio.client import connect
 
-    headers = {"Authorization": f"Bearer {emulator.api_key}"}
+    headers = {"Authorization": f"Bearer {qwen_omni_emulator.api_key}"}
     wrong = {
         "qwen3.8-omni-flash-realtime": {"voice": "Cherry"},
         "qwen3-omni-flash-realtime": {"audio": {"output": {"voice": "Cherry"}}},
     }
     for model, body in wrong.items():
         async with connect(
-            f"{emulator.realtime_url}?model={model}", additional_headers=headers
+            f"{qwen_omni_emulator.realtime_url}?model={model}", additional_headers=headers
         ) as ws:
             await ws.recv()
             await ws.send(json.dumps({"type": "session.update", "session": body}))
@@ -361,44 +371,50 @@ async def test_the_emulator_refuses_the_wrong_schema(emulator):
         assert answer["type"] == "error", model
 
 
-async def test_error_events_are_typed_and_not_fatal(emulator):
-    async with session(emulator) as s:
+async def test_error_events_are_typed_and_not_fatal(qwen_omni_emulator):
+    async with session(qwen_omni_emulator) as s:
         await s.commit()  # empty buffer
         event = (await collect(s, until=ErrorEvent))[-1]
         assert not event.fatal and event.error is not None
         assert "empty" in str(event.error)
-        emulator.script_realtime(RealtimeReply(text="Still here."))
+        qwen_omni_emulator.script_realtime(RealtimeReply(text="Still here."))
         await s.append_audio(tone(0.2))
         await s.commit()
         await s.respond()
         assert (await s.next_turn(10)).transcript == "Still here."
 
 
-async def test_wrong_key_is_an_authentication_error(emulator):
-    s = AsyncRealtimeSession(base_url=emulator.base_url, api_key="wrong", keepalive_s=None)
+async def test_wrong_key_is_an_authentication_error(qwen_omni_emulator):
+    s = AsyncRealtimeSession(
+        base_url=qwen_omni_emulator.base_url, api_key="wrong", keepalive_s=None
+    )
     with pytest.raises(AuthenticationError):
         await s.connect()
 
 
-async def test_chat_models_are_refused_for_realtime_and_the_reverse(emulator):
+async def test_chat_models_are_refused_for_realtime_and_the_reverse(qwen_omni_emulator):
     from qwen_omni import AsyncOmniClient, text
 
     with pytest.raises(RequestValidationError, match="realtime"):
-        AsyncRealtimeSession(base_url=emulator.base_url, api_key="k", model="qwen3-omni-flash")
-    client = AsyncOmniClient(base_url=emulator.base_url, api_key=emulator.api_key)
+        AsyncRealtimeSession(
+            base_url=qwen_omni_emulator.base_url, api_key="k", model="qwen3-omni-flash"
+        )
+    client = AsyncOmniClient(
+        base_url=qwen_omni_emulator.base_url, api_key=qwen_omni_emulator.api_key
+    )
     with pytest.raises(RequestValidationError, match="AsyncRealtimeSession") as err:
         await client.complete([text("hi")], model="qwen3-omni-flash-realtime")
     assert err.value.limit == "qwen3-omni-flash"
-    assert len(emulator.requests) == 0  # refused before sending
+    assert len(qwen_omni_emulator.requests) == 0  # refused before sending
 
 
-async def test_feeding_a_video_sends_audio_then_paced_frames(emulator, tmp_path):
+async def test_feeding_a_video_sends_audio_then_paced_frames(qwen_omni_emulator, tmp_path):
     from qwen_omni.media import make_video
     from qwen_omni.realtime import feed_file
 
     clip = make_video(tmp_path / "clip.mp4", seconds=2.2, width=320, height=240, fps=10)
-    emulator.script_realtime(RealtimeReply(text="I saw it."))
-    async with session(emulator) as s:
+    qwen_omni_emulator.script_realtime(RealtimeReply(text="I saw it."))
+    async with session(qwen_omni_emulator) as s:
         t0 = time.monotonic()
         result = await feed_file(s, clip)
         elapsed = time.monotonic() - t0
@@ -408,7 +424,7 @@ async def test_feeding_a_video_sends_audio_then_paced_frames(emulator, tmp_path)
     assert result.audio_seconds == pytest.approx(2.2, abs=0.15)
     assert elapsed >= 1.9  # paced in real time
     assert (result.frames_sent, result.frames_dropped) == (2, 0)  # t = 0 and 1 s at 1 fps
-    log = emulator.realtime_log[0]
+    log = qwen_omni_emulator.realtime_log[0]
     assert log.errors == []
     assert log.types().index("input_audio_buffer.append") < log.types().index(
         "input_image_buffer.append"
@@ -416,11 +432,11 @@ async def test_feeding_a_video_sends_audio_then_paced_frames(emulator, tmp_path)
     assert turn.transcript == "I saw it."
 
 
-def test_sync_session(emulator):
+def test_sync_session(qwen_omni_emulator):
     from qwen_omni.realtime import RealtimeSession
 
-    emulator.script_realtime(RealtimeReply(text="Sync reply."))
-    with RealtimeSession(base_url=emulator.base_url, api_key=emulator.api_key,
+    qwen_omni_emulator.script_realtime(RealtimeReply(text="Sync reply."))
+    with RealtimeSession(base_url=qwen_omni_emulator.base_url, api_key=qwen_omni_emulator.api_key,
                          turn_detection=None, keepalive_s=None) as s:  # fmt: skip
         s.send_audio(tone(0.3), sample_rate=RATE)
         s.commit()
@@ -430,23 +446,30 @@ def test_sync_session(emulator):
     assert turn.wav[:4] == b"RIFF"
 
 
-async def test_tool_calls_run_on_our_agent_tools_with_their_access_policy(emulator, tmp_path):
-    from qwen_omni.emulator import Reply
+async def test_tool_calls_run_on_our_agent_tools_with_their_access_policy(
+    qwen_omni_emulator, tmp_path
+):
     from qwen_omni.media import make_image
     from qwen_omni.tasks import AccessPolicy, AsyncOmniTasks, get_tool
+    from qwen_omni_emulator import Reply
 
     picture = make_image(tmp_path / "shelf.png", width=64, height=48)
-    emulator.script(Reply.text("Three red boxes on a shelf."))  # the chat model behind the tool
-    emulator.script_realtime(
+    qwen_omni_emulator.script(
+        Reply.text("Three red boxes on a shelf.")
+    )  # the chat model behind the tool
+    qwen_omni_emulator.script_realtime(
         RealtimeReply.tool_call("analyze_image", {"source": str(picture), "question": "What?"}),
         RealtimeReply.tool_call("analyze_image", {"source": "/etc/passwd", "question": "What?"}),
     )
     tasks = AsyncOmniTasks(
-        base_url=emulator.base_url,
-        api_key=emulator.api_key,
+        base_url=qwen_omni_emulator.base_url,
+        api_key=qwen_omni_emulator.api_key,
         policy=AccessPolicy(roots=[tmp_path]),
     )
-    async with tasks, session(emulator, tools=[get_tool("analyze_image")], tasks=tasks) as s:
+    async with (
+        tasks,
+        session(qwen_omni_emulator, tools=[get_tool("analyze_image")], tasks=tasks) as s,
+    ):
         await s.append_audio(tone(0.3))
         await s.commit()
         await s.respond()
@@ -458,23 +481,23 @@ async def test_tool_calls_run_on_our_agent_tools_with_their_access_policy(emulat
                 break
     assert "Three red boxes on a shelf." in results[0]
     assert "refused" in results[1].lower()  # the agent policy applies to the model's arguments
-    log = emulator.realtime_log[0]
+    log = qwen_omni_emulator.realtime_log[0]
     assert log.events[0]["session"]["tools"][0]["name"] == "analyze_image"
-    assert emulator.requests.last.model == "qwen3-omni-flash"
+    assert qwen_omni_emulator.requests.last.model == "qwen3-omni-flash"
 
 
-async def test_push_audio_streams_live_48k_stereo_frames_as_16k_packets(emulator):
-    emulator.script_realtime(RealtimeReply(text="Heard you."))
+async def test_push_audio_streams_live_48k_stereo_frames_as_16k_packets(qwen_omni_emulator):
+    qwen_omni_emulator.script_realtime(RealtimeReply(text="Heard you."))
     t = np.arange(48_000) / 48_000
     mono = (0.3 * 32767 * np.sin(2 * np.pi * 300 * t)).astype("<i2")
     stereo = np.stack([mono, mono], axis=1).tobytes()  # 1 s, 48 kHz, 2 channels
-    async with session(emulator) as s:
+    async with session(qwen_omni_emulator) as s:
         for i in range(0, len(stereo), 1920):  # 10 ms WebRTC-sized frames
             await s.push_audio(stereo[i : i + 1920], sample_rate=48_000, channels=2)
         await s.commit()  # sends the remainder first
         await s.respond()
         turn = await s.next_turn(10)
-    log = emulator.realtime_log[0]
+    log = qwen_omni_emulator.realtime_log[0]
     assert log.audio_bytes == pytest.approx(32_000, abs=128)
     assert appended_packets(log)[:-1] == [len(base64.b64encode(b"\0" * 3200))] * (
         len(appended_packets(log)) - 1

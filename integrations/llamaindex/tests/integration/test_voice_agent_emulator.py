@@ -16,7 +16,7 @@ from llama_index.core.voice_agents import (
     BaseVoiceAgentWebsocket,
 )
 
-from qwen_omni.emulator import RealtimeReply
+from qwen_omni_emulator import RealtimeReply
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -26,14 +26,16 @@ def tone(seconds: float) -> bytes:
     return (0.3 * 32767 * np.sin(2 * np.pi * 300 * t)).astype("<i2").tobytes()
 
 
-def agent_for(emulator, **kw):
+def agent_for(qwen_omni_emulator, **kw):
     from llama_index.voice_agents.qwen_omni import QwenOmniVoiceAgent
 
     kw.setdefault("keepalive_s", None)
-    return QwenOmniVoiceAgent(base_url=emulator.base_url, api_key=emulator.api_key, **kw)
+    return QwenOmniVoiceAgent(
+        base_url=qwen_omni_emulator.base_url, api_key=qwen_omni_emulator.api_key, **kw
+    )
 
 
-async def test_a_voice_turn_with_a_llamaindex_tool(emulator):
+async def test_a_voice_turn_with_a_llamaindex_tool(qwen_omni_emulator):
     from llama_index.voice_agents.qwen_omni import BufferedAudioInterface
 
     calls = []
@@ -43,12 +45,12 @@ async def test_a_voice_turn_with_a_llamaindex_tool(emulator):
         calls.append(city)
         return f"Sunny in {city}, 24 C."
 
-    emulator.script_realtime(
+    qwen_omni_emulator.script_realtime(
         RealtimeReply.tool_call("get_weather", {"city": "Hangzhou"}),
         RealtimeReply(text="It is sunny in Hangzhou.", input_transcript="Weather?"),
     )
     agent = agent_for(
-        emulator,
+        qwen_omni_emulator,
         model="qwen3.5-omni-plus-realtime",
         turn_detection=None,
         input_transcription="gummy-realtime-v1",
@@ -67,7 +69,7 @@ async def test_a_voice_turn_with_a_llamaindex_tool(emulator):
     assert calls == ["Hangzhou"]
     assert [c.name for c in tool_turn.tool_calls] == ["get_weather"]
     assert reply.transcript == "It is sunny in Hangzhou."
-    log = emulator.realtime_log[0]
+    log = qwen_omni_emulator.realtime_log[0]
     sent_tools = log.events[0]["session"]["tools"]
     assert sent_tools[0]["name"] == "get_weather"
     assert sent_tools[0]["parameters"]["properties"]["city"]["type"] == "string"
@@ -89,12 +91,14 @@ async def test_a_voice_turn_with_a_llamaindex_tool(emulator):
     assert json.loads(agent.export_events()[0].model_dump_json(by_alias=True))["type"]
 
 
-async def test_barge_in_flushes_the_interface(emulator):
-    emulator.script_realtime(
+async def test_barge_in_flushes_the_interface(qwen_omni_emulator):
+    qwen_omni_emulator.script_realtime(
         RealtimeReply(text="a long answer " * 20, chunk_chars=4, chunk_delay=0.03),
         RealtimeReply(text="ok"),
     )
-    agent = agent_for(emulator, turn_detection={"type": "server_vad", "silence_duration_ms": 200})
+    agent = agent_for(
+        qwen_omni_emulator, turn_detection={"type": "server_vad", "silence_duration_ms": 200}
+    )
     await agent.start()
     await agent.send(tone(0.4) + b"\0\0" * 6400)
     for _ in range(100):  # wait until reply audio is queued

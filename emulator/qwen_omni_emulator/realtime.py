@@ -29,13 +29,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qs
 
-from qwen_omni.emulator.log import mask_headers
-from qwen_omni.emulator.replies import ToolCall
-from qwen_omni.emulator.speech import BYTES_PER_SECOND, pcm_chunks, synthesize
+from qwen_omni_emulator.log import mask_headers
+from qwen_omni_emulator.replies import ToolCall
+from qwen_omni_emulator.speech import BYTES_PER_SECOND, pcm_chunks, synthesize
 
 if TYPE_CHECKING:
     from qwen_omni.catalog import ModelSpec
-    from qwen_omni.emulator.state import EmulatorState
+    from qwen_omni_emulator.state import EmulatorState
 
 __all__ = [
     "REALTIME_PATH",

@@ -5,7 +5,7 @@ Routes:
 - ``POST /compatible-mode/v1/chat/completions``: the streaming chat endpoint;
 - ``GET  /compatible-mode/v1/models``: the served models (OpenAI list shape);
 - ``GET  /api/v1/uploads?action=getPolicy&model=…``: a temporary-upload policy (§7);
-- ``WS   /api-ws/v1/realtime?model=…``: realtime sessions (:mod:`qwen_omni.emulator.realtime`).
+- ``WS   /api-ws/v1/realtime?model=…``: realtime sessions (:mod:`qwen_omni_emulator.realtime`).
 
 The app is a plain ASGI callable rather than a framework router so that it holds uvicorn's
 own ``send``: a dropped connection is a real reset (``transport.abort()``), not an error page,
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
-from qwen_omni.emulator.bodies import (
+from qwen_omni_emulator.bodies import (
     MSG,
     ServiceError,
     bad_request,
@@ -32,14 +32,14 @@ from qwen_omni.emulator.bodies import (
     new_request_id,
     status_error,
 )
-from qwen_omni.emulator.faults import FAULT_HEADER, Fault, FaultSyntaxError, parse_fault_header
-from qwen_omni.emulator.log import RecordedRequest, mask_headers
-from qwen_omni.emulator.perception import MediaSource, perceive
-from qwen_omni.emulator.render import Rendered, apply_limits, prompt_usage, render
-from qwen_omni.emulator.replies import Reply
-from qwen_omni.emulator.request import ChatRequest, ParseOptions, parse_chat_request
-from qwen_omni.emulator.responder import default_reply
-from qwen_omni.emulator.state import EmulatorState, Endpoint
+from qwen_omni_emulator.faults import FAULT_HEADER, Fault, FaultSyntaxError, parse_fault_header
+from qwen_omni_emulator.log import RecordedRequest, mask_headers
+from qwen_omni_emulator.perception import MediaSource, perceive
+from qwen_omni_emulator.render import Rendered, apply_limits, prompt_usage, render
+from qwen_omni_emulator.replies import Reply
+from qwen_omni_emulator.request import ChatRequest, ParseOptions, parse_chat_request
+from qwen_omni_emulator.responder import default_reply
+from qwen_omni_emulator.state import EmulatorState, Endpoint
 
 if TYPE_CHECKING:
     import httpx
@@ -144,7 +144,7 @@ class ModelApp:
             await self._lifespan(receive, send)
             return
         if scope["type"] == "websocket":
-            from qwen_omni.emulator.realtime import REALTIME_PATH, serve_realtime
+            from qwen_omni_emulator.realtime import REALTIME_PATH, serve_realtime
 
             if scope["path"].rstrip("/") == REALTIME_PATH:
                 await serve_realtime(
