@@ -40,7 +40,8 @@ def connection() -> Iterator[dict[str, Any]]:
     if os.environ.get("DASHSCOPE_API_KEY"):
         yield {}
         return
-    from qwen_omni.emulator import EMULATOR_NOTICE, Emulator, RealtimeReply
+    from qwen_omni.fallback import EMULATOR_NOTICE
+    from qwen_omni_emulator import Emulator, RealtimeReply
 
     print(EMULATOR_NOTICE)
     with Emulator() as emu:
