@@ -24,7 +24,7 @@ import math
 import time
 import uuid
 from array import array
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qs
@@ -35,6 +35,7 @@ from qwen_omni_emulator.speech import BYTES_PER_SECOND, pcm_chunks, synthesize
 
 if TYPE_CHECKING:
     from qwen_omni.catalog import ModelSpec
+    from qwen_omni_emulator.app import Receive, Scope, Send
     from qwen_omni_emulator.state import EmulatorState
 
 __all__ = [
@@ -44,11 +45,6 @@ __all__ = [
     "RealtimeReply",
     "serve_realtime",
 ]
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 REALTIME_PATH = "/api-ws/v1/realtime"
 #: the service's wording for an image sent before any audio (reference, "Images")

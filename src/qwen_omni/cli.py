@@ -112,6 +112,17 @@ def _fail(exc: BaseException, *, as_json: bool) -> typer.Exit:
     return typer.Exit(code)
 
 
+@contextlib.contextmanager
+def _exit_codes(*, as_json: bool) -> Iterator[None]:
+    """Turn our errors, bad input and Ctrl-C into the documented exit codes."""
+    try:
+        yield
+    except (QwenOmniError, ValueError, OSError) as exc:
+        raise _fail(exc, as_json=as_json) from exc
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+
+
 def _run_task(
     work: Callable[[Any, Callable[[Any], None]], Awaitable[T]],
     *,
@@ -124,7 +135,7 @@ def _run_task(
     """Run one task on ``AsyncOmniTasks`` with a progress display; map errors to exit codes."""
     from qwen_omni.tasks import AsyncOmniTasks
 
-    try:
+    with _exit_codes(as_json=as_json):
         bar = Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
@@ -150,12 +161,6 @@ def _run_task(
 
             with bar:
                 return asyncio.run(go())
-    except QwenOmniError as exc:
-        raise _fail(exc, as_json=as_json) from exc
-    except (ValueError, OSError) as exc:
-        raise _fail(exc, as_json=as_json) from exc
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
 
 
 def _kind_of(source: str) -> str:
@@ -487,19 +492,13 @@ def talk(
                     return event.turn, heard, fed
         raise APIConnectionError("the realtime session closed before the reply ended")
 
-    try:
+    with _exit_codes(as_json=as_json):
         if not source.exists():
             raise MediaError(f"{source}: no such file", source=str(source))
         with connection(emulator=emulator, base_url=base_url, notice_to_stderr=as_json) as conn:
             turn, heard, fed = asyncio.run(go(conn))
         if turn.audio_pcm:
             turn.save_audio(out_file)
-    except QwenOmniError as exc:
-        raise _fail(exc, as_json=as_json) from exc
-    except (ValueError, OSError) as exc:
-        raise _fail(exc, as_json=as_json) from exc
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
     if as_json:
         payload = {
             "heard": heard,

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from qwen_omni.errors import QwenOmniError
+from qwen_omni.response import pcm_seconds, pcm_to_wav, save_wav
 
 __all__ = [
     "AudioDelta",
@@ -158,27 +160,16 @@ class Turn:
     @property
     def audio_seconds(self) -> float:
         """Seconds of reply audio (PCM16 mono 24 kHz)."""
-        return len(self.audio_pcm) / 48_000
+        return pcm_seconds(self.audio_pcm)
 
     @property
     def wav(self) -> bytes | None:
         """The spoken reply as a WAV file, or None without audio."""
-        if not self.audio_pcm:
-            return None
-        from qwen_omni.response import pcm_to_wav
+        return pcm_to_wav(self.audio_pcm) if self.audio_pcm else None
 
-        return pcm_to_wav(self.audio_pcm)
-
-    def save_audio(self, path: str | Any) -> Any:
+    def save_audio(self, path: str | Path) -> Path:
         """Write the spoken reply as a WAV file; ValueError when the reply had no audio."""
-        from pathlib import Path
-
-        wav = self.wav
-        if wav is None:
-            raise ValueError("this reply has no audio: ask for modalities=['text', 'audio']")
-        target = Path(path)
-        target.write_bytes(wav)
-        return target
+        return save_wav(self.audio_pcm, path)
 
 
 @dataclass
