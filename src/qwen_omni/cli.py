@@ -146,6 +146,17 @@ def _fail(exc: BaseException, *, as_json: bool) -> typer.Exit:
     return typer.Exit(code)
 
 
+@contextlib.contextmanager
+def _exit_codes(*, as_json: bool) -> Iterator[None]:
+    """Turn our errors, bad input and Ctrl-C into the documented exit codes."""
+    try:
+        yield
+    except (QwenOmniError, ValueError, OSError) as exc:
+        raise _fail(exc, as_json=as_json) from exc
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+
+
 def _run_task(
     work: Callable[[Any, Callable[[Any], None]], Awaitable[T]],
     *,
@@ -158,7 +169,7 @@ def _run_task(
     """Run one task on ``AsyncOmniTasks`` with a progress display; map errors to exit codes."""
     from qwen_omni.tasks import AsyncOmniTasks
 
-    try:
+    with _exit_codes(as_json=as_json):
         bar = Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
@@ -184,12 +195,6 @@ def _run_task(
 
             with bar:
                 return asyncio.run(go())
-    except QwenOmniError as exc:
-        raise _fail(exc, as_json=as_json) from exc
-    except (ValueError, OSError) as exc:
-        raise _fail(exc, as_json=as_json) from exc
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
 
 
 def _kind_of(source: str) -> str:
@@ -516,6 +521,81 @@ def _plan_dict(p: Any) -> dict[str, Any]:
         "fits_context": p.fits_context,
         "notes": list(p.notes),
     }
+
+
+@app.command()
+def talk(
+    source: Path = typer.Argument(..., help="An audio or video file (WAV, MP3, MP4…)."),
+    out_file: Path = typer.Option(Path("reply.wav"), "--out", "-o", help="The spoken reply."),
+    model: str = typer.Option("qwen3-omni-flash-realtime", "--model", help="A -realtime model."),
+    voice: str = typer.Option(None, "--voice", help="Reply voice (default: the model's)."),
+    instructions: str = typer.Option(None, "--instructions", "-i", help="System prompt."),
+    pace: bool = typer.Option(
+        True, "--pace/--no-pace", help="Send in real time, as a live source would."
+    ),
+    emulator: bool = EmulatorOpt,
+    base_url: str = BaseUrlOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """One realtime voice turn over a file: its sound (and 1 fps frames of a video) go in as a
+    live stream, the transcripts are printed and the spoken reply is saved as WAV."""
+    from qwen_omni.realtime import (
+        AsyncRealtimeSession,
+        InputTranscript,
+        ResponseDone,
+        TranscriptDelta,
+        feed_file,
+    )
+    from qwen_omni.realtime.protocol import DEFAULT_TRANSCRIPTION_MODEL
+
+    async def go(conn: dict[str, Any]) -> tuple[Any, str, Any]:
+        heard = ""
+        async with AsyncRealtimeSession(
+            model=model,
+            voice=voice,
+            instructions=instructions,
+            turn_detection=None,  # one turn: the whole file, then a reply
+            input_transcription=DEFAULT_TRANSCRIPTION_MODEL,
+            **conn,
+        ) as session:
+            fed = await feed_file(session, source, pace=pace)
+            await session.commit()
+            await session.respond()
+            async for event in session.events():
+                if isinstance(event, InputTranscript) and event.final:
+                    heard = event.text
+                    if not as_json:
+                        err.print(f"[dim]you:[/] {event.text}")
+                elif isinstance(event, TranscriptDelta) and not as_json:
+                    out.print(event.text, end="")
+                elif isinstance(event, ResponseDone):
+                    return event.turn, heard, fed
+        raise APIConnectionError("the realtime session closed before the reply ended")
+
+    with _exit_codes(as_json=as_json):
+        if not source.exists():
+            raise MediaError(f"{source}: no such file", source=str(source))
+        with connection(emulator=emulator, base_url=base_url, notice_to_stderr=as_json) as conn:
+            turn, heard, fed = asyncio.run(go(conn))
+        if turn.audio_pcm:
+            turn.save_audio(out_file)
+    if as_json:
+        payload = {
+            "heard": heard,
+            "reply": turn.transcript or turn.text,
+            "status": turn.status,
+            "audio_file": str(out_file) if turn.audio_pcm else None,
+            "audio_seconds": round(turn.audio_seconds, 3),
+            "sent_audio_seconds": round(fed.audio_seconds, 3),
+            "frames_sent": fed.frames_sent,
+            "usage": turn.usage,
+            "cost": turn.cost,
+        }
+        out.print_json(json.dumps(payload))
+    else:
+        out.print()
+        saved = f" → {out_file}" if turn.audio_pcm else " (no audio)"
+        err.print(f"[dim]spoken reply: {turn.audio_seconds:.1f} s{saved}[/]")
 
 
 @app.command()

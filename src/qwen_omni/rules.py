@@ -338,6 +338,15 @@ def check_request(
     ``dialect`` is the endpoint's (``dashscope`` or ``vllm``): vLLM accepts
     ``tool_choice="required"``, DashScope does not.
     """
+    if spec.api == "realtime" and spec.realtime is not None:
+        raise _fail(
+            f"{spec.name} is a realtime model: it only answers over the realtime WebSocket. "
+            "Use qwen_omni.realtime.AsyncRealtimeSession (or `qwen-omni talk`), or call the "
+            f"chat model {spec.realtime.chat_model} here",
+            "chat_model_required",
+            spec.name,
+            spec.realtime.chat_model,
+        )
     if not messages:
         raise _fail("a request needs at least one message", "messages_non_empty", 0, 1)
     _check_params(spec, params, dialect)

@@ -1,7 +1,8 @@
 """The import rules of docs/architecture.md, enforced over the sources with ``ast``.
 
-1. The core (``src/qwen_omni``) never imports the emulator, LangChain or LlamaIndex (not even
-   in a function or under ``TYPE_CHECKING``): it finds the emulator through an entry point.
+1. The core (``src/qwen_omni``) never imports the emulator, LangChain, LlamaIndex or LiveKit
+   (not even in a function or under ``TYPE_CHECKING``): it finds the emulator through an entry
+   point.
 2. The integrations import only public names of the core: from a module with no ``_``-prefixed
    part in its path, and only names in that module's ``__all__`` (or a public submodule).
 3. ``qwen_omni.tasks`` has no import cycle, counting imports inside functions too (a deferred
@@ -23,9 +24,16 @@ CORE = ROOT / "src" / "qwen_omni"
 INTEGRATIONS = [
     ROOT / "integrations" / "langchain" / "langchain_qwen_omni",
     ROOT / "integrations" / "llamaindex" / "llama_index",
+    ROOT / "integrations" / "livekit" / "livekit",
 ]
 EMULATOR = ROOT / "emulator" / "qwen_omni_emulator"
-FORBIDDEN_IN_CORE = ("qwen_omni_emulator", "langchain", "langchain_core", "llama_index")
+FORBIDDEN_IN_CORE = (
+    "qwen_omni_emulator",
+    "langchain",
+    "langchain_core",
+    "llama_index",
+    "livekit",
+)
 
 
 def _module_name(path: Path, base: Path) -> str:
