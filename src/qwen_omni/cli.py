@@ -19,7 +19,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Optional, TypeVar
 
 import typer
 from rich.console import Console
@@ -143,6 +143,17 @@ def _fail(exc: BaseException, *, as_json: bool) -> typer.Exit:
     return typer.Exit(code)
 
 
+@contextlib.contextmanager
+def _exit_codes(*, as_json: bool) -> Iterator[None]:
+    """Turn our errors, bad input and Ctrl-C into the documented exit codes."""
+    try:
+        yield
+    except (QwenOmniError, ValueError, OSError) as exc:
+        raise _fail(exc, as_json=as_json) from exc
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+
+
 def _run_task(
     work: Callable[[Any, Callable[[Any], None]], Awaitable[T]],
     *,
@@ -155,7 +166,7 @@ def _run_task(
     """Run one task on ``AsyncOmniTasks`` with a progress display; map errors to exit codes."""
     from qwen_omni.tasks import AsyncOmniTasks
 
-    try:
+    with _exit_codes(as_json=as_json):
         bar = Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
@@ -183,12 +194,6 @@ def _run_task(
 
             with bar:
                 return asyncio.run(go())
-    except QwenOmniError as exc:
-        raise _fail(exc, as_json=as_json) from exc
-    except (ValueError, OSError) as exc:
-        raise _fail(exc, as_json=as_json) from exc
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
 
 
 def _kind_of(source: str) -> str:
@@ -360,95 +365,99 @@ def _analyze_spoken(
         raise _fail(exc, as_json=as_json) from exc
 
 
-@app.command()
-def mention(
-    source: str = typer.Argument(..., help="A call recording (audio or video file, or URL)."),
-    topics: list[str] = typer.Argument(..., help="Topics to look for, e.g. pricing refund."),
-    model: str | None = ModelOpt,
-    emulator: bool | None = EmulatorOpt,
-    base_url: str | None = BaseUrlOpt,
-    as_json: bool = JsonOpt,
-) -> None:
-    """Did a call mention these topics? Evidence, time and confidence per topic."""
+# --- one command per agent tool, generated from the registry (qwen_omni.tasks.TOOLS) ---------
 
-    async def work(tasks: Any, progress: Callable[[Any], None]) -> Any:
-        return await tasks.did_call_mention(source, topics, progress=progress)
-
-    result = _run_task(work, model=model, emulator=emulator, base_url=base_url, as_json=as_json)
-    _print_result(result, as_json=as_json)
+#: Help of the AsyncOmniTasks settings a tool may offer as options (ToolDef.cli_settings).
+SETTING_HELP = {
+    "summary_model": "Text model for the final summary.",
+    "asr_model": "A cheaper speech-recognition model (paraformer-v2, qwen3-asr-flash…).",
+}
 
 
-@app.command()
-def caption(
-    source: str = typer.Argument(..., help="A product video file or URL."),
-    model: str | None = ModelOpt,
-    emulator: bool | None = EmulatorOpt,
-    base_url: str | None = BaseUrlOpt,
-    as_json: bool = JsonOpt,
-) -> None:
-    """A structured caption: scene, product features, target audience, music style."""
+def _tool_help(description: str) -> str:
+    # The agent-facing note on what a source may be is not for a terminal user.
+    from qwen_omni.tasks.tool import SOURCES_NOTE
 
-    async def work(tasks: Any, progress: Callable[[Any], None]) -> Any:
-        return await tasks.caption_product_video(source, progress=progress)
-
-    result = _run_task(work, model=model, emulator=emulator, base_url=base_url, as_json=as_json)
-    _print_result(result, as_json=as_json)
+    return description.replace(SOURCES_NOTE, "")
 
 
-@app.command()
-def summarize(
-    source: str = typer.Argument(..., help="A (long) video file or URL."),
-    focus: str | None = typer.Option(None, help="What the summary should focus on."),
-    segment_seconds: float | None = typer.Option(
-        None, help="Segment length in seconds (default 90, capped by the model's limit)."
-    ),
-    summary_model: str | None = typer.Option(None, help="Text model for the final summary."),
-    model: str | None = ModelOpt,
-    emulator: bool | None = EmulatorOpt,
-    base_url: str | None = BaseUrlOpt,
-    as_json: bool = JsonOpt,
-) -> None:
-    """Summarize a long video: split, analyze segments concurrently, summarize the summaries."""
+def _tool_command(tool: Any) -> Callable[..., None]:
+    """A typer command for ``tool``: its required arguments positional, the optional ones as
+    options, its ``cli_settings`` and the model-command options."""
+    import inspect
 
-    async def work(tasks: Any, progress: Callable[[Any], None]) -> Any:
-        return await tasks.summarize_long_video(
-            source,
-            focus=focus,
-            segment_seconds=segment_seconds,
-            summary_model=summary_model,
-            progress=progress,
+    params: list[inspect.Parameter] = []
+    fields = tool.input_model.model_fields
+    for name, info in fields.items():
+        if info.is_required():
+            help_text = "A media file or URL." if name == "source" else info.description
+            default: Any = typer.Argument(..., help=help_text)
+        else:
+            default = typer.Option(
+                info.default, f"--{name.replace('_', '-')}", help=info.description
+            )
+        kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+        params.append(inspect.Parameter(name, kind, default=default, annotation=info.annotation))
+    for setting in tool.cli_settings:
+        option = typer.Option(
+            None, f"--{setting.replace('_', '-')}", help=SETTING_HELP.get(setting, setting)
         )
-
-    result = _run_task(work, model=model, emulator=emulator, base_url=base_url, as_json=as_json)
-    _print_result(result, as_json=as_json)
-
-
-@app.command()
-def transcribe(
-    source: str = typer.Argument(..., help="An audio or video file or URL."),
-    language: str | None = typer.Option(None, help="Language hint, e.g. en or zh."),
-    asr_model: str | None = typer.Option(
-        None, help="A cheaper speech-recognition model (paraformer-v2, qwen3-asr-flash…)."
-    ),
-    model: str | None = ModelOpt,
-    emulator: bool | None = EmulatorOpt,
-    base_url: str | None = BaseUrlOpt,
-    as_json: bool = JsonOpt,
-) -> None:
-    """Transcribe speech (Paraformer when --asr-model is set, else Qwen-Omni)."""
-
-    async def work(tasks: Any, progress: Callable[[Any], None]) -> Any:
-        return await tasks.transcribe(source, language=language, progress=progress)
-
-    result = _run_task(
-        work,
-        model=model,
-        emulator=emulator,
-        base_url=base_url,
-        as_json=as_json,
-        tasks_kwargs={"asr_model": asr_model} if asr_model else None,
+        params.append(
+            inspect.Parameter(
+                setting, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=option,
+                annotation=Optional[str],
+            )
+        )  # fmt: skip
+    common = {"model": ModelOpt, "emulator": EmulatorOpt, "base_url": BaseUrlOpt}
+    annotations = {"model": Optional[str], "emulator": Optional[bool], "base_url": Optional[str]}
+    for name, option in common.items():
+        params.append(
+            inspect.Parameter(
+                name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=option,
+                annotation=annotations[name],
+            )
+        )  # fmt: skip
+    params.append(
+        inspect.Parameter(
+            "as_json", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=JsonOpt, annotation=bool
+        )
     )
-    _print_result(result, as_json=as_json)
+
+    def command(**values: Any) -> None:
+        arguments = {k: values[k] for k in fields if values.get(k) is not None}
+        settings = {k: values[k] for k in tool.cli_settings if values.get(k)}
+
+        async def work(tasks: Any, progress: Callable[[Any], None]) -> Any:
+            return await getattr(tasks, tool.name)(**arguments, progress=progress)
+
+        result = _run_task(
+            work,
+            model=values["model"],
+            emulator=values["emulator"],
+            base_url=values["base_url"],
+            as_json=values["as_json"],
+            tasks_kwargs=settings or None,
+        )
+        _print_result(result, as_json=values["as_json"])
+
+    command.__name__ = tool.name
+    command.__doc__ = _tool_help(tool.description)
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    return command
+
+
+def add_tool_commands(target: typer.Typer | None = None) -> None:
+    """Register a command for every tool of the registry that has a ``cli_name``."""
+    from qwen_omni.tasks import TOOLS
+
+    target = target or app
+    registered = {c.name for c in target.registered_commands}
+    for tool in TOOLS:
+        if tool.cli_name and tool.cli_name not in registered:
+            target.command(tool.cli_name)(_tool_command(tool))
+
+
+add_tool_commands()
 
 
 @app.command()
@@ -512,6 +521,81 @@ def _plan_dict(p: Any) -> dict[str, Any]:
         "fits_context": p.fits_context,
         "notes": list(p.notes),
     }
+
+
+@app.command()
+def talk(
+    source: Path = typer.Argument(..., help="An audio or video file (WAV, MP3, MP4…)."),
+    out_file: Path = typer.Option(Path("reply.wav"), "--out", "-o", help="The spoken reply."),
+    model: str = typer.Option("qwen3-omni-flash-realtime", "--model", help="A -realtime model."),
+    voice: str = typer.Option(None, "--voice", help="Reply voice (default: the model's)."),
+    instructions: str = typer.Option(None, "--instructions", "-i", help="System prompt."),
+    pace: bool = typer.Option(
+        True, "--pace/--no-pace", help="Send in real time, as a live source would."
+    ),
+    emulator: bool = EmulatorOpt,
+    base_url: str = BaseUrlOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """One realtime voice turn over a file: its sound (and 1 fps frames of a video) go in as a
+    live stream, the transcripts are printed and the spoken reply is saved as WAV."""
+    from qwen_omni.realtime import (
+        AsyncRealtimeSession,
+        InputTranscript,
+        ResponseDone,
+        TranscriptDelta,
+        feed_file,
+    )
+    from qwen_omni.realtime.protocol import DEFAULT_TRANSCRIPTION_MODEL
+
+    async def go(conn: dict[str, Any]) -> tuple[Any, str, Any]:
+        heard = ""
+        async with AsyncRealtimeSession(
+            model=model,
+            voice=voice,
+            instructions=instructions,
+            turn_detection=None,  # one turn: the whole file, then a reply
+            input_transcription=DEFAULT_TRANSCRIPTION_MODEL,
+            **conn,
+        ) as session:
+            fed = await feed_file(session, source, pace=pace)
+            await session.commit()
+            await session.respond()
+            async for event in session.events():
+                if isinstance(event, InputTranscript) and event.final:
+                    heard = event.text
+                    if not as_json:
+                        err.print(f"[dim]you:[/] {event.text}")
+                elif isinstance(event, TranscriptDelta) and not as_json:
+                    out.print(event.text, end="")
+                elif isinstance(event, ResponseDone):
+                    return event.turn, heard, fed
+        raise APIConnectionError("the realtime session closed before the reply ended")
+
+    with _exit_codes(as_json=as_json):
+        if not source.exists():
+            raise MediaError(f"{source}: no such file", source=str(source))
+        with connection(emulator=emulator, base_url=base_url, notice_to_stderr=as_json) as conn:
+            turn, heard, fed = asyncio.run(go(conn))
+        if turn.audio_pcm:
+            turn.save_audio(out_file)
+    if as_json:
+        payload = {
+            "heard": heard,
+            "reply": turn.transcript or turn.text,
+            "status": turn.status,
+            "audio_file": str(out_file) if turn.audio_pcm else None,
+            "audio_seconds": round(turn.audio_seconds, 3),
+            "sent_audio_seconds": round(fed.audio_seconds, 3),
+            "frames_sent": fed.frames_sent,
+            "usage": turn.usage,
+            "cost": turn.cost,
+        }
+        out.print_json(json.dumps(payload))
+    else:
+        out.print()
+        saved = f" → {out_file}" if turn.audio_pcm else " (no audio)"
+        err.print(f"[dim]spoken reply: {turn.audio_seconds:.1f} s{saved}[/]")
 
 
 @app.command()

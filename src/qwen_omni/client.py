@@ -69,6 +69,7 @@ from qwen_omni.errors import (
     is_retryable,
     map_api_error,
 )
+from qwen_omni.params import RequestParams
 from qwen_omni.response import Event, OmniResponse, Started
 from qwen_omni.rules import check_request
 
@@ -163,7 +164,7 @@ class _Request:
 
     spec: ModelSpec
     messages: list[Message]
-    params: _wire.RequestParams
+    params: RequestParams
     extra_headers: dict[str, str]
 
 
@@ -516,9 +517,9 @@ class _ClientBase:
         if isinstance(kw.get("stop"), list):
             kw["stop"] = tuple(kw["stop"])
         try:
-            params = _wire.RequestParams(**kw)
+            params = RequestParams(**kw)
         except ValidationError as exc:
-            accepted = ", ".join(sorted(_wire.RequestParams.model_fields))
+            accepted = ", ".join(sorted(RequestParams.model_fields))
             raise RequestValidationError(
                 f"invalid parameter: {_pydantic_problems(exc)}; accepted parameters: {accepted}, "
                 "plus extra_headers",

@@ -30,8 +30,15 @@ from qwen_omni.errors import (
     PermissionDeniedError,
     QwenOmniError,
 )
-from qwen_omni.tasks import TOOLS, AccessPolicy, AsyncOmniTasks, Progress, ToolDef, ToolRefusal
-from qwen_omni.tasks.registry import to_text
+from qwen_omni.tasks import (
+    TOOLS,
+    AccessPolicy,
+    AsyncOmniTasks,
+    Progress,
+    ToolDef,
+    ToolRefusal,
+    to_text,
+)
 
 if TYPE_CHECKING:
     from mcp.server.lowlevel.server import Server
@@ -44,12 +51,13 @@ SERVER_NAME = "qwen-omni"
 DEFAULT_HTTP_PORT = 8765
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
-INSTRUCTIONS = (
-    "Tools that see and hear media with Qwen-Omni: analyze_video, analyze_image, analyze_audio, "
-    "did_call_mention, caption_product_video, summarize_long_video, transcribe. Give each tool "
-    "a public http(s) URL of the media file, or a path under the media directory the user "
-    "allowed. A refused call explains why and what to pass instead."
-)
+def instructions(tools: Sequence[ToolDef]) -> str:
+    """What the server tells an agent about its tools (named from the registry)."""
+    return (
+        f"Tools that see and hear media with Qwen-Omni: {', '.join(t.name for t in tools)}. "
+        "Give each tool a public http(s) URL of the media file, or a path under the media "
+        "directory the user allowed. A refused call explains why and what to pass instead."
+    )
 
 
 def _schema(model_schema: dict[str, Any]) -> dict[str, Any]:
@@ -173,7 +181,7 @@ def build_server(
     return Server(
         name,
         version=server_version,
-        instructions=INSTRUCTIONS + " Access policy: " + tasks.policy.describe(),
+        instructions=instructions(chosen) + " Access policy: " + tasks.policy.describe(),
         on_list_tools=list_tools,
         on_call_tool=call_tool,
     )
