@@ -30,9 +30,10 @@ class RealtimeSession:
     """
 
     def __init__(self, **kwargs: Any) -> None:
-        from qwen_omni.tasks.toolkit import _LoopThread
+        from qwen_omni.loops import BlockingRunner
 
-        self._runner = _LoopThread()
+        # its own loop thread: the session's reader and keep-alive tasks live there
+        self._runner = BlockingRunner("qwen-omni-realtime")
 
         async def make() -> AsyncRealtimeSession:
             return AsyncRealtimeSession(**kwargs)
@@ -40,7 +41,7 @@ class RealtimeSession:
         try:
             self.aio: AsyncRealtimeSession = self._runner.run(make())
         except BaseException:
-            self._runner.stop()
+            self._runner.close()
             raise
 
     def _run(self, coro: Any) -> Any:
@@ -53,16 +54,13 @@ class RealtimeSession:
 
     def close(self) -> None:
         """End the session and stop the background loop."""
-        try:
-            self._run(self.aio.close())
-        finally:
-            self._runner.stop()
+        self._runner.close(self.aio.close)
 
     def __enter__(self) -> RealtimeSession:
         try:
             return self.connect()
         except BaseException:
-            self._runner.stop()
+            self._runner.close()
             raise
 
     def __exit__(self, *exc: object) -> None:
