@@ -4,15 +4,13 @@ service can read, choosing a store by policy and checking URLs before they leave
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import logging
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, get_args
 from urllib.parse import urlsplit
 
-from qwen_omni import catalog
+from qwen_omni import catalog, data_uri
 from qwen_omni.delivery.base import (
     DeliverablePart,
     DeliveredMedia,
@@ -364,12 +362,11 @@ class MediaDelivery:
         return self.oss is not None or self._temp_store(ctx, forced=False) is not None
 
     def _decode_data_uri(self, part: DeliverablePart, url: str, label: str) -> LocalMedia:
-        header, _, payload = url.partition(",")
         try:
-            data = base64.b64decode(payload, validate=False)
-        except (binascii.Error, ValueError) as exc:
+            data = data_uri.decode(url)
+        except ValueError as exc:
             raise UnsupportedMediaError(f"{label} is not valid base64", source=label) from exc
-        mime = header[5:].split(";", 1)[0] or part.mime_type
+        mime = data_uri.mime_of(url) or part.mime_type
         return LocalMedia.from_bytes(
             data, kind=part.type, label=label, filename=part.type, mime_type=mime or None
         )

@@ -261,6 +261,9 @@ class OssStore:
         self._credentials_provider = credentials_provider
         self._access_key_id = access_key_id or env.get("OSS_ACCESS_KEY_ID")
         self._access_key_secret = access_key_secret or env.get("OSS_ACCESS_KEY_SECRET")
+        from qwen_omni.redact import register_secret
+
+        register_secret(self._access_key_secret)
         self._security_token = security_token or env.get("OSS_SESSION_TOKEN") or None
         if credentials_provider is None and not (self._access_key_id and self._access_key_secret):
             raise ConfigurationError(

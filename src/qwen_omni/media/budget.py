@@ -264,7 +264,11 @@ class RequestEstimate:
 
 
 def _local_source(part: Any) -> Any:
-    """The path or bytes of a local media part (the caller ruled out URLs)."""
+    """The path or bytes of a local media part, or the bytes of its data URI."""
+    if part.url is not None:
+        from qwen_omni import data_uri
+
+        return data_uri.decode(part.url)
     return part.path if part.path is not None else part.data
 
 
@@ -282,9 +286,10 @@ def estimate_request(
 
     ``messages`` are :class:`qwen_omni.content.Message` objects. Local media is probed and
     counted with the service's estimators (per-part pixel bounds honoured); text is estimated
-    (:func:`~qwen_omni.media.tokens.text_tokens`); media given as URLs is listed in
-    ``unmeasured``. ``output_tokens`` are priced as speech when ``spoken``.
-    ``high_resolution`` is the request's ``vl_high_resolution_images`` (images only).
+    (:func:`~qwen_omni.media.tokens.text_tokens`); base64 data URIs are decoded and measured;
+    media given as remote URLs is listed in ``unmeasured``. ``output_tokens`` are priced as
+    speech when ``spoken``. ``high_resolution`` is the request's ``vl_high_resolution_images``
+    (images only).
     """
     import json
 
@@ -301,7 +306,7 @@ def estimate_request(
                 total = total + TokenEstimate(text=text_tokens(part.text))
                 continue
             items = part.frames if isinstance(part, VideoFrames) else (part,)
-            if any(i.url is not None for i in items):
+            if any(i.url is not None and not i.url.startswith("data:") for i in items):
                 unmeasured.append(
                     part.source_label
                     if not isinstance(part, VideoFrames)

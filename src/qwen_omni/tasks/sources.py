@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import mimetypes
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -178,6 +179,23 @@ async def resolve_media(
     agent = policy is not None
     if not isinstance(source, str) or not source.strip():
         raise ValueError("source must be a non-empty path or URL")
+    if policy is not None and not AccessPolicy.is_url(source):
+        # Agent input: the file is opened and taken once; every later step reads the snapshot.
+        snap = await asyncio.to_thread(policy.open_local, source)
+        try:
+            resolved = await _resolve_path(
+                snap.path,
+                label=snap.label.strip(),
+                expect=expect,
+                spec=spec,
+                agent=True,
+                needs_sound=needs_sound,
+            )
+        except BaseException:
+            snap.path.unlink(missing_ok=True)
+            raise
+        weakref.finalize(resolved, snap.path.unlink, missing_ok=True)
+        return resolved
     if policy is not None:
         checked = await policy.acheck(source)
         is_url, value = checked.kind == "url", checked.value

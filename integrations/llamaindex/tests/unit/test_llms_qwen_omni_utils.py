@@ -25,7 +25,6 @@ from llama_index.llms.qwen_omni.utils import (
     ChatStreamAssembler,
     block_to_part,
     force_single_tool_call,
-    resolve_tool_choice,
     to_omni_messages,
     tool_calls_from_message,
 )
@@ -261,32 +260,6 @@ def test_spoken_reply_in_history_keeps_only_its_text(sx):
     msg = ChatMessage(role="assistant", blocks=[TextBlock(text="hi"), AudioBlock(audio=sx.WAV)])
     (out,) = to_omni_messages([msg])
     assert out.content == "hi"
-
-
-# --- tool choice --------------------------------------------------------------------------------
-
-SPEC = {"type": "function", "function": {"name": "analyze_video", "parameters": {}}}
-SPEC2 = {"type": "function", "function": {"name": "transcribe", "parameters": {}}}
-FORCED = {"type": "function", "function": {"name": "analyze_video"}}
-
-
-@pytest.mark.parametrize(
-    ("choice", "specs", "required", "thinking", "expected"),
-    [
-        (None, [SPEC], False, False, "auto"),
-        (None, [SPEC], True, False, FORCED),
-        (None, [SPEC, SPEC2], True, False, "auto"),
-        ("analyze_video", [SPEC, SPEC2], False, False, FORCED),
-        ("required", [SPEC], False, False, FORCED),
-        ("none", [SPEC], True, False, "none"),
-        (FORCED, [SPEC, SPEC2], False, False, FORCED),
-        (None, [SPEC], True, True, "auto"),
-        (None, [], False, False, None),
-    ],
-)
-def test_resolve_tool_choice(choice, specs, required, thinking, expected):
-    got = resolve_tool_choice(choice, specs, tool_required=required, thinking=thinking)
-    assert got == expected
 
 
 def test_tool_selections_tolerate_partial_json():
