@@ -39,6 +39,7 @@ from pydantic import ValidationError
 
 from qwen_omni import _wire
 from qwen_omni._stream import ResponseBuilder, StreamDecoder
+from qwen_omni._version import user_agent
 from qwen_omni.catalog import DATA_URI_MAX_BYTES, ModelSpec, get_model
 from qwen_omni.config import Dialect, Settings, Timeouts, resolve_settings
 from qwen_omni.content import (
@@ -519,7 +520,7 @@ class _ClientBase:
             "api_key": s.api_key.get_secret_value() if s.api_key else "missing-key",
             "base_url": s.base_url,
             "max_retries": 0,  # retries are ours: a stream may only retry before output
-            "default_headers": {"User-Agent": "qwen-omni/0.1"},
+            "default_headers": {"User-Agent": user_agent()},
             **({"http_client": self._http_client} if self._http_client is not None else {}),
         }
 

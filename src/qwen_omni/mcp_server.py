@@ -156,15 +156,11 @@ def build_server(
             is_error=False,
         )
 
-    from importlib.metadata import PackageNotFoundError, version
+    from qwen_omni._version import __version__
 
-    try:
-        server_version = version("qwen-omni")
-    except PackageNotFoundError:  # running from a source tree
-        server_version = "0.0.0"
     return Server(
         name,
-        version=server_version,
+        version=__version__,
         instructions=INSTRUCTIONS + " Access policy: " + tasks.policy.describe(),
         on_list_tools=list_tools,
         on_call_tool=call_tool,

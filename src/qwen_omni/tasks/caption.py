@@ -88,7 +88,7 @@ async def run_caption(
     with tasks.scratch() as tmp:
         media = await resolve_media(inp.source, expect=("video",), policy=policy, spec=spec)
         check_duration(media.sent.source, media.kind, media.duration_s, spec, hint=LONG_HINT)
-        media = await tasks.prepare(media, spec, Path(tmp))
+        media = await tasks.prepare(media, spec, Path(tmp), progress=progress)
         await emit(progress, Progress("request", 0, 1, f"asking {spec.name}"))
         outcome = await tasks.ask_json([media.part], _prompt(schema), schema, model=spec.name)
     await emit(progress, Progress("request", 1, 1, "answered"))

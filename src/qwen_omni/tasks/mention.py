@@ -186,7 +186,7 @@ async def run_mention(
             inp.source, expect=("audio", "video"), policy=policy, spec=spec, needs_sound=True
         )
         check_duration(media.sent.source, media.kind, media.duration_s, spec, hint=LONG_HINT)
-        media = await tasks.prepare(media, spec, Path(tmp), audio_only=True)
+        media = await tasks.prepare(media, spec, Path(tmp), audio_only=True, progress=progress)
         await emit(progress, Progress("request", 0, 1, f"asking {spec.name}"))
         outcome = await tasks.ask_json(
             [media.part],

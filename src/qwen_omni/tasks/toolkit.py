@@ -46,7 +46,7 @@ from qwen_omni.tasks.jsonout import (
 )
 from qwen_omni.tasks.mention import DidCallMentionInput, MentionResult, run_mention
 from qwen_omni.tasks.policy import AccessPolicy
-from qwen_omni.tasks.progress import ProgressCallback
+from qwen_omni.tasks.progress import Progress, ProgressCallback, emit
 from qwen_omni.tasks.sources import Kind, ResolvedMedia, estimate_tokens, resolve_media
 from qwen_omni.tasks.summarize import SummarizeLongVideoInput, SummaryResult, run_summarize
 from qwen_omni.tasks.transcribe import (
@@ -299,15 +299,24 @@ class AsyncOmniTasks:
         return tempfile.TemporaryDirectory(prefix="qwen-omni-task-", dir=self.workdir)
 
     async def prepare(
-        self, media: ResolvedMedia, spec: ModelSpec, workdir: Path, *, audio_only: bool = False
+        self,
+        media: ResolvedMedia,
+        spec: ModelSpec,
+        workdir: Path,
+        *,
+        audio_only: bool = False,
+        progress: ProgressCallback | None = None,
     ) -> ResolvedMedia:
         """Prepare a local medium with :mod:`qwen_omni.media` (field-guide budgets): images to
         at most 1280×720, video to 720p at the motion preset's fps, audio to mono MP3; with
         ``audio_only`` a video's sound track alone. URLs and media that already fit go as they
-        are. Outputs are written under ``workdir``."""
+        are. Outputs are written under ``workdir``; ``progress`` hears that it started."""
         if not self.prepare_media or media.path is None:
             return media
         from qwen_omni import media as qm
+
+        what = "extracting the sound track of" if audio_only else "preparing"
+        await emit(progress, Progress("prepare", 0, 1, f"{what} {media.sent.source}"))
 
         path = media.path
         if media.kind == "video" and audio_only:

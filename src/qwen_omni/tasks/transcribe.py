@@ -321,7 +321,7 @@ async def run_transcribe(
         )
         if isinstance(transcriber, OmniTranscriber):
             check_duration(media.sent.source, media.kind, media.duration_s, spec, hint=_LONG_HINT)
-        media = await tasks.prepare(media, spec, Path(tmp), audio_only=True)
+        media = await tasks.prepare(media, spec, Path(tmp), audio_only=True, progress=progress)
         await emit(
             progress,
             Progress("request", 0, 1, f"transcribing with {transcriber.model or spec.name}"),
