@@ -608,7 +608,8 @@ def emulator_cmd(
 def mcp_cmd(ctx: typer.Context) -> None:
     """Serve the agent tools over MCP (stdio or streamable HTTP); see `qwen-omni mcp --help`.
 
-    Options: --transport stdio|http, --host, --port, --root DIR (allow local files there),
+    Options: --transport stdio|http, --host, --port, --root DIR (allow local files there;
+    default: the client's roots), --no-client-roots,
     --allow-host H, --allow-private-host H, --tool NAME, --model, --base-url.
     """
     from qwen_omni.mcp_server import main as mcp_main
