@@ -21,6 +21,7 @@ EXTRA_FOR_MODULE = {
     "PIL": "media",
     "numpy": "media",
     "oss2": "oss",
+    "qwen_omni_emulator": "emulator",
     "starlette": "emulator",
     "uvicorn": "emulator",
     "multipart": "emulator",

@@ -22,7 +22,7 @@ import pexpect
 import pyte
 import pytest
 
-from qwen_omni.emulator.responder import default_reply
+from qwen_omni_emulator.responder import default_reply
 
 pytestmark = pytest.mark.integration
 
@@ -96,6 +96,11 @@ def _visible(lines: list[str], display: list[str]) -> list[str]:
     joined = "\n".join(display)
     flowing = "".join(row.ljust(COLS) for row in display)
     return [line for line in lines if line not in joined and line not in flowing]
+
+
+@pytest.fixture
+def emulator(qwen_omni_emulator):
+    return qwen_omni_emulator
 
 
 @pytest.fixture(params=["fast", "slow"])

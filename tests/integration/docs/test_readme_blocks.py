@@ -25,9 +25,9 @@ BLOCKS = [b for path in rb.readmes() for b in rb.blocks_of(path)]
 
 
 @pytest.fixture(scope="module")
-def results(qwen_omni_emulator, tmp_path_factory):
+def results(qwen_omni_emulator_session, tmp_path_factory):
     """Run each README's blocks in a child process; results by block id."""
-    emulator = qwen_omni_emulator
+    emulator = qwen_omni_emulator_session
     env = {k: v for k, v in os.environ.items() if not k.startswith(("QWEN_OMNI_", "OSS_"))}
     env.update(
         QWEN_OMNI_BASE_URL=emulator.base_url,

@@ -15,9 +15,9 @@ import mcp.types as types
 import pytest
 from mcp import Client, StdioServerParameters
 
-from qwen_omni.emulator import Reply
 from qwen_omni.mcp_server import ProgressScale, build_server
 from qwen_omni.tasks import AccessPolicy, AsyncOmniTasks, Progress
+from qwen_omni_emulator import Reply
 
 pytestmark = [
     pytest.mark.integration,

@@ -1,15 +1,17 @@
-"""The three distributions, built and installed on their own, work.
+"""The four distributions, built and installed on their own, work.
 
-The wheels are built from the sources (``uv build``: sdist first, then the wheel from the
-sdist, as an index would), then installed into fresh virtual environments that know nothing
-of the workspace: only the built wheels (``--find-links``) and the locked versions of their
-dependencies (``uv export`` as constraints), offline from uv's cache. Each environment imports
-every public name and makes one real call against the emulator over loopback.
+The wheels (``qwen-omni``, ``qwen-omni-emulator``, ``langchain-qwen-omni``,
+``llama-index-qwen-omni``) are built from the sources (``uv build``: the sdist first, then the
+wheel from the sdist, as an index would), then installed into fresh virtual environments that
+know nothing of the workspace: only the built wheels (``--find-links``) and the locked versions
+of their dependencies (``uv export`` as constraints), offline from uv's cache. Each environment
+imports every public name and makes one real call against the emulator over loopback.
 
 - ``langchain-qwen-omni`` alone (``pip install langchain-qwen-omni``): the chat model works, and
   the ``qwen-omni`` command it brings says which extra to install instead of a traceback;
-- everything (core with the cli, emulator and mcp extras, both integrations): the command runs
-  the main job on the bundled clip with the emulator the wheel itself contains.
+- everything (core with the cli, emulator and mcp extras, which pull the emulator's wheel,
+  and both integrations): the command runs the main job on the bundled clip with the emulator
+  installed from its wheel.
 """
 
 from __future__ import annotations
@@ -62,7 +64,8 @@ def dist(tmp_path_factory) -> Path:
     )
     assert exported.returncode == 0, exported.stderr
     wheels = sorted(p.name.split("-")[0] for p in out.glob("*.whl"))
-    assert {"qwen_omni", "langchain_qwen_omni", "llama_index_qwen_omni"} <= set(wheels), wheels
+    expected = {"qwen_omni", "qwen_omni_emulator", "langchain_qwen_omni", "llama_index_qwen_omni"}
+    assert expected <= set(wheels), wheels
     return out
 
 
@@ -103,6 +106,7 @@ def _imports(python: Path, *modules: str) -> str:
 
 
 def test_langchain_package_alone(dist, tmp_path, qwen_omni_emulator):
+    # no emulator here: it serves from the test's process, over loopback
     python = _venv(dist, tmp_path / "lc", "langchain-qwen-omni")
     assert "langchain_qwen_omni" in _imports(python, "qwen_omni", "langchain_qwen_omni")
     call = (
@@ -134,7 +138,7 @@ def test_everything_installed_from_wheels(dist, tmp_path, qwen_omni_emulator):
         "qwen_omni.tasks",
         "qwen_omni.media",
         "qwen_omni.delivery",
-        "qwen_omni.emulator",
+        "qwen_omni_emulator",
         "qwen_omni.mcp_server",
         "langchain_qwen_omni",
         "llama_index.llms.qwen_omni",

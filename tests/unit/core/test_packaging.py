@@ -16,6 +16,7 @@ PROJECTS = {
     "qwen-omni": ROOT / "pyproject.toml",
     "langchain-qwen-omni": ROOT / "integrations" / "langchain" / "pyproject.toml",
     "llama-index-qwen-omni": ROOT / "integrations" / "llamaindex" / "pyproject.toml",
+    "qwen-omni-emulator": ROOT / "emulator" / "pyproject.toml",
 }
 
 
@@ -33,7 +34,7 @@ def test_the_version_is_written_once_and_read_everywhere():
 
 def test_the_integrations_are_in_lock_step_and_admit_the_core():
     core = tuple(int(x) for x in _project("qwen-omni")["version"].split(".")[:3])
-    for name in ("langchain-qwen-omni", "llama-index-qwen-omni"):
+    for name in ("langchain-qwen-omni", "llama-index-qwen-omni", "qwen-omni-emulator"):
         project = _project(name)
         assert project["version"] == _project("qwen-omni")["version"], name
         pin = next(d for d in project["dependencies"] if d.startswith("qwen-omni"))
