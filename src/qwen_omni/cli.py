@@ -524,8 +524,14 @@ def _plan_url(url: str, workdir: Path, *, model: str, region: str) -> Any:
         )
     name = Path(urlsplit(url).path).name or "media"
     target = workdir / name
-    with err.status(f"downloading {url} to measure it"):
-        asyncio.run(download(url, target, _UNCHECKED))
+    from qwen_omni.tasks.policy import AccessRefused
+
+    try:
+        with err.status(f"downloading {url} to measure it"):
+            asyncio.run(download(url, target, _UNCHECKED))
+    except AccessRefused as exc:  # the agent policy's wording; here it is the user's URL
+        message = f"could not download it to measure it: {exc}"
+        raise MediaNotFetchableError(message, source=url) from exc
     result = plan_media(target, model=model, region=region)
     note = "a URL: sent as is, the service fetches it (inline size limits do not apply)"
     return dataclasses.replace(result, source=url, notes=(note, *result.notes))
