@@ -105,19 +105,30 @@ def _imports(python: Path, *modules: str) -> str:
     return done.stdout
 
 
+def _one_call(python: Path, emulator, import_line: str, expression: str) -> str:
+    """Build ``LLM`` (imported by ``import_line``) on the emulator in the clean venv and print
+    ``expression``; its output."""
+    code = (
+        f"{import_line}\n"
+        f"llm = LLM(base_url={emulator.base_url!r}, api_key={emulator.api_key!r})\n"
+        f"print({expression})\n"
+    )
+    done = _run([str(python), "-c", code])
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
 def test_langchain_package_alone(dist, tmp_path, qwen_omni_emulator):
     # no emulator here: it serves from the test's process, over loopback
     python = _venv(dist, tmp_path / "lc", "langchain-qwen-omni")
     assert "langchain_qwen_omni" in _imports(python, "qwen_omni", "langchain_qwen_omni")
-    call = (
-        "from langchain_qwen_omni import ChatQwenOmni\n"
-        f"llm = ChatQwenOmni(base_url={qwen_omni_emulator.base_url!r}, "
-        f"api_key={qwen_omni_emulator.api_key!r})\n"
-        "print(llm.invoke('Say hi').response_metadata['model_name'])\n"
+    model = _one_call(
+        python,
+        qwen_omni_emulator,
+        "from langchain_qwen_omni import ChatQwenOmni as LLM",
+        "llm.invoke('Say hi').response_metadata['model_name']",
     )
-    done = _run([str(python), "-c", call])
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "qwen3-omni-flash"
+    assert model == "qwen3-omni-flash"
     # the command this installs, without the cli extra: one line saying what to install
     cli = _run([str(python.parent / "qwen-omni"), "--help"])
     assert cli.returncode == 3, cli.stderr
@@ -152,12 +163,10 @@ def test_everything_installed_from_wheels(dist, tmp_path, qwen_omni_emulator):
     assert job.returncode == 0, job.stderr
     assert "local emulator" in job.stdout.splitlines()[0]
     assert "video: 6.00 s" in job.stdout
-    call = (
-        "from llama_index.llms.qwen_omni import QwenOmni\n"
-        f"llm = QwenOmni(base_url={qwen_omni_emulator.base_url!r}, "
-        f"api_key={qwen_omni_emulator.api_key!r})\n"
-        "print(llm.complete('Say hi').raw['model'])\n"
+    model = _one_call(
+        python,
+        qwen_omni_emulator,
+        "from llama_index.llms.qwen_omni import QwenOmni as LLM",
+        "llm.complete('Say hi').raw['model']",
     )
-    done = _run([str(python), "-c", call])
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "qwen3-omni-flash"
+    assert model == "qwen3-omni-flash"
