@@ -15,6 +15,7 @@ from qwen_omni.config import REGIONS, Settings, Timeouts, resolve_settings
 from qwen_omni.content import (
     Audio,
     Image,
+    InvalidToolCall,
     Message,
     Part,
     Text,
@@ -34,6 +35,7 @@ from qwen_omni.errors import (
     AuthenticationError,
     BadRequestError,
     ConfigurationError,
+    MalformedResponseError,
     MediaAccessDenied,
     MediaError,
     MediaFetchError,
@@ -54,6 +56,7 @@ from qwen_omni.errors import (
     UnsupportedModalityError,
     UploadError,
 )
+from qwen_omni.redact import install_log_filter as _install_log_filter
 from qwen_omni.response import (
     AudioDelta,
     Event,
@@ -88,6 +91,7 @@ __all__ = [
     "MediaNotFetchableError",
     "MediaNotFoundError",
     "MediaTooLargeError",
+    "MalformedResponseError",
     "MediaTooLongError",
     "Message",
     "ModelSpec",
@@ -111,6 +115,7 @@ __all__ = [
     "Text",
     "TextDelta",
     "Timeouts",
+    "InvalidToolCall",
     "ToolCall",
     "ToolCallDelta",
     "UnsupportedMediaError",
@@ -130,3 +135,6 @@ __all__ = [
     "video",
     "video_frames",
 ]
+
+# Secrets never reach a log record, even when a service echoes one back (see redact).
+_install_log_filter()

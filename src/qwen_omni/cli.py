@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -90,7 +91,24 @@ ModelOpt = typer.Option(
 EmulatorOpt = typer.Option(
     None, "--emulator/--live", help="Force the local emulator, or forbid falling back to it."
 )
-BaseUrlOpt = typer.Option(None, "--base-url", help="Any OpenAI-compatible endpoint.")
+
+
+def _check_base_url(value: str | None) -> str | None:
+    """``--base-url`` must be an http(s) URL; say so naming the option (exit 2)."""
+    if value is None:
+        return None
+    from qwen_omni.config import check_base_url
+    from qwen_omni.errors import ConfigurationError
+
+    try:
+        return check_base_url(value)
+    except ConfigurationError as exc:
+        raise typer.BadParameter(str(exc), param_hint="'--base-url'") from None
+
+
+BaseUrlOpt = typer.Option(
+    None, "--base-url", help="Any OpenAI-compatible endpoint.", callback=_check_base_url
+)
 JsonOpt = typer.Option(False, "--json", help="Print one JSON object (for scripts).")
 
 
@@ -149,6 +167,22 @@ def connection(
         yield conn
 
 
+def _clean(text: str) -> str:
+    """Text for the terminal: secrets masked, Rich markup escaped."""
+    from rich.markup import escape
+
+    from qwen_omni.redact import redact
+
+    return escape(redact(text))
+
+
+def _print_json(text: str) -> None:
+    """One JSON object on stdout, configured secrets masked (even if a service echoed one)."""
+    from qwen_omni.redact import redact
+
+    out.print_json(redact(text))
+
+
 def _fail(exc: BaseException, *, as_json: bool) -> typer.Exit:
     code = exit_code_for(exc)
     partial = getattr(exc, "partial", None)
@@ -157,9 +191,9 @@ def _fail(exc: BaseException, *, as_json: bool) -> typer.Exit:
         payload["exit_code"] = code
         if partial is not None:
             payload["partial_text"] = partial.text
-        out.print_json(json.dumps(payload))
+        _print_json(json.dumps(payload))
     else:
-        err.print(f"[bold red]{type(exc).__name__}[/]: {exc}")
+        err.print(f"[bold red]{type(exc).__name__}[/]: {_clean(str(exc))}", markup=True)
         if partial is not None and partial.text:
             err.print(f"[dim]partial answer so far:[/] {partial.text}")
     return typer.Exit(code)
@@ -209,6 +243,17 @@ class Status:
             self._bar.stop()
 
 
+@contextlib.contextmanager
+def _exit_codes(*, as_json: bool) -> Iterator[None]:
+    """Turn our errors, bad input and Ctrl-C into the documented exit codes."""
+    try:
+        yield
+    except (QwenOmniError, ValueError, OSError) as exc:
+        raise _fail(exc, as_json=as_json) from exc
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+
+
 def _run_task(
     work: Callable[[Any, Status], Awaitable[T]],
     *,
@@ -221,7 +266,7 @@ def _run_task(
     """Run one task on ``AsyncOmniTasks`` with a progress display; map errors to exit codes."""
     from qwen_omni.tasks import AsyncOmniTasks
 
-    try:
+    with _exit_codes(as_json=as_json):
         status = Status(disabled=as_json)
         with connection(emulator=emulator, base_url=base_url, notice_to_stderr=as_json) as conn:
 
@@ -232,12 +277,6 @@ def _run_task(
 
             with status:
                 return asyncio.run(go())
-    except QwenOmniError as exc:
-        raise _fail(exc, as_json=as_json) from exc
-    except (ValueError, OSError) as exc:
-        raise _fail(exc, as_json=as_json) from exc
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
 
 
 def _kind_of(source: str) -> str:
@@ -268,7 +307,7 @@ def print_answer(text: str, *, end: str = "\n") -> None:
 
 def _print_result(result: Any, *, as_json: bool) -> None:
     if as_json:
-        out.print_json(result.model_dump_json())
+        _print_json(result.model_dump_json())
     else:
         print_answer(result.to_text())
 
@@ -318,7 +357,7 @@ def analyze(
         tasks_kwargs={"prepare": prepare},
     )
     if as_json:
-        out.print_json(result.model_dump_json())
+        _print_json(result.model_dump_json())
         return
     out.print()
     sent = result.sent
@@ -331,6 +370,20 @@ def analyze(
     tokens = f"{usage.input_tokens:,} tokens in, {usage.output_tokens:,} out" if usage else ""
     cost = f" · ~{sent.cost_cny:.4f} CNY" if sent.cost_cny is not None else ""
     err.print(f"[dim]{sent.model} · {media} · {tokens}{cost}[/]")
+
+
+def _save_target_problem(path: Path) -> str | None:
+    """Why the spoken reply could not be written to ``path`` (None when it can)."""
+    if path.is_dir():
+        return "is a directory: give a file name, e.g. reply.wav"
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        return f"the folder {parent} does not exist: create it or choose another path"
+    if not os.access(parent, os.W_OK):
+        return f"the folder {parent} is not writable: choose another path"
+    if path.exists() and not os.access(path, os.W_OK):
+        return "exists and is not writable: choose another path"
+    return None
 
 
 def _analyze_spoken(
@@ -348,6 +401,10 @@ def _analyze_spoken(
     from qwen_omni.content import audio, image, video
     from qwen_omni.response import TextDelta
 
+    problem = _save_target_problem(save_audio)
+    if problem is not None:
+        # Checked before anything is paid for.
+        raise _fail(ValueError(f"--save-audio {save_audio}: {problem}"), as_json=as_json)
     try:
         builders: dict[str, Callable[[str], Any]] = {"image": image, "audio": audio, "video": video}
         builder = builders[_kind_of(source)]
@@ -361,24 +418,37 @@ def _analyze_spoken(
                         if isinstance(event, TextDelta) and not as_json:
                             print_answer(event.text, end="")
                 response = stream.response
+        save_error: str | None = None
         if response.audio_pcm:
-            response.save_audio(save_audio)
+            try:
+                response.save_audio(save_audio)
+            except OSError as exc:
+                # The reply is paid for: it is printed anyway, with where it could not go.
+                save_error = f"could not save the spoken reply to {save_audio}: {exc.strerror}"
         if as_json:
-            out.print_json(
+            _print_json(
                 json.dumps(
                     {
                         "text": response.text,
                         "model": response.model,
                         "request_id": response.request_id,
-                        "audio_file": str(save_audio) if response.audio_pcm else None,
+                        "audio_file": (
+                            str(save_audio) if response.audio_pcm and not save_error else None
+                        ),
                         "audio_seconds": round(response.audio_seconds, 3),
+                        "audio_error": save_error,
                         "usage": response.usage.raw if response.usage else None,
                     }
                 )
             )
         else:
             out.print()
-            err.print(f"[dim]spoken reply: {response.audio_seconds:.1f} s → {save_audio}[/]")
+            if save_error:
+                err.print(f"[bold red]{_clean(save_error)}[/] (the text reply is above)")
+            else:
+                err.print(f"[dim]spoken reply: {response.audio_seconds:.1f} s → {save_audio}[/]")
+        if save_error:
+            raise typer.Exit(EXIT_BAD_INPUT)
     except QwenOmniError as exc:
         raise _fail(exc, as_json=as_json) from exc
 
@@ -493,6 +563,7 @@ def plan(
     from qwen_omni.media import plan_media
 
     try:
+        region = _check_region(region)
         with tempfile.TemporaryDirectory(prefix="qwen-omni-plan-") as tmp:
             if is_url(source):
                 result = _plan_url(source, Path(tmp), model=model, region=region)
@@ -501,7 +572,7 @@ def plan(
     except QwenOmniError as exc:
         raise _fail(exc, as_json=as_json) from exc
     if as_json:
-        out.print_json(json.dumps(_plan_dict(result)))
+        _print_json(json.dumps(_plan_dict(result)))
     else:
         print_answer(result.summary())
 
@@ -537,6 +608,17 @@ def _plan_url(url: str, workdir: Path, *, model: str, region: str) -> Any:
     return dataclasses.replace(result, source=url, notes=(note, *result.notes))
 
 
+def _check_region(region: str) -> str:
+    """The region's canonical name; an unknown ``--region`` is a configuration error naming
+    the known ones (exit 3)."""
+    from qwen_omni.config import _normalise_region
+
+    try:
+        return _normalise_region(region)
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"--region: {exc}") from None
+
+
 def _plan_dict(p: Any) -> dict[str, Any]:
     def variant(v: Any) -> dict[str, Any] | None:
         if v is None:
@@ -567,6 +649,81 @@ def _plan_dict(p: Any) -> dict[str, Any]:
         "fits_context": p.fits_context,
         "notes": list(p.notes),
     }
+
+
+@app.command()
+def talk(
+    source: Path = typer.Argument(..., help="An audio or video file (WAV, MP3, MP4…)."),
+    out_file: Path = typer.Option(Path("reply.wav"), "--out", "-o", help="The spoken reply."),
+    model: str = typer.Option("qwen3-omni-flash-realtime", "--model", help="A -realtime model."),
+    voice: str = typer.Option(None, "--voice", help="Reply voice (default: the model's)."),
+    instructions: str = typer.Option(None, "--instructions", "-i", help="System prompt."),
+    pace: bool = typer.Option(
+        True, "--pace/--no-pace", help="Send in real time, as a live source would."
+    ),
+    emulator: bool = EmulatorOpt,
+    base_url: str = BaseUrlOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """One realtime voice turn over a file: its sound (and 1 fps frames of a video) go in as a
+    live stream, the transcripts are printed and the spoken reply is saved as WAV."""
+    from qwen_omni.realtime import (
+        AsyncRealtimeSession,
+        InputTranscript,
+        ResponseDone,
+        TranscriptDelta,
+        feed_file,
+    )
+    from qwen_omni.realtime.protocol import DEFAULT_TRANSCRIPTION_MODEL
+
+    async def go(conn: dict[str, Any]) -> tuple[Any, str, Any]:
+        heard = ""
+        async with AsyncRealtimeSession(
+            model=model,
+            voice=voice,
+            instructions=instructions,
+            turn_detection=None,  # one turn: the whole file, then a reply
+            input_transcription=DEFAULT_TRANSCRIPTION_MODEL,
+            **conn,
+        ) as session:
+            fed = await feed_file(session, source, pace=pace)
+            await session.commit()
+            await session.respond()
+            async for event in session.events():
+                if isinstance(event, InputTranscript) and event.final:
+                    heard = event.text
+                    if not as_json:
+                        err.print(f"[dim]you:[/] {event.text}")
+                elif isinstance(event, TranscriptDelta) and not as_json:
+                    out.print(event.text, end="")
+                elif isinstance(event, ResponseDone):
+                    return event.turn, heard, fed
+        raise APIConnectionError("the realtime session closed before the reply ended")
+
+    with _exit_codes(as_json=as_json):
+        if not source.exists():
+            raise MediaError(f"{source}: no such file", source=str(source))
+        with connection(emulator=emulator, base_url=base_url, notice_to_stderr=as_json) as conn:
+            turn, heard, fed = asyncio.run(go(conn))
+        if turn.audio_pcm:
+            turn.save_audio(out_file)
+    if as_json:
+        payload = {
+            "heard": heard,
+            "reply": turn.transcript or turn.text,
+            "status": turn.status,
+            "audio_file": str(out_file) if turn.audio_pcm else None,
+            "audio_seconds": round(turn.audio_seconds, 3),
+            "sent_audio_seconds": round(fed.audio_seconds, 3),
+            "frames_sent": fed.frames_sent,
+            "usage": turn.usage,
+            "cost": turn.cost,
+        }
+        out.print_json(json.dumps(payload))
+    else:
+        out.print()
+        saved = f" → {out_file}" if turn.audio_pcm else " (no audio)"
+        err.print(f"[dim]spoken reply: {turn.audio_seconds:.1f} s{saved}[/]")
 
 
 @app.command()
@@ -629,8 +786,19 @@ def mcp_cmd(ctx: typer.Context) -> None:
     raise typer.Exit(mcp_main(args))
 
 
+def _ascii_safe_streams() -> None:
+    """On a terminal that cannot encode some characters (``LANG=C``, an ASCII pipe), print
+    a replacement instead of failing with ``UnicodeEncodeError``."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        if encoding != "utf8" and hasattr(stream, "reconfigure"):
+            with contextlib.suppress(ValueError, OSError):
+                stream.reconfigure(errors="replace")
+
+
 def main() -> None:
     """Console-script entry point."""
+    _ascii_safe_streams()
     try:
         app()
     except KeyboardInterrupt:
