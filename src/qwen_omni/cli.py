@@ -19,7 +19,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Optional, TypeVar
 
 import typer
 from rich.console import Console
@@ -34,6 +34,7 @@ from qwen_omni.errors import (
     RequestValidationError,
     StreamInterrupted,
 )
+from qwen_omni.redact import redact
 
 __all__ = ["app", "exit_code_for", "main"]
 
@@ -54,8 +55,6 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 T = TypeVar("T")
-
-
 
 def check_model(name: str | None) -> str | None:
     """``--model``: a catalog id, or an id the catalog does not know (a new model, a dated
@@ -171,15 +170,11 @@ def _clean(text: str) -> str:
     """Text for the terminal: secrets masked, Rich markup escaped."""
     from rich.markup import escape
 
-    from qwen_omni.redact import redact
-
     return escape(redact(text))
 
 
 def _print_json(text: str) -> None:
     """One JSON object on stdout, configured secrets masked (even if a service echoed one)."""
-    from qwen_omni.redact import redact
-
     out.print_json(redact(text))
 
 
@@ -195,8 +190,19 @@ def _fail(exc: BaseException, *, as_json: bool) -> typer.Exit:
     else:
         err.print(f"[bold red]{type(exc).__name__}[/]: {_clean(str(exc))}", markup=True)
         if partial is not None and partial.text:
-            err.print(f"[dim]partial answer so far:[/] {partial.text}")
+            err.print(f"[dim]partial answer so far:[/] {_clean(partial.text)}")
     return typer.Exit(code)
+
+
+@contextlib.contextmanager
+def _exit_codes(*, as_json: bool) -> Iterator[None]:
+    """Turn our errors, bad input and Ctrl-C into the documented exit codes."""
+    try:
+        yield
+    except (QwenOmniError, ValueError, OSError) as exc:
+        raise _fail(exc, as_json=as_json) from exc
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
 
 
 class Status:
@@ -225,9 +231,9 @@ class Status:
         """Show a :class:`~qwen_omni.tasks.Progress` event: its message replaces the label."""
         if self._stopped:
             return
-        self._bar.update(
-            self._task, description=p.message or p.stage, completed=p.done, total=p.total
-        )
+        # Messages name the user's file: "[" in a file name is text, not markup.
+        label = _clean(p.message or p.stage)
+        self._bar.update(self._task, description=label, completed=p.done, total=p.total)
 
     def __enter__(self) -> Status:
         self._bar.start()
@@ -241,17 +247,6 @@ class Status:
         if not self._stopped:
             self._stopped = True
             self._bar.stop()
-
-
-@contextlib.contextmanager
-def _exit_codes(*, as_json: bool) -> Iterator[None]:
-    """Turn our errors, bad input and Ctrl-C into the documented exit codes."""
-    try:
-        yield
-    except (QwenOmniError, ValueError, OSError) as exc:
-        raise _fail(exc, as_json=as_json) from exc
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
 
 
 def _run_task(
@@ -301,8 +296,9 @@ def _kind_of(source: str) -> str:
 
 
 def print_answer(text: str, *, end: str = "\n") -> None:
-    """Print the model's text as it is: no markup (``[...]`` would vanish), no emoji codes."""
-    out.print(text, end=end, markup=False, emoji=False)
+    """Print the model's text as it is (``[...]`` is not Rich markup, ``:x:`` no emoji code),
+    configured secrets masked."""
+    out.print(redact(text), end=end, markup=False, emoji=False)
 
 
 def _print_result(result: Any, *, as_json: bool) -> None:
@@ -369,7 +365,7 @@ def analyze(
     )
     tokens = f"{usage.input_tokens:,} tokens in, {usage.output_tokens:,} out" if usage else ""
     cost = f" · ~{sent.cost_cny:.4f} CNY" if sent.cost_cny is not None else ""
-    err.print(f"[dim]{sent.model} · {media} · {tokens}{cost}[/]")
+    err.print(f"[dim]{_clean(f'{sent.model} · {media} · {tokens}{cost}')}[/]")
 
 
 def _save_target_problem(path: Path) -> str | None:
@@ -453,95 +449,99 @@ def _analyze_spoken(
         raise _fail(exc, as_json=as_json) from exc
 
 
-@app.command()
-def mention(
-    source: str = typer.Argument(..., help="A call recording (audio or video file, or URL)."),
-    topics: list[str] = typer.Argument(..., help="Topics to look for, e.g. pricing refund."),
-    model: str | None = ModelOpt,
-    emulator: bool | None = EmulatorOpt,
-    base_url: str | None = BaseUrlOpt,
-    as_json: bool = JsonOpt,
-) -> None:
-    """Did a call mention these topics? Evidence, time and confidence per topic."""
+# --- one command per agent tool, generated from the registry (qwen_omni.tasks.TOOLS) ---------
 
-    async def work(tasks: Any, progress: Status) -> Any:
-        return await tasks.did_call_mention(source, topics, progress=progress)
-
-    result = _run_task(work, model=model, emulator=emulator, base_url=base_url, as_json=as_json)
-    _print_result(result, as_json=as_json)
+#: Help of the AsyncOmniTasks settings a tool may offer as options (ToolDef.cli_settings).
+SETTING_HELP = {
+    "summary_model": "Text model for the final summary.",
+    "asr_model": "A cheaper speech-recognition model (paraformer-v2, qwen3-asr-flash…).",
+}
 
 
-@app.command()
-def caption(
-    source: str = typer.Argument(..., help="A product video file or URL."),
-    model: str | None = ModelOpt,
-    emulator: bool | None = EmulatorOpt,
-    base_url: str | None = BaseUrlOpt,
-    as_json: bool = JsonOpt,
-) -> None:
-    """A structured caption: scene, product features, target audience, music style."""
+def _tool_help(description: str) -> str:
+    # The agent-facing note on what a source may be is not for a terminal user.
+    from qwen_omni.tasks.tool import SOURCES_NOTE
 
-    async def work(tasks: Any, progress: Status) -> Any:
-        return await tasks.caption_product_video(source, progress=progress)
-
-    result = _run_task(work, model=model, emulator=emulator, base_url=base_url, as_json=as_json)
-    _print_result(result, as_json=as_json)
+    return description.replace(SOURCES_NOTE, "")
 
 
-@app.command()
-def summarize(
-    source: str = typer.Argument(..., help="A (long) video file or URL."),
-    focus: str | None = typer.Option(None, help="What the summary should focus on."),
-    segment_seconds: float | None = typer.Option(
-        None, help="Segment length in seconds (default 90, capped by the model's limit)."
-    ),
-    summary_model: str | None = typer.Option(None, help="Text model for the final summary."),
-    model: str | None = ModelOpt,
-    emulator: bool | None = EmulatorOpt,
-    base_url: str | None = BaseUrlOpt,
-    as_json: bool = JsonOpt,
-) -> None:
-    """Summarize a long video: split, analyze segments concurrently, summarize the summaries."""
+def _tool_command(tool: Any) -> Callable[..., None]:
+    """A typer command for ``tool``: its required arguments positional, the optional ones as
+    options, its ``cli_settings`` and the model-command options."""
+    import inspect
 
-    async def work(tasks: Any, progress: Status) -> Any:
-        return await tasks.summarize_long_video(
-            source,
-            focus=focus,
-            segment_seconds=segment_seconds,
-            summary_model=summary_model,
-            progress=progress,
+    params: list[inspect.Parameter] = []
+    fields = tool.input_model.model_fields
+    for name, info in fields.items():
+        if info.is_required():
+            help_text = "A media file or URL." if name == "source" else info.description
+            default: Any = typer.Argument(..., help=help_text)
+        else:
+            default = typer.Option(
+                info.default, f"--{name.replace('_', '-')}", help=info.description
+            )
+        kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+        params.append(inspect.Parameter(name, kind, default=default, annotation=info.annotation))
+    for setting in tool.cli_settings:
+        option = typer.Option(
+            None, f"--{setting.replace('_', '-')}", help=SETTING_HELP.get(setting, setting)
         )
-
-    result = _run_task(work, model=model, emulator=emulator, base_url=base_url, as_json=as_json)
-    _print_result(result, as_json=as_json)
-
-
-@app.command()
-def transcribe(
-    source: str = typer.Argument(..., help="An audio or video file or URL."),
-    language: str | None = typer.Option(None, help="Language hint, e.g. en or zh."),
-    asr_model: str | None = typer.Option(
-        None, help="A cheaper speech-recognition model (paraformer-v2, qwen3-asr-flash…)."
-    ),
-    model: str | None = ModelOpt,
-    emulator: bool | None = EmulatorOpt,
-    base_url: str | None = BaseUrlOpt,
-    as_json: bool = JsonOpt,
-) -> None:
-    """Transcribe speech (Paraformer when --asr-model is set, else Qwen-Omni)."""
-
-    async def work(tasks: Any, progress: Status) -> Any:
-        return await tasks.transcribe(source, language=language, progress=progress)
-
-    result = _run_task(
-        work,
-        model=model,
-        emulator=emulator,
-        base_url=base_url,
-        as_json=as_json,
-        tasks_kwargs={"asr_model": asr_model} if asr_model else None,
+        params.append(
+            inspect.Parameter(
+                setting, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=option,
+                annotation=Optional[str],
+            )
+        )  # fmt: skip
+    common = {"model": ModelOpt, "emulator": EmulatorOpt, "base_url": BaseUrlOpt}
+    annotations = {"model": Optional[str], "emulator": Optional[bool], "base_url": Optional[str]}
+    for name, option in common.items():
+        params.append(
+            inspect.Parameter(
+                name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=option,
+                annotation=annotations[name],
+            )
+        )  # fmt: skip
+    params.append(
+        inspect.Parameter(
+            "as_json", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=JsonOpt, annotation=bool
+        )
     )
-    _print_result(result, as_json=as_json)
+
+    def command(**values: Any) -> None:
+        arguments = {k: values[k] for k in fields if values.get(k) is not None}
+        settings = {k: values[k] for k in tool.cli_settings if values.get(k)}
+
+        async def work(tasks: Any, status: Status) -> Any:
+            return await getattr(tasks, tool.name)(**arguments, progress=status)
+
+        result = _run_task(
+            work,
+            model=values["model"],
+            emulator=values["emulator"],
+            base_url=values["base_url"],
+            as_json=values["as_json"],
+            tasks_kwargs=settings or None,
+        )
+        _print_result(result, as_json=values["as_json"])
+
+    command.__name__ = tool.name
+    command.__doc__ = _tool_help(tool.description)
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    return command
+
+
+def add_tool_commands(target: typer.Typer | None = None) -> None:
+    """Register a command for every tool of the registry that has a ``cli_name``."""
+    from qwen_omni.tasks import TOOLS
+
+    target = target or app
+    registered = {c.name for c in target.registered_commands}
+    for tool in TOOLS:
+        if tool.cli_name and tool.cli_name not in registered:
+            target.command(tool.cli_name)(_tool_command(tool))
+
+
+add_tool_commands()
 
 
 @app.command()
@@ -586,7 +586,7 @@ def _plan_url(url: str, workdir: Path, *, model: str, region: str) -> Any:
     from qwen_omni.errors import MediaNotFetchableError
     from qwen_omni.media import plan_media
     from qwen_omni.tasks.fetch import download
-    from qwen_omni.tasks.toolkit import _UNCHECKED
+    from qwen_omni.tasks.pipeline import _UNCHECKED
 
     if urlsplit(url).scheme.lower() not in ("http", "https"):
         raise MediaNotFetchableError(
@@ -738,6 +738,7 @@ def models() -> None:
             f"video ≤ {video_limit:>6}  "
             f"{'mixed media' if spec.mixed_modalities else 'one medium/message':18}  "
             f"{'tools' if spec.tools else 'no tools':8}  {'speech' if spec.audio_output else ''}"
+            + ("  realtime only (qwen-omni talk)" if spec.api == "realtime" else "")
         )
 
 
@@ -767,8 +768,7 @@ def emulator_cmd(
 def mcp_cmd(ctx: typer.Context) -> None:
     """Serve the agent tools over MCP (stdio or streamable HTTP); see `qwen-omni mcp --help`.
 
-    Options: --transport stdio|http, --host, --port, --root DIR (allow local files there;
-    default: the client's roots), --no-client-roots,
+    Options: --transport stdio|http, --host, --port, --root DIR (allow local files there),
     --allow-host H, --allow-private-host H, --tool NAME, --model, --base-url.
     """
     from qwen_omni.fallback import use_emulator

@@ -70,6 +70,7 @@ from qwen_omni.errors import (
     is_retryable,
     map_api_error,
 )
+from qwen_omni.params import RequestParams
 from qwen_omni.response import Event, OmniResponse, Started
 from qwen_omni.rules import check_request
 
@@ -164,7 +165,7 @@ class _Request:
 
     spec: ModelSpec
     messages: list[Message]
-    params: _wire.RequestParams
+    params: RequestParams
     extra_headers: dict[str, str]
 
 
@@ -517,9 +518,9 @@ class _ClientBase:
         if isinstance(kw.get("stop"), list):
             kw["stop"] = tuple(kw["stop"])
         try:
-            params = _wire.RequestParams(**kw)
+            params = RequestParams(**kw)
         except ValidationError as exc:
-            accepted = ", ".join(sorted(_wire.RequestParams.model_fields))
+            accepted = ", ".join(sorted(RequestParams.model_fields))
             raise RequestValidationError(
                 f"invalid parameter: {_pydantic_problems(exc)}; accepted parameters: {accepted}, "
                 "plus extra_headers",
@@ -702,6 +703,19 @@ class _ClientBase:
         if err is exc:
             raise err
         raise err from exc
+
+    def _post_args(
+        self, body: dict[str, Any], headers: dict[str, str], state: _Attempt, stream_cls: Any
+    ) -> dict[str, Any]:
+        """The SDK ``post`` arguments of one attempt (the body is read by ``_body_reader``)."""
+        return {
+            "path": "/chat/completions",
+            "body": body,
+            "cast_to": object,
+            "stream": True,
+            "stream_cls": stream_cls,
+            "options": self._sdk_options(headers, state.remaining()),
+        }
 
     def _body_reader(self, response: Any, state: _Attempt) -> StreamBody:
         """The bounded reader of one response body (see ``_sse``)."""
@@ -934,12 +948,7 @@ class OmniClient(_ClientBase):
             try:
                 with deadline_scope(deadline):
                     sdk_stream = self._sdk.post(
-                        "/chat/completions",
-                        body=body,
-                        cast_to=object,
-                        stream=True,
-                        stream_cls=openai.Stream[object],
-                        options=self._sdk_options(headers, state.remaining()),
+                        **self._post_args(body, headers, state, openai.Stream[object])
                     )
                 response = sdk_stream.response
                 state.decoder.request_id = _request_id(response)
@@ -1129,12 +1138,7 @@ class AsyncOmniClient(_ClientBase):
                 # the total timeout must not.
                 async with asyncio.timeout(state.remaining()):
                     sdk_stream = await self._sdk.post(
-                        "/chat/completions",
-                        body=body,
-                        cast_to=object,
-                        stream=True,
-                        stream_cls=openai.AsyncStream[object],
-                        options=self._sdk_options(headers, state.remaining()),
+                        **self._post_args(body, headers, state, openai.AsyncStream[object])
                     )
                 response = sdk_stream.response
                 state.decoder.request_id = _request_id(response)

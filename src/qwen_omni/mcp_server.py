@@ -38,8 +38,15 @@ from qwen_omni.errors import (
     PermissionDeniedError,
     QwenOmniError,
 )
-from qwen_omni.tasks import TOOLS, AccessPolicy, AsyncOmniTasks, Progress, ToolDef, ToolRefusal
-from qwen_omni.tasks.registry import to_text
+from qwen_omni.tasks import (
+    TOOLS,
+    AccessPolicy,
+    AsyncOmniTasks,
+    Progress,
+    ToolDef,
+    ToolRefusal,
+    to_text,
+)
 
 if TYPE_CHECKING:
     from mcp.server.lowlevel.server import Server
@@ -60,12 +67,13 @@ SERVER_NAME = "qwen-omni"
 DEFAULT_HTTP_PORT = 8765
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
-INSTRUCTIONS = (
-    "Tools that see and hear media with Qwen-Omni: analyze_video, analyze_image, analyze_audio, "
-    "did_call_mention, caption_product_video, summarize_long_video, transcribe. Give each tool "
-    "a public http(s) URL of the media file, or a path under the media directory the user "
-    "allowed. A refused call explains why and what to pass instead."
-)
+def instructions(tools: Sequence[ToolDef]) -> str:
+    """What the server tells an agent about its tools (named from the registry)."""
+    return (
+        f"Tools that see and hear media with Qwen-Omni: {', '.join(t.name for t in tools)}. "
+        "Give each tool a public http(s) URL of the media file, or a path under the media "
+        "directory the user allowed. A refused call explains why and what to pass instead."
+    )
 
 
 def _schema(model_schema: dict[str, Any]) -> dict[str, Any]:
@@ -79,34 +87,35 @@ class ProgressScale:
     """Task :class:`~qwen_omni.tasks.Progress` events → MCP ``(progress, total)`` pairs.
 
     MCP requires ``progress`` to increase with every notification; a task reports per stage
-    (prepare, then segments 0..n, then the summary). Stages are laid end to end: a stage
-    starts where the previous one ended, ``progress`` is that offset plus the units done, and
-    ``total`` is the offset plus the stage's total when the task knows it (None otherwise).
-    An event that does not advance (a new message for the same units) moves ``progress`` up by
-    a thousandth so that it still increases.
+    (prepare, then segments 0..n, then the summary), and a concurrent task may return to an
+    earlier stage (a segment prepared while others are analysed). Stages are laid end to end
+    in the order they first appear: each starts where the ones before it end, ``progress`` is
+    that offset plus the units done, and ``total`` is the sum of every stage seen so far when
+    this event's stage has a known total (None otherwise). An event that does not advance (a
+    new message, an earlier stage) moves ``progress`` up by a thousandth so that it still
+    increases.
     """
 
     STEP = 0.001
 
     def __init__(self) -> None:
-        self._stage: str | None = None
-        self._base = 0.0
-        self._span = 0.0
+        self._base: dict[str, float] = {}
+        self._span: dict[str, float] = {}
         self._last = -1.0
 
     def __call__(self, event: Progress) -> tuple[float, float | None]:
         """The ``(progress, total)`` to send for ``event``."""
-        if event.stage != self._stage:
-            if self._stage is not None:
-                self._base += self._span
-            self._stage, self._span = event.stage, 0.0
-        self._span = max(self._span, float(event.done), float(event.total or 0))
-        value = self._base + event.done
+        if event.stage not in self._base:
+            self._base[event.stage] = sum(self._span.values())
+            self._span[event.stage] = 0.0
+        span = max(self._span[event.stage], float(event.done), float(event.total or 0))
+        self._span[event.stage] = span
+        value = self._base[event.stage] + event.done
         if value <= self._last:
             value = self._last + self.STEP
         self._last = value
-        total = None if event.total is None else max(self._base + event.total, value)
-        return value, total
+        total = None if event.total is None else max(sum(self._span.values()), value)
+        return round(value, 6), None if total is None else round(total, 6)
 
 
 def _file_roots(roots: Any) -> list[Path]:
@@ -286,7 +295,7 @@ def build_server(
     return Server(
         name,
         version=__version__,
-        instructions=INSTRUCTIONS
+        instructions=instructions(chosen)
         + " Access policy: "
         + tasks.policy.describe()
         + (" Local files: under the client's roots, when it has any." if adopt_roots else ""),

@@ -1,16 +1,17 @@
-"""The four distributions, built and installed on their own, work.
+"""The distributions, built and installed on their own, work.
 
-The wheels (``qwen-omni``, ``qwen-omni-emulator``, ``langchain-qwen-omni``,
-``llama-index-qwen-omni``) are built from the sources (``uv build``: the sdist first, then the
-wheel from the sdist, as an index would), then installed into fresh virtual environments that
-know nothing of the workspace: only the built wheels (``--find-links``) and the locked versions
-of their dependencies (``uv export`` as constraints), offline from uv's cache. Each environment
-imports every public name and makes one real call against the emulator over loopback.
+The wheels of every workspace member (``qwen-omni``, ``qwen-omni-emulator``,
+``langchain-qwen-omni``, ``llama-index-qwen-omni``, ``livekit-plugins-qwen-omni``) are built
+from the sources (``uv build``: the sdist first, then the wheel from the sdist, as an index
+would), then installed into fresh virtual environments that know nothing of the workspace:
+only the built wheels (``--find-links``) and the locked versions of their dependencies
+(``uv export`` as constraints), offline from uv's cache. Each environment imports every public
+name and makes one real call against the emulator over loopback.
 
 - ``langchain-qwen-omni`` alone (``pip install langchain-qwen-omni``): the chat model works, and
   the ``qwen-omni`` command it brings says which extra to install instead of a traceback;
 - everything (core with the cli, emulator and mcp extras, which pull the emulator's wheel,
-  and both integrations): the command runs the main job on the bundled clip with the emulator
+  and the integrations): the command runs the main job on the bundled clip with the emulator
   installed from its wheel.
 """
 
@@ -65,6 +66,7 @@ def dist(tmp_path_factory) -> Path:
     assert exported.returncode == 0, exported.stderr
     wheels = sorted(p.name.split("-")[0] for p in out.glob("*.whl"))
     expected = {"qwen_omni", "qwen_omni_emulator", "langchain_qwen_omni", "llama_index_qwen_omni"}
+    expected.add("livekit_plugins_qwen_omni")
     assert expected <= set(wheels), wheels
     return out
 
@@ -142,6 +144,7 @@ def test_everything_installed_from_wheels(dist, tmp_path, qwen_omni_emulator):
         "qwen-omni[cli,emulator,mcp]",
         "langchain-qwen-omni",
         "llama-index-qwen-omni",
+        "livekit-plugins-qwen-omni",
     )
     _imports(
         python,
@@ -155,6 +158,7 @@ def test_everything_installed_from_wheels(dist, tmp_path, qwen_omni_emulator):
         "llama_index.llms.qwen_omni",
         "llama_index.tools.qwen_omni",
         "llama_index.readers.qwen_omni",
+        "livekit.plugins.qwen_omni",
     )
     version = _run([str(python.parent / "qwen-omni"), "--version"])
     assert version.returncode == 0 and version.stdout.startswith("qwen-omni 0."), version

@@ -12,12 +12,15 @@ import qwen_omni
 from qwen_omni._version import user_agent
 
 ROOT = Path(__file__).resolve().parents[3]
-PROJECTS = {
-    "qwen-omni": ROOT / "pyproject.toml",
-    "langchain-qwen-omni": ROOT / "integrations" / "langchain" / "pyproject.toml",
-    "llama-index-qwen-omni": ROOT / "integrations" / "llamaindex" / "pyproject.toml",
-    "qwen-omni-emulator": ROOT / "emulator" / "pyproject.toml",
-}
+def _members() -> dict[str, Path]:
+    """Every distribution of the workspace (a new member is checked without editing this)."""
+    root = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    paths = [ROOT / "pyproject.toml"]
+    paths += [ROOT / m / "pyproject.toml" for m in root["tool"]["uv"]["workspace"]["members"]]
+    return {tomllib.loads(p.read_text())["project"]["name"]: p for p in paths}
+
+
+PROJECTS = _members()
 
 
 def _project(name: str) -> dict:
@@ -28,13 +31,15 @@ def test_the_version_is_written_once_and_read_everywhere():
     core = _project("qwen-omni")["version"]
     assert qwen_omni.__version__ == version("qwen-omni") == core
     assert user_agent() == f"qwen-omni/{core}"
-    sources = [p for p in (ROOT / "src").rglob("*.py") if core in p.read_text()]
+    code = [*(ROOT / "src").rglob("*.py"), *(ROOT / "integrations").rglob("*/__init__.py")]
+    code += list((ROOT / "emulator").rglob("*.py"))
+    sources = [p for p in code if f'"{core}"' in p.read_text() and "tests" not in p.parts]
     assert not sources, f"a literal version in {sources}: read qwen_omni._version instead"
 
 
 def test_the_integrations_are_in_lock_step_and_admit_the_core():
     core = tuple(int(x) for x in _project("qwen-omni")["version"].split(".")[:3])
-    for name in ("langchain-qwen-omni", "llama-index-qwen-omni", "qwen-omni-emulator"):
+    for name in [n for n in PROJECTS if n != "qwen-omni"]:
         project = _project(name)
         assert project["version"] == _project("qwen-omni")["version"], name
         pin = next(d for d in project["dependencies"] if d.startswith("qwen-omni"))
@@ -43,12 +48,20 @@ def test_the_integrations_are_in_lock_step_and_admit_the_core():
         assert as_tuple(low) <= core < as_tuple(high), (name, pin)
 
 
+def test_every_member_is_known():
+    assert {"qwen-omni", "qwen-omni-emulator", "langchain-qwen-omni"} <= set(PROJECTS)
+    assert "llama-index-qwen-omni" in PROJECTS
+
+
 def test_every_distribution_carries_license_and_metadata():
     for name, path in PROJECTS.items():
         project = _project(name)
         assert project["license"] == "Apache-2.0" and project["license-files"] == ["LICENSE"]
         assert "Apache License" in (path.parent / "LICENSE").read_text()
         assert project["classifiers"] and project["urls"], name
+        packages = tomllib.loads(path.read_text())["tool"]["hatch"]["build"]["targets"]["wheel"]
+        typed = list(path.parent.glob("**/py.typed"))
+        assert typed, f"{name}: no py.typed under {path.parent} ({packages})"
 
 
 def test_pre_commit_runs_the_checks_of_the_test_command():
