@@ -56,6 +56,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 T = TypeVar("T")
 
+
 def check_model(name: str | None) -> str | None:
     """``--model``: a catalog id, or an id the catalog does not know (a new model, a dated
     snapshot) with a warning; a near miss of a known id is refused with "did you mean"."""
@@ -76,8 +77,8 @@ def check_model(name: str | None) -> str | None:
             "(`qwen-omni models` lists the catalog)"
         )
     err.print(
-        f"[yellow]{name} is not in the catalog: sent as given, checked with the generic rules "
-        "(`qwen-omni models` lists the known ones).[/]",
+        f"[yellow]{_clean(name)} is not in the catalog: sent as given, checked with the "
+        "generic rules (`qwen-omni models` lists the known ones).[/]",
         markup=True,
     )
     return name
@@ -587,6 +588,7 @@ def _plan_url(url: str, workdir: Path, *, model: str, region: str) -> Any:
     from qwen_omni.media import plan_media
     from qwen_omni.tasks.fetch import download
     from qwen_omni.tasks.pipeline import _UNCHECKED
+    from qwen_omni.tasks.policy import AccessRefused
 
     if urlsplit(url).scheme.lower() not in ("http", "https"):
         raise MediaNotFetchableError(
@@ -595,8 +597,6 @@ def _plan_url(url: str, workdir: Path, *, model: str, region: str) -> Any:
         )
     name = Path(urlsplit(url).path).name or "media"
     target = workdir / name
-    from qwen_omni.tasks.policy import AccessRefused
-
     try:
         with err.status(f"downloading {url} to measure it"):
             asyncio.run(download(url, target, _UNCHECKED))

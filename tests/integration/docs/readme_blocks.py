@@ -44,8 +44,14 @@ FENCE = re.compile(r"^```python[^\n]*\n(.*?)^```", re.S | re.M)
 
 
 def readmes() -> list[Path]:
-    """README.md and every integration's README (new integrations are picked up)."""
-    return [ROOT / "README.md", *sorted(ROOT.glob("integrations/*/README.md"))]
+    """README.md and the README of every workspace distribution (integrations, the emulator;
+    a new member is picked up from pyproject.toml)."""
+    import tomllib
+
+    root = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    members = root["tool"]["uv"]["workspace"]["members"]
+    found = sorted(p / "README.md" for m in members for p in ROOT.glob(m))
+    return [ROOT / "README.md", *(p for p in found if p.is_file())]
 
 
 @dataclass

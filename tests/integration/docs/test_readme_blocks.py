@@ -1,6 +1,7 @@
-"""Every ```python block of README.md and the integration READMEs runs, offline, against the
-emulator. The blocks are found at collection time, so a new README section is tested without
-touching this file; the setup-comment convention is in ``readme_blocks.py`` and CONTRIBUTING.md.
+"""Every ```python block of README.md and the workspace distributions' READMEs runs,
+offline, against the emulator. The blocks are found at collection time, so a new README
+section is tested without touching this file; the setup-comment convention is in
+``readme_blocks.py`` and CONTRIBUTING.md.
 
 One child process per README runs its blocks in order (a fresh namespace and working
 directory per block unless it ``continues`` the previous one), with ``QWEN_OMNI_BASE_URL`` and
@@ -62,6 +63,7 @@ def test_the_readmes_have_python_blocks():
         "README.md",
         "integrations/langchain/README.md",
         "integrations/llamaindex/README.md",
+        "emulator/README.md",
     }
 
 
