@@ -610,6 +610,7 @@ def models() -> None:
             f"video ≤ {video_limit:>6}  "
             f"{'mixed media' if spec.mixed_modalities else 'one medium/message':18}  "
             f"{'tools' if spec.tools else 'no tools':8}  {'speech' if spec.audio_output else ''}"
+            + ("  realtime only (qwen-omni talk)" if spec.api == "realtime" else "")
         )
 
 

@@ -259,7 +259,11 @@ class AsyncRealtimeSession:
                 was refused (an ``error`` event).
         """
         await self._open()
-        await self._configure(replay=False)
+        try:
+            await self._configure(replay=False)
+        except BaseException:
+            await self._drop_ws()  # no half-configured socket left behind
+            raise
         if self.keepalive_s and self._keeper is None:
             self._keeper = asyncio.create_task(self._keep_alive())
 
@@ -297,6 +301,13 @@ class AsyncRealtimeSession:
         self._buffered_ms = 0
         self._last_send = time.monotonic()
         self._reader = asyncio.create_task(self._read_loop(self._ws))
+
+    async def _drop_ws(self) -> None:
+        """Forget the current socket (its reader then stops quietly) and close it."""
+        ws, self._ws = self._ws, None
+        if ws is not None:
+            with contextlib.suppress(Exception):
+                await ws.close()
 
     @property
     def _safe_url(self) -> str:
@@ -741,11 +752,14 @@ class AsyncRealtimeSession:
         last: QwenOmniError | None = None
         for attempt in range(1, self.reconnect_attempts + 1):
             await asyncio.sleep(min(2.0, 0.1 * 2 ** (attempt - 1)))
+            if self._closing:
+                return
             try:
                 await self._open()
                 replayed = await self._configure(replay=True)
             except QwenOmniError as exc:
                 last = exc
+                await self._drop_ws()
                 continue
             self._emit(Reconnected("reconnected", attempt=attempt, replayed_items=replayed))
             return

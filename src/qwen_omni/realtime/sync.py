@@ -32,6 +32,7 @@ class RealtimeSession:
     """
 
     def __init__(self, **kwargs: Any) -> None:
+        # its own loop thread: the session's reader and keep-alive tasks live there
         self._runner = BlockingRunner("qwen-omni-realtime")
 
         async def make() -> AsyncRealtimeSession:
@@ -53,10 +54,7 @@ class RealtimeSession:
 
     def close(self) -> None:
         """End the session and stop the background loop."""
-        try:
-            self._run(self.aio.close())
-        finally:
-            self._runner.close()
+        self._runner.close(self.aio.close)
 
     def __enter__(self) -> RealtimeSession:
         try:

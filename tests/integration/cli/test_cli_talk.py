@@ -63,3 +63,11 @@ def test_talk_refuses_a_chat_model_and_a_missing_file(qwen_omni_emulator, agains
     result = runner.invoke(app, ["talk", str(tmp_path / "nope.wav"), *against])
     assert result.exit_code == 2
     assert "no such file" in result.stderr
+
+
+def test_models_marks_the_realtime_only_models():
+    result = runner.invoke(app, ["models"])
+    assert result.exit_code == 0, result.output
+    lines = {line.split()[0]: line for line in result.stdout.splitlines() if line.strip()}
+    assert "realtime only" in lines["qwen3.5-omni-plus-realtime"]
+    assert "realtime only" not in lines["qwen3.5-omni-plus"]

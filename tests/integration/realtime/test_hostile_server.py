@@ -78,3 +78,46 @@ async def test_a_refused_session_update_raises_from_connect():
         with pytest.raises(BadRequestError, match="bad voice"):
             await s.connect()
         await s.close()
+
+
+async def test_reconnect_gives_up_after_its_attempts_and_events_raise():
+    from websockets.asyncio.server import serve as ws_serve
+
+    from qwen_omni.errors import ServiceError
+
+    connections = []
+
+    def refuse_after_first(connection, request):
+        connections.append(request.path)
+        if len(connections) > 1:
+            return connection.respond(503, "busy\n")
+        return None
+
+    async def handler(ws):
+        await ws.send(json.dumps({"type": "session.created", "session": {}}))
+        await ws.recv()
+        await ws.send(json.dumps({"type": "session.updated", "session": {}}))
+        await ws.close()  # the service drops the session
+
+    server = await ws_serve(handler, "127.0.0.1", 0, process_request=refuse_after_first)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        s = AsyncRealtimeSession(
+            base_url=f"http://127.0.0.1:{port}/compatible-mode/v1",
+            api_key="k",
+            keepalive_s=None,
+            reconnect_attempts=2,
+        )
+        await s.connect()
+        seen = []
+
+        async def read_all() -> None:
+            async for event in s.events():
+                seen.append(event)
+
+        with pytest.raises(ServiceError):
+            await read_all()
+        await s.close()
+    assert len(connections) == 3  # the session, then two attempts
+    fatal = [e for e in seen if isinstance(e, ErrorEvent) and e.fatal]
+    assert len(fatal) == 1
