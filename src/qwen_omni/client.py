@@ -60,10 +60,13 @@ from qwen_omni.errors import (
     is_retryable,
     map_api_error,
 )
-from qwen_omni.response import Event, OmniResponse, Started
+from qwen_omni.response import CacheInfo, Event, OmniResponse, Started
 from qwen_omni.rules import check_request
 
 if TYPE_CHECKING:
+    import os
+
+    from qwen_omni.cache import AnalysisCache, CacheStore, KeyMaterial
     from qwen_omni.delivery import (
         DeliveredMedia,
         DeliveryContext,
@@ -300,8 +303,15 @@ class _ClientBase:
         default_headers: Mapping[str, str] | None = None,
         http_client: Any = None,
         prepare: PrepareMode | bool = "auto",
+        cache: AnalysisCache | CacheStore | str | os.PathLike[str] | bool | None = None,
     ) -> None:
         self._http_client = http_client
+        self.cache: AnalysisCache | None = None
+        """The analysis cache consulted before sending (None: every request is sent)."""
+        if cache is not None and cache is not False:
+            from qwen_omni.cache import open_cache
+
+            self.cache = open_cache(cache)
         if prepare is True or prepare is False:
             prepare = "always" if prepare else "never"
         if prepare not in ("auto", "always", "never"):
@@ -398,6 +408,69 @@ class _ClientBase:
             output_tokens=out,
             spoken=req.params.wants_audio,
             tools=list(req.params.tools) if req.params.tools else None,
+        )
+
+    def _cache_material(self, req: _Request, builder: ResponseBuilder) -> KeyMaterial | None:
+        """The cache key material of ``req``, or None when the cache is off or must not be
+        used for it (then ``builder.cache`` says why)."""
+        cache = self.cache
+        if cache is None:
+            return None
+        p = req.params
+        refusal = cache.refusal(p.temperature)
+        if refusal:
+            builder.cache = CacheInfo(key="", hit=False, note=refusal)
+            return None
+        from qwen_omni.cache import request_key
+
+        return request_key(
+            req.messages,
+            model=req.spec.name,
+            region=self.settings.region,
+            endpoint=self.settings.base_url,
+            dialect=self.settings.dialect,
+            params=p.model_dump(mode="json"),
+            voice=(p.voice or req.spec.default_voice) if p.wants_audio else None,
+            prepare=self.prepare,
+            file_digest=cache.file_digest,
+        )
+
+    def _cache_hit(self, material: KeyMaterial, builder: ResponseBuilder) -> list[Event] | None:
+        """The replayed events of a stored answer (and ``builder.cache`` set), or None."""
+        assert self.cache is not None
+        found = self.cache.get(material.key)
+        if found is None:
+            return None
+        from qwen_omni.cache import replay_events
+
+        response, info = found
+        builder.cache = info
+        logger.info("cache hit %s: %s", material.key[:12], info.summary())
+        events = list(replay_events(response))
+        for event in events:
+            builder.add(event)
+        return events
+
+    def _cache_put(
+        self, material: KeyMaterial, req: _Request, builder: ResponseBuilder, started: float
+    ) -> None:
+        """Store the answer that just completed (never a partial one)."""
+        assert self.cache is not None
+        response = builder.build()
+        cost = None
+        if response.usage is not None:
+            from qwen_omni.tasks.report import cost_cny
+
+            media = bool(material.digests or material.volatile_urls)
+            cost = cost_cny(response.usage, req.spec, self.settings.region, multimodal_input=media)
+        stored = self.cache.put(
+            material, response, cost_cny=cost, elapsed_s=time.monotonic() - started
+        )
+        builder.cache = CacheInfo(
+            key=material.key,
+            hit=False,
+            stored=stored,
+            note="" if stored else "the answer was not complete",
         )
 
     def _delivery_context(self, spec: ModelSpec) -> DeliveryContext:
@@ -601,6 +674,10 @@ class OmniClient(_ClientBase):
             inline to the field guide's budgets, ``always`` prepares every local medium,
             ``never`` sends media as given. Either way local media is measured first, and
             what the model cannot take is refused before sending.
+        cache: an analysis cache (``qwen_omni.cache.AnalysisCache``), a path (SQLite file or
+            directory) or True (the default file): a request already answered is served
+            from it without sending (``response.from_cache``; ``response.cache`` says what was
+            saved). Answers with temperature > 0 are kept only by ``AnalysisCache(sampled=True)``.
     """
 
     def __init__(self, **kwargs: Any) -> None:
@@ -670,7 +747,14 @@ class OmniClient(_ClientBase):
         return self._apply_delivery(req, delivered), oss_resolve, results
 
     def _run(self, req: _Request, builder: ResponseBuilder) -> Generator[Event, None, None]:
-        deadline = time.monotonic() + self.settings.timeouts.total
+        material = self._cache_material(req, builder)
+        if material is not None:
+            replay = self._cache_hit(material, builder)
+            if replay is not None:
+                yield from replay
+                return
+        started = time.monotonic()
+        deadline = started + self.settings.timeouts.total
         messages, oss_resolve, delivered = self._deliver(req)
         try:
             body, headers = self._body_and_headers(req, messages, oss_resolve)
@@ -679,6 +763,9 @@ class OmniClient(_ClientBase):
             # Uploaded objects are deleted after use when the store says so (delete_after_use).
             for item in delivered:
                 self.delivery.release(item)
+        # Reached only when the stream completed: a failure raised, an early close exited.
+        if material is not None:
+            self._cache_put(material, req, builder, started)
 
     def _attempts(
         self,
@@ -838,7 +925,18 @@ class AsyncOmniClient(_ClientBase):
         return self._apply_delivery(req, delivered), oss_resolve, list(results)
 
     async def _run(self, req: _Request, builder: ResponseBuilder) -> AsyncGenerator[Event, None]:
-        deadline = time.monotonic() + self.settings.timeouts.total
+        material = None
+        if self.cache is not None:
+            # Hashing a new file and SQLite reads block: keep them off the event loop.
+            material = await asyncio.to_thread(self._cache_material, req, builder)
+        if material is not None:
+            replay = await asyncio.to_thread(self._cache_hit, material, builder)
+            if replay is not None:
+                for event in replay:
+                    yield event
+                return
+        started = time.monotonic()
+        deadline = started + self.settings.timeouts.total
         messages, oss_resolve, delivered = await self._deliver(req)
         try:
             body, headers = self._body_and_headers(req, messages, oss_resolve)
@@ -856,6 +954,8 @@ class AsyncOmniClient(_ClientBase):
         finally:
             for item in delivered:
                 await self.delivery.arelease(item)
+        if material is not None:
+            await asyncio.to_thread(self._cache_put, material, req, builder, started)
 
     async def _attempts(
         self,
