@@ -58,6 +58,11 @@ class RequestParams(BaseModel):
         """True when a spoken reply is requested."""
         return bool(self.modalities and "audio" in self.modalities)
 
+    @property
+    def high_resolution(self) -> bool:
+        """True when ``extra_body`` asks for ``vl_high_resolution_images`` (Qwen3.5-Omni)."""
+        return self.extra_body.get("vl_high_resolution_images") is True
+
 
 _PIXEL_KEYS = ("min_pixels", "max_pixels", "total_pixels")
 

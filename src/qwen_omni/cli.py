@@ -60,7 +60,24 @@ ModelOpt = typer.Option(None, "--model", help="Model id (default qwen3-omni-flas
 EmulatorOpt = typer.Option(
     None, "--emulator/--live", help="Force the local emulator, or forbid falling back to it."
 )
-BaseUrlOpt = typer.Option(None, "--base-url", help="Any OpenAI-compatible endpoint.")
+
+
+def _check_base_url(value: str | None) -> str | None:
+    """``--base-url`` must be an http(s) URL; say so naming the option (exit 2)."""
+    if value is None:
+        return None
+    from qwen_omni.config import check_base_url
+    from qwen_omni.errors import ConfigurationError
+
+    try:
+        return check_base_url(value)
+    except ConfigurationError as exc:
+        raise typer.BadParameter(str(exc), param_hint="'--base-url'") from None
+
+
+BaseUrlOpt = typer.Option(
+    None, "--base-url", help="Any OpenAI-compatible endpoint.", callback=_check_base_url
+)
 JsonOpt = typer.Option(False, "--json", help="Print one JSON object (for scripts).")
 
 
@@ -84,24 +101,33 @@ def connection(
     """Client settings for a command: the real service, or an in-process emulator.
 
     ``emulator``: True forces it, False (``--live``) forbids it, None picks it when no key is
-    set and no base URL is given.
+    set and no base URL is given (decided by :func:`qwen_omni.fallback.use_emulator`).
     """
-    has_key = bool(os.environ.get("DASHSCOPE_API_KEY"))
-    use_emulator = emulator if emulator is not None else (not has_key and not base_url)
-    if not use_emulator:
-        if not has_key and not base_url:
-            raise ConfigurationError(
-                "no DASHSCOPE_API_KEY: export DASHSCOPE_API_KEY=sk-... (Model Studio console, "
-                "per region), or run with --emulator to work offline"
-            )
-        yield {"base_url": base_url} if base_url else {}
-        return
-    from qwen_omni.emulator import EMULATOR_NOTICE, Emulator
+    from qwen_omni.fallback import service_or_emulator
 
-    notice = EMULATOR_NOTICE if not has_key else "Running against the local emulator (--emulator)."
-    (err if notice_to_stderr else out).print(f"[bold yellow]{notice}[/]")
-    with Emulator() as emu:
-        yield {"base_url": emu.base_url, "api_key": emu.api_key}
+    console = err if notice_to_stderr else out
+
+    def announce(notice: str) -> None:
+        console.print(f"[bold yellow]{notice}[/]")
+
+    with service_or_emulator(emulator=emulator, base_url=base_url, announce=announce) as conn:
+        yield conn
+
+
+def _clean(text: str) -> str:
+    """Text for the terminal: secrets masked, Rich markup escaped."""
+    from rich.markup import escape
+
+    from qwen_omni.redact import redact
+
+    return escape(redact(text))
+
+
+def _print_json(text: str) -> None:
+    """One JSON object on stdout, configured secrets masked (even if a service echoed one)."""
+    from qwen_omni.redact import redact
+
+    out.print_json(redact(text))
 
 
 def _fail(exc: BaseException, *, as_json: bool) -> typer.Exit:
@@ -112,9 +138,9 @@ def _fail(exc: BaseException, *, as_json: bool) -> typer.Exit:
         payload["exit_code"] = code
         if partial is not None:
             payload["partial_text"] = partial.text
-        out.print_json(json.dumps(payload))
+        _print_json(json.dumps(payload))
     else:
-        err.print(f"[bold red]{type(exc).__name__}[/]: {exc}")
+        err.print(f"[bold red]{type(exc).__name__}[/]: {_clean(str(exc))}", markup=True)
         if partial is not None and partial.text:
             err.print(f"[dim]partial answer so far:[/] {partial.text}")
     return typer.Exit(code)
@@ -189,7 +215,7 @@ def _kind_of(source: str) -> str:
 
 def _print_result(result: Any, *, as_json: bool) -> None:
     if as_json:
-        out.print_json(result.model_dump_json())
+        _print_json(result.model_dump_json())
     else:
         out.print(result.to_text())
 
@@ -238,7 +264,7 @@ def analyze(
         tasks_kwargs={"prepare": prepare},
     )
     if as_json:
-        out.print_json(result.model_dump_json())
+        _print_json(result.model_dump_json())
         return
     out.print()
     sent = result.sent
@@ -251,6 +277,20 @@ def analyze(
     tokens = f"{usage.input_tokens:,} tokens in, {usage.output_tokens:,} out" if usage else ""
     cost = f" · ~{sent.cost_cny:.4f} CNY" if sent.cost_cny is not None else ""
     err.print(f"[dim]{sent.model} · {media} · {tokens}{cost}[/]")
+
+
+def _save_target_problem(path: Path) -> str | None:
+    """Why the spoken reply could not be written to ``path`` (None when it can)."""
+    if path.is_dir():
+        return "is a directory: give a file name, e.g. reply.wav"
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        return f"the folder {parent} does not exist: create it or choose another path"
+    if not os.access(parent, os.W_OK):
+        return f"the folder {parent} is not writable: choose another path"
+    if path.exists() and not os.access(path, os.W_OK):
+        return "exists and is not writable: choose another path"
+    return None
 
 
 def _analyze_spoken(
@@ -268,6 +308,10 @@ def _analyze_spoken(
     from qwen_omni.content import audio, image, video
     from qwen_omni.response import TextDelta
 
+    problem = _save_target_problem(save_audio)
+    if problem is not None:
+        # Checked before anything is paid for.
+        raise _fail(ValueError(f"--save-audio {save_audio}: {problem}"), as_json=as_json)
     try:
         builders: dict[str, Callable[[str], Any]] = {"image": image, "audio": audio, "video": video}
         builder = builders[_kind_of(source)]
@@ -281,24 +325,37 @@ def _analyze_spoken(
                         if isinstance(event, TextDelta) and not as_json:
                             out.print(event.text, end="")
                 response = stream.response
+        save_error: str | None = None
         if response.audio_pcm:
-            response.save_audio(save_audio)
+            try:
+                response.save_audio(save_audio)
+            except OSError as exc:
+                # The reply is paid for: it is printed anyway, with where it could not go.
+                save_error = f"could not save the spoken reply to {save_audio}: {exc.strerror}"
         if as_json:
-            out.print_json(
+            _print_json(
                 json.dumps(
                     {
                         "text": response.text,
                         "model": response.model,
                         "request_id": response.request_id,
-                        "audio_file": str(save_audio) if response.audio_pcm else None,
+                        "audio_file": (
+                            str(save_audio) if response.audio_pcm and not save_error else None
+                        ),
                         "audio_seconds": round(response.audio_seconds, 3),
+                        "audio_error": save_error,
                         "usage": response.usage.raw if response.usage else None,
                     }
                 )
             )
         else:
             out.print()
-            err.print(f"[dim]spoken reply: {response.audio_seconds:.1f} s → {save_audio}[/]")
+            if save_error:
+                err.print(f"[bold red]{_clean(save_error)}[/] (the text reply is above)")
+            else:
+                err.print(f"[dim]spoken reply: {response.audio_seconds:.1f} s → {save_audio}[/]")
+        if save_error:
+            raise typer.Exit(EXIT_BAD_INPUT)
     except QwenOmniError as exc:
         raise _fail(exc, as_json=as_json) from exc
 
@@ -405,13 +462,24 @@ def plan(
     from qwen_omni.media import plan_media
 
     try:
-        result = plan_media(source, model=model, region=region)
+        result = plan_media(source, model=model, region=_check_region(region))
     except QwenOmniError as exc:
         raise _fail(exc, as_json=as_json) from exc
     if as_json:
-        out.print_json(json.dumps(_plan_dict(result)))
+        _print_json(json.dumps(_plan_dict(result)))
     else:
         out.print(result.summary())
+
+
+def _check_region(region: str) -> str:
+    """The region's canonical name; an unknown ``--region`` is a configuration error naming
+    the known ones (exit 3)."""
+    from qwen_omni.config import _normalise_region
+
+    try:
+        return _normalise_region(region)
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"--region: {exc}") from None
 
 
 def _plan_dict(p: Any) -> dict[str, Any]:
@@ -467,10 +535,14 @@ def emulator_cmd(
     port: int = typer.Option(8000, help="Port of the model endpoint (0: any free port)."),
 ) -> None:
     """Run the local DashScope + OSS emulator until Ctrl-C (for offline agent tests)."""
-    from qwen_omni.emulator import serve
+    from qwen_omni.fallback import emulator_server
 
     try:
-        serve(host=host, port=port)
+        server = emulator_server()
+    except ConfigurationError as exc:
+        raise _fail(exc, as_json=False) from None
+    try:
+        server.serve(host=host, port=port)
     except KeyboardInterrupt:
         raise typer.Exit(0) from None
 
@@ -486,12 +558,12 @@ def mcp_cmd(ctx: typer.Context) -> None:
     Options: --transport stdio|http, --host, --port, --root DIR (allow local files there),
     --allow-host H, --allow-private-host H, --tool NAME, --model, --base-url.
     """
+    from qwen_omni.fallback import use_emulator
     from qwen_omni.mcp_server import main as mcp_main
 
     args = list(ctx.args)
-    if not os.environ.get("DASHSCOPE_API_KEY") and "--base-url" not in args and not (
-        {"-h", "--help"} & set(args)
-    ):
+    given_base_url = next((a for a in args if a.startswith("--base-url")), None)
+    if use_emulator(base_url=given_base_url) and not ({"-h", "--help"} & set(args)):
         # stdout is the MCP channel: say it on stderr.
         err.print(
             "[bold yellow]No DASHSCOPE_API_KEY set: the tools will fail until you export it. "
@@ -501,8 +573,19 @@ def mcp_cmd(ctx: typer.Context) -> None:
     raise typer.Exit(mcp_main(args))
 
 
+def _ascii_safe_streams() -> None:
+    """On a terminal that cannot encode some characters (``LANG=C``, an ASCII pipe), print
+    a replacement instead of failing with ``UnicodeEncodeError``."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        if encoding != "utf8" and hasattr(stream, "reconfigure"):
+            with contextlib.suppress(ValueError, OSError):
+                stream.reconfigure(errors="replace")
+
+
 def main() -> None:
     """Console-script entry point."""
+    _ascii_safe_streams()
     try:
         app()
     except KeyboardInterrupt:

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 __all__ = [
     "Audio",
     "Image",
+    "InvalidToolCall",
     "MediaPart",
     "Message",
     "Part",
@@ -169,6 +170,22 @@ class ToolCall(BaseModel):
         if not isinstance(value, dict):
             raise ValueError(f"tool call {self.name!r} arguments are not a JSON object")
         return value
+
+
+class InvalidToolCall(BaseModel):
+    """A tool call the model did not finish: never executable.
+
+    Its ``arguments`` are not one complete JSON object (the answer was cut off by
+    ``max_tokens`` — finish reason ``length`` — or the stream ended in the middle of them), or
+    it has no name. ``error`` says which; ``index`` is the call's position in the stream.
+    """
+
+    model_config = ConfigDict(frozen=True)
+    id: str
+    name: str
+    arguments: str
+    error: str
+    index: int | None = None
 
 
 class Message(BaseModel):

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
-from qwen_omni.content import ToolCall
+from qwen_omni.content import InvalidToolCall, ToolCall
 
 __all__ = [
     "AUDIO_CHANNELS",
@@ -128,9 +128,15 @@ class UsageEvent:
 
 @dataclass(frozen=True, slots=True)
 class Finish:
-    """The answer is complete: ``stop``, ``length`` or ``tool_calls``."""
+    """The answer is complete: ``stop``, ``length`` or ``tool_calls``.
+
+    ``invalid_tool_calls`` lists the calls (by their ``index`` in the stream's
+    ``ToolCallDelta`` events) whose arguments are not one complete JSON object — cut off by
+    ``max_tokens`` or malformed. They must never be executed; surfaces report them instead.
+    """
 
     reason: str
+    invalid_tool_calls: tuple[InvalidToolCall, ...] = ()
 
 
 Event = Union[Started, TextDelta, ReasoningDelta, AudioDelta, ToolCallDelta, UsageEvent, Finish]
@@ -258,7 +264,10 @@ class OmniResponse:
         text: the answer text (from ``delta.content``, or the audio transcript when the model
             only sent that).
         reasoning: the thinking text (thinking mode), else "".
-        tool_calls: the function calls, in index order.
+        tool_calls: the function calls, in index order: only calls whose arguments are one
+            complete JSON object (safe to execute).
+        invalid_tool_calls: calls that were cut off (finish reason ``length``, or the stream
+            ended mid-arguments) or are malformed: never execute them; ``error`` says why.
         finish_reason: ``stop``, ``length``, ``tool_calls`` (None only on a partial response).
         model: the model that answered.
         id: the completion id.
@@ -273,6 +282,7 @@ class OmniResponse:
     text: str = ""
     reasoning: str = ""
     tool_calls: list[ToolCall] = field(default_factory=list)
+    invalid_tool_calls: list[InvalidToolCall] = field(default_factory=list)
     finish_reason: str | None = None
     model: str = ""
     id: str = ""

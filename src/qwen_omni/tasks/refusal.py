@@ -54,8 +54,10 @@ class ToolRefusal(BaseModel):
 
     def to_text(self) -> str:
         """The text the agent sees."""
+        from qwen_omni.redact import redact
+
         tail = " You may retry later." if self.retryable else ""
-        return f"Tool refused ({self.kind}): {self.message}{tail}"
+        return redact(f"Tool refused ({self.kind}): {self.message}{tail}")
 
 
 def _validation_text(exc: ValidationError) -> str:

@@ -130,11 +130,14 @@ class ToolDef:
 
 
 def to_text(result: BaseModel) -> str:
-    """The text an agent should read for a result or a refusal."""
+    """The text an agent should read for a result or a refusal (configured secrets masked,
+    even when the model or a service echoed one)."""
+    from qwen_omni.redact import redact
+
     render = getattr(result, "to_text", None)
     if callable(render):
-        return str(render())
-    return json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=1)
+        return redact(str(render()))
+    return redact(json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=1))
 
 
 # --- the runners (agent path: the tasks' policy applies) --------------------------------------

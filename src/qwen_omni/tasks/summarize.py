@@ -120,6 +120,11 @@ class SummaryResult(BaseModel):
     )
     total_cost_cny: float | None = None
     elapsed_s: float = 0.0
+    trades: list[str] = Field(
+        default_factory=list,
+        description="What segment preparation gave up so that every segment could be sent "
+        "(e.g. a bitrate cap to fit the inline limit when no upload store is configured).",
+    )
 
     def to_text(self) -> str:
         head = self.summary
@@ -181,11 +186,13 @@ async def _summarize_segment(
     focus: str | None,
     spec: ModelSpec,
     workdir: Path,
+    *,
+    prepared: bool = False,
 ) -> SegmentSummary:
     prompt = _segment_prompt(index, total, start, end, focus)
     model = spec.name
     last: QwenOmniError | None = None
-    ready: ResolvedMedia | None = None
+    ready: ResolvedMedia | None = media if prepared else None
     for attempt in (1, 2):
         try:
             if ready is None:
@@ -235,8 +242,8 @@ async def run_summarize(
         local = await tasks.localize(media, workdir, policy=policy)
         duration = local.duration_s
         await emit(progress, Progress("prepare", 0, None, "splitting into segments"))
-        pieces = await tasks.split(local, seconds, spec, workdir)
-        total = len(pieces)
+        stream = await tasks.segment_stream(local, seconds, spec, workdir)
+        total = len(stream.ranges)
         await emit(progress, Progress("prepare", 1, 1, f"{total} segment(s) of ≤{seconds:.0f} s"))
 
         limit = asyncio.Semaphore(tasks.max_concurrency)
@@ -244,12 +251,23 @@ async def run_summarize(
 
         async def one(i: int) -> SegmentSummary:
             nonlocal done
-            piece = pieces[i]
-            async with limit:
-                seg = await _summarize_segment(
-                    tasks, piece.media, i, total, piece.start_s, piece.end_s, inp.focus,
-                    spec, workdir,
+            start, end = stream.ranges[i]
+            try:
+                # a segment is sent as soon as it is ready, while later ones are encoded
+                piece = await stream.pieces[i]
+            except _FATAL:
+                raise
+            except Exception as exc:  # the segment could not be prepared
+                seg = SegmentSummary(
+                    index=i, start_s=start, end_s=end, status="failed",
+                    error=f"{type(exc).__name__}: {exc}", attempts=0,
                 )  # fmt: skip
+            else:
+                async with limit:
+                    seg = await _summarize_segment(
+                        tasks, piece.media, i, total, piece.start_s, piece.end_s, inp.focus,
+                        spec, workdir, prepared=stream.prepared,
+                    )  # fmt: skip
             done += 1
             state = "done" if seg.status == "ok" else "FAILED"
             await emit(
@@ -264,7 +282,10 @@ async def run_summarize(
             return seg
 
         await emit(progress, Progress("segments", 0, total, f"analysing {total} segment(s)"))
-        segments = list(await asyncio.gather(*(one(i) for i in range(total))))
+        try:
+            segments = list(await asyncio.gather(*(one(i) for i in range(total))))
+        finally:
+            await stream.close()
 
     ok = [s for s in segments if s.status == "ok"]
     missing = [TimeRange(start_s=s.start_s, end_s=s.end_s) for s in segments if s.status != "ok"]
@@ -306,4 +327,5 @@ async def run_summarize(
         final_error=final_error,
         total_cost_cny=total_cost(reports),
         elapsed_s=round(time.monotonic() - started, 3),
+        trades=list(stream.trades),
     )

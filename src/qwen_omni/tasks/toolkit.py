@@ -12,7 +12,6 @@ import asyncio
 import tempfile
 import threading
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -23,6 +22,7 @@ from qwen_omni.catalog import ModelSpec, get_model
 from qwen_omni.client import AsyncOmniClient
 from qwen_omni.content import Message, Part, Text, audio, image, video
 from qwen_omni.errors import BadRequestError, RequestValidationError
+from qwen_omni.loops import BlockingRunner
 from qwen_omni.response import OmniResponse, TextDelta, Usage
 from qwen_omni.tasks.analyze import (
     AnalyzeAudioInput,
@@ -86,6 +86,50 @@ class Piece:
     media: ResolvedMedia
     start_s: float
     end_s: float
+
+
+@dataclass
+class SegmentStream:
+    """The segments of a long video as they become ready.
+
+    ``pieces[i]`` resolves when segment ``i`` is ready to send (at once for stream-copied
+    segments; as its encode finishes for prepared ones), so requests go out while later
+    segments are still being encoded. ``prepared``: the pieces need no further preparation.
+    ``trades``: what the preparation gave up to fit the inline cap.
+    """
+
+    ranges: list[tuple[float, float]]
+    pieces: list[asyncio.Future[Piece]]
+    prepared: bool
+    trades: tuple[str, ...] = ()
+    _producer: asyncio.Future[None] | None = None
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    async def close(self) -> None:
+        """Stop encoding segments nobody will send, and wait for the encoder to let go of its
+        files (they live in a directory about to be removed)."""
+        self._stop.set()
+        if self._producer is not None:
+            await asyncio.gather(self._producer, return_exceptions=True)
+        for future in self.pieces:
+            if not future.done():
+                future.cancel()
+
+
+def _segment_piece(media: ResolvedMedia, seg: Any, how: str) -> Piece:
+    """A segment file as a medium to send, its record naming the cut."""
+    sent = media.sent.model_copy(
+        update={
+            "source": f"{media.sent.source} [{seg.start_s:.0f}–{seg.end_s:.0f} s]",
+            "prepared": True,
+            "preparation": [f"cut {seg.start_s:.1f}–{seg.end_s:.1f} s ({how})"],
+            "bytes": seg.path.stat().st_size,
+            "duration_s": round(seg.end_s - seg.start_s, 3),
+            "estimated_tokens": None,
+        }
+    )
+    piece = ResolvedMedia(part=video(seg.path), kind="video", sent=sent, path=seg.path)
+    return Piece(piece, seg.start_s, seg.end_s)
 
 
 class AsyncOmniTasks:
@@ -381,24 +425,117 @@ class AsyncOmniTasks:
         segments = await asyncio.to_thread(
             split_media, media.path, workdir / "segments", segment_s=seconds, model=spec
         )
+        # A header that lies about the duration plans segments past the real end: those come
+        # back without a file. Only pieces that hold media are analysed.
+        segments = [s for s in segments if s.path.is_file() and s.path.stat().st_size > 0]
+        if not segments:
+            from qwen_omni.errors import UnsupportedMediaError
+
+            raise UnsupportedMediaError(
+                f"{media.sent.source}: no playable video could be cut from it (its header "
+                "declares a duration the content does not have); re-encode or re-download it",
+                source=media.sent.source,
+            )
         if len(segments) == 1:
             return [Piece(media, segments[0].start_s, segments[0].end_s)]
-        out = []
-        for seg in segments:
-            how = "stream copy" if seg.copied else "re-encoded"
-            sent = media.sent.model_copy(
-                update={
-                    "source": f"{media.sent.source} [{seg.start_s:.0f}–{seg.end_s:.0f} s]",
-                    "prepared": True,
-                    "preparation": [f"cut {seg.start_s:.1f}–{seg.end_s:.1f} s ({how})"],
-                    "bytes": seg.path.stat().st_size,
-                    "duration_s": round(seg.end_s - seg.start_s, 3),
-                    "estimated_tokens": None,
-                }
+        return [
+            _segment_piece(media, seg, "stream copy" if seg.copied else "re-encoded")
+            for seg in segments
+        ]
+
+    async def segment_stream(
+        self, media: ResolvedMedia, seconds: float, spec: ModelSpec, workdir: Path
+    ) -> SegmentStream:
+        """The segments of a local video, each ready to send as soon as it exists.
+
+        When the video needs preparing (over 720p, over the preset frame rate, not H.264…) or
+        its segments would not fit the inline cap and no upload store is configured, segments
+        are cut and prepared in one pass (:func:`qwen_omni.media.split.prepare_segments`: exact
+        times, so ``seconds`` is honoured, at a bitrate that fits the inline cap when only
+        inline delivery is possible), one after the other on a worker thread, each handed over
+        the moment its file is closed. Otherwise they are stream-copied (:meth:`split`).
+        """
+        assert media.path is not None
+        loop = asyncio.get_running_loop()
+        if self.prepare_media and media.kind == "video":
+            from qwen_omni.media import probe
+            from qwen_omni.media.audio import inline_size
+            from qwen_omni.media.motion import PRESET_FPS, choose_preset
+            from qwen_omni.media.probe import VideoInfo
+            from qwen_omni.media.split import plan_segments
+            from qwen_omni.media.video import video_target
+
+            info = (
+                media.info if media.info is not None else await asyncio.to_thread(probe, media.path)
             )
-            piece = ResolvedMedia(part=video(seg.path), kind="video", sent=sent, path=seg.path)
-            out.append(Piece(piece, seg.start_s, seg.end_s))
-        return out
+            if isinstance(info, VideoInfo) and info.duration_s > 0:
+                delivery = self.client.delivery
+                inline_only = not delivery.can_upload(self.client._delivery_context(spec))
+                max_bytes = delivery.inline.max_bytes if inline_only else None
+                fps = PRESET_FPS[await asyncio.to_thread(choose_preset, media.path)]
+                share = min(1.0, seconds / info.duration_s)
+                too_big = max_bytes is not None and (
+                    inline_size(int(info.size_bytes * share)) > max_bytes
+                )
+                if video_target(info, fps=fps).transcode or too_big:
+                    plan = plan_segments(
+                        info, seconds, fps=fps, model=spec, inline_max_bytes=max_bytes
+                    )
+                    stream = SegmentStream(
+                        ranges=list(plan.ranges),
+                        pieces=[loop.create_future() for _ in plan.ranges],
+                        prepared=True,
+                        trades=plan.trades,
+                    )
+                    stream._producer = loop.run_in_executor(
+                        None, self._produce, media, plan, workdir, max_bytes, stream, loop
+                    )
+                    return stream
+        pieces = await self.split(media, seconds, spec, workdir)
+        futures: list[asyncio.Future[Piece]] = []
+        for piece in pieces:
+            future: asyncio.Future[Piece] = loop.create_future()
+            future.set_result(piece)
+            futures.append(future)
+        return SegmentStream([(p.start_s, p.end_s) for p in pieces], futures, prepared=False)
+
+    @staticmethod
+    def _produce(
+        media: ResolvedMedia,
+        plan: Any,
+        workdir: Path,
+        max_bytes: int | None,
+        stream: SegmentStream,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        """Encode the planned segments in order, resolving each future as its file closes."""
+        from qwen_omni.media.split import prepare_segments
+
+        assert media.path is not None
+        how = "prepared: " + "; ".join(plan.target.reasons or ("re-encoded",))
+
+        def hand_over(i: int, piece: Piece | None, exc: BaseException | None) -> None:
+            future = stream.pieces[i]
+            if future.done():
+                return
+            if exc is not None:
+                future.set_exception(exc)
+            else:
+                future.set_result(piece)  # type: ignore[arg-type]
+
+        produced = 0
+        try:
+            segments = prepare_segments(media.path, plan, workdir / "segments", max_bytes=max_bytes)
+            for seg in segments:
+                loop.call_soon_threadsafe(
+                    hand_over, seg.index, _segment_piece(media, seg, how), None
+                )
+                produced = seg.index + 1
+                if stream._stop.is_set():
+                    break
+        except Exception as exc:  # handed to the segments still waiting
+            for i in range(produced, len(stream.pieces)):
+                loop.call_soon_threadsafe(hand_over, i, None, exc)
 
     # --- the tools (the user's own calls: no access policy) -------------------------------------
 
@@ -521,30 +658,6 @@ def _excerpt(text: str, limit: int = ECHO_MAX_CHARS) -> str:
 # --- the sync facade ----------------------------------------------------------------------------
 
 
-class _LoopThread:
-    """One event loop in a daemon thread; sync calls run their coroutines on it."""
-
-    def __init__(self) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._loop.run_forever, name="qwen-omni-tasks", daemon=True
-        )
-        self._thread.start()
-
-    def run(self, coro: Coroutine[Any, Any, R]) -> R:
-        if threading.current_thread() is self._thread:
-            raise RuntimeError("a sync OmniTasks method was called from its own event loop")
-        future: Future[R] = asyncio.run_coroutine_threadsafe(coro, self._loop)
-        return future.result()
-
-    def stop(self) -> None:
-        if self._loop.is_running():
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout=5)
-        if not self._loop.is_running():
-            self._loop.close()
-
-
 class OmniTasks:
     """The agent tools, synchronous: the same arguments as :class:`AsyncOmniTasks`.
 
@@ -555,14 +668,9 @@ class OmniTasks:
 
     def __init__(self, client: AsyncOmniClient | None = None, **kwargs: Any) -> None:
         self.aio = AsyncOmniTasks(client, **kwargs)
-        self._runner: _LoopThread | None = None
-        self._lock = threading.Lock()
+        self._runner = BlockingRunner("qwen-omni-tasks")
 
     def _run(self, coro: Coroutine[Any, Any, R]) -> R:
-        if self._runner is None:
-            with self._lock:
-                if self._runner is None:
-                    self._runner = _LoopThread()
         return self._runner.run(coro)
 
     @property
@@ -571,10 +679,7 @@ class OmniTasks:
 
     def close(self) -> None:
         """Close the client (if created here) and stop the background loop."""
-        if self._runner is not None:
-            self._runner.run(self.aio.aclose())
-            self._runner.stop()
-            self._runner = None
+        self._runner.close(self.aio.aclose)
 
     def __enter__(self) -> OmniTasks:
         return self

@@ -10,11 +10,13 @@ EXPECTED = {
     "AsyncOmniStream", "Audio", "AudioDelta", "AuthenticationError", "BadRequestError",
     "ConfigurationError", "Event", "Finish", "Image", "MediaAccessDenied", "MediaError",
     "MediaFetchError", "MediaNotFetchableError", "MediaNotFoundError", "MediaTooLargeError",
-    "MediaTooLongError", "Message", "ModelSpec", "NotFoundError", "OmniClient", "OmniResponse",
+    "MalformedResponseError", "MediaTooLongError", "Message", "ModelSpec", "NotFoundError",
+    "OmniClient", "OmniResponse",
     "OmniStream", "Part", "PermissionDeniedError", "QuotaExceededError", "QwenOmniError",
     "RateLimitError", "ReasoningDelta", "RequestParams", "RequestValidationError",
     "ServiceError", "ServiceMediaTooLargeError", "Settings", "Started", "StreamInterrupted",
-    "Text", "TextDelta", "Timeouts", "ToolCall", "ToolCallDelta", "UnsupportedMediaError",
+    "Text", "TextDelta", "Timeouts", "InvalidToolCall", "ToolCall", "ToolCallDelta",
+    "UnsupportedMediaError",
     "UnsupportedModalityError", "UploadError", "Usage", "UsageEvent", "Video", "VideoFrames",
     "__version__", "audio", "get_model", "image", "known_models", "resolve_settings", "text",
     "video", "video_frames",
@@ -29,7 +31,7 @@ def test_all_is_pinned():
 
 def test_import_loads_no_heavy_dependency():
     code = (
-        "import sys, qwen_omni, qwen_omni.media, qwen_omni.delivery, qwen_omni.emulator;"
+        "import sys, qwen_omni, qwen_omni.media, qwen_omni.delivery, qwen_omni_emulator;"
         "heavy = {'av', 'PIL', 'numpy', 'oss2', 'openai', 'starlette', 'uvicorn', 'mcp'};"
         "print(sorted(heavy & {m.split('.')[0] for m in sys.modules}))"
     )

@@ -13,7 +13,6 @@ built, with a ``RequestValidationError`` that names the rule and the fix.
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable, Sequence
 from io import IOBase
 from typing import Any
@@ -38,6 +37,7 @@ from llama_index.core.llms.utils import parse_partial_json
 from llama_index.core.utils import resolve_binary
 
 from qwen_omni import content as core
+from qwen_omni.catalog import IMAGE_BUDGET_MIN_PIXELS
 from qwen_omni.errors import RequestValidationError
 from qwen_omni.response import (
     AudioDelta,
@@ -49,20 +49,20 @@ from qwen_omni.response import (
     ToolCallDelta,
     UsageEvent,
 )
+from qwen_omni.tool_results import lift_tool_media
 
 __all__ = [
     "AUDIO_DELTA_KEY",
     "THINKING_DELTA_KEY",
     "ChatStreamAssembler",
     "block_to_part",
+    "image_detail_bounds",
     "force_single_tool_call",
-    "resolve_tool_choice",
     "response_raw",
     "to_omni_messages",
     "tool_calls_from_message",
 ]
 
-logger = logging.getLogger(__name__)
 
 #: ``ChatResponse.additional_kwargs`` key of a streamed reasoning piece (read by agents).
 THINKING_DELTA_KEY = "thinking_delta"
@@ -119,6 +119,50 @@ def _source(data: bytes | IOBase | None, path: Any, url: Any, kind: str) -> dict
     )
 
 
+#: ``ImageBlock.detail`` words → pixel bounds (see :func:`image_detail_bounds`)
+_DETAIL_WORDS: dict[str, dict[str, int]] = {
+    "low": {"max_pixels": 640 * 480},
+    # the model's default cap (1,280 tokens), never upscaling tiny crops
+    "high": {"min_pixels": IMAGE_BUDGET_MIN_PIXELS},
+}
+
+
+def image_detail_bounds(detail: str | None) -> dict[str, int]:
+    """Pixel bounds carried by an ``ImageBlock.detail`` (LlamaIndex has no pixel fields).
+
+    - ``None`` or ``"auto"``: none here; the LLM's ``image_budget`` applies (by default the
+      field guide's ``max_pixels=1280*720``, ``min_pixels=640*480``);
+    - ``"low"``: ``max_pixels=640*480`` (at most ~300 tokens);
+    - ``"high"``: the model's default cap (1,280 tokens), ``min_pixels=640*480``;
+    - ``"max_pixels=1003520"``, ``"min_pixels=65536,max_pixels=1003520"``: exactly those.
+
+    Raises:
+        RequestValidationError: any other value, with the accepted forms.
+    """
+    if detail is None or detail.strip().lower() in ("", "auto"):
+        return {}
+    word = detail.strip().lower()
+    if word in _DETAIL_WORDS:
+        return dict(_DETAIL_WORDS[word])
+    bounds: dict[str, int] = {}
+    for item in word.replace(";", ",").split(","):
+        key, _, value = item.partition("=")
+        key = key.strip()
+        if key in ("min_pixels", "max_pixels") and value.strip().isdigit():
+            bounds[key] = int(value)
+        else:
+            bounds = {}
+            break
+    if not bounds:
+        raise RequestValidationError(
+            f"ImageBlock.detail={detail!r} is not understood: use 'auto', 'low', 'high' or "
+            "'max_pixels=N' / 'min_pixels=M,max_pixels=N' (pixels)",
+            rule="image_detail",
+            value=detail,
+        )
+    return bounds
+
+
 def block_to_part(block: Any) -> core.Part | None:
     """One LlamaIndex content block as a core part; None for blocks that carry nothing to send.
 
@@ -129,9 +173,12 @@ def block_to_part(block: Any) -> core.Part | None:
     if isinstance(block, TextBlock):
         return core.Text(text=block.text)
     if isinstance(block, ImageBlock):
+        bounds = image_detail_bounds(block.detail)
         return core.Image(
             **_source(block.image, block.path, block.url, "image"),
             mime_type=block.image_mimetype,
+            min_pixels=bounds.get("min_pixels"),
+            max_pixels=bounds.get("max_pixels"),
         )
     if isinstance(block, AudioBlock):
         return core.Audio(
@@ -249,23 +296,9 @@ def to_omni_messages(messages: Sequence[ChatMessage]) -> list[core.Message]:
       per medium so the one-modality-per-message rule holds.
     """
     out: list[core.Message] = []
-    pending_media: list[tuple[str, core.Part]] = []
-
-    def flush() -> None:
-        for call_id, part in pending_media:
-            out.append(
-                core.Message(
-                    role="user",
-                    content=(core.Text(text=f"(media returned by tool call {call_id})"), part),
-                )
-            )
-        pending_media.clear()
-
     for message in messages:
         # ChatMessage validates its role into a MessageRole; every member is mapped above.
         role = _ROLES[MessageRole(message.role).value]
-        if role != "tool":
-            flush()
         if role == "user":
             out.append(core.Message(role="user", content=tuple(_parts(message.blocks))))
         elif role == "system":
@@ -284,57 +317,17 @@ def to_omni_messages(messages: Sequence[ChatMessage]) -> list[core.Message]:
                 or message.additional_kwargs.get("name")
                 or ""
             )
-            texts = []
-            for part in _parts(message.blocks):
-                if isinstance(part, core.Text):
-                    texts.append(part.text)
-                else:
-                    pending_media.append((call_id, part))
-            out.append(core.Message(role="tool", content="\n".join(texts), tool_call_id=call_id))
-    flush()
-    return out
+            out.append(
+                core.Message(
+                    role="tool", content=tuple(_parts(message.blocks)), tool_call_id=call_id
+                )
+            )
+    # Media in tool results follow as user messages (qwen_omni.tool_results, shared with
+    # ChatQwenOmni).
+    return lift_tool_media(out)
 
 
 # --- tools --------------------------------------------------------------------------------------
-
-
-def resolve_tool_choice(
-    tool_choice: str | dict[str, Any] | None,
-    tool_specs: Sequence[dict[str, Any]],
-    *,
-    tool_required: bool = False,
-    thinking: bool = False,
-) -> str | dict[str, Any] | None:
-    """The ``tool_choice`` to send.
-
-    DashScope documents ``"auto"``, ``"none"`` and a forced ``{"type": "function", ...}``, and
-    refuses ``"required"`` for Qwen-Omni. So ``tool_required`` with a single tool forces that
-    tool; with several it stays ``"auto"`` (the caller's ``error_on_no_tool_call`` then decides).
-    A tool name given as ``tool_choice`` forces that tool. Thinking mode allows no forced
-    choice, so there a forced choice becomes ``"auto"``.
-    """
-
-    def forced(name: str) -> dict[str, Any]:
-        return {"type": "function", "function": {"name": name}}
-
-    choice: str | dict[str, Any] | None
-    if tool_choice is None:
-        if tool_required and len(tool_specs) == 1:
-            choice = forced(tool_specs[0]["function"]["name"])
-        else:
-            choice = "auto" if tool_specs else None
-    elif isinstance(tool_choice, dict):
-        choice = tool_choice
-    elif tool_choice in ("auto", "none", "required"):
-        choice = tool_choice
-        if tool_choice == "required" and len(tool_specs) == 1:
-            choice = forced(tool_specs[0]["function"]["name"])
-    else:
-        choice = forced(tool_choice)
-    if thinking and isinstance(choice, dict):
-        logger.info("thinking mode allows no forced tool_choice; sending 'auto' instead")
-        return "auto"
-    return choice
 
 
 def _parse_kwargs(kwargs: dict[str, Any] | str) -> dict[str, Any]:
@@ -462,7 +455,13 @@ class ChatStreamAssembler:
                 additional_kwargs={THINKING_DELTA_KEY: event.text},
             )
         if isinstance(event, ToolCallDelta):
-            self._tool_calls = list(self._snapshot().tool_calls)
+            # Mid-stream, calls still arriving are shown as they are (LlamaIndex shows partial
+            # calls while streaming); the last chunk keeps only the calls the core judged whole.
+            snap = self._snapshot()
+            self._tool_calls = list(snap.tool_calls) + [
+                core.ToolCall(id=c.id, name=c.name, arguments=c.arguments)
+                for c in snap.invalid_tool_calls
+            ]
             return ChatResponse(message=self._message(), delta="")
         if isinstance(event, AudioDelta):
             if not event.data:

@@ -6,14 +6,13 @@ files and URLs the agent may make us read, and failures the agent can act on (a 
 a video too long, a busy service) come back as a message it can read rather than an exception.
 """
 
-import asyncio
 import threading
-import weakref
 from typing import Any, Optional
 
 from llama_index.core.bridge.pydantic import BaseModel
 from llama_index.core.tools.tool_spec.base import SPEC_FUNCTION_TYPE, BaseToolSpec
 
+from qwen_omni.loops import PerLoop
 from qwen_omni.tasks import AccessPolicy, AsyncOmniTasks, OmniTasks, get_tool, to_text
 
 __all__ = ["QwenOmniToolSpec"]
@@ -74,7 +73,7 @@ class QwenOmniToolSpec(BaseToolSpec):
         self._sync: Optional[OmniTasks] = None
         self._lock = threading.Lock()
         # One AsyncOmniTasks (and HTTP pool) per event loop, like the LLM's clients.
-        self._async: Any = weakref.WeakKeyDictionary()
+        self._async: PerLoop[AsyncOmniTasks] = PerLoop(lambda: AsyncOmniTasks(**self._settings))
 
     # --- runners ------------------------------------------------------------------------------
 
@@ -90,11 +89,7 @@ class QwenOmniToolSpec(BaseToolSpec):
     @property
     def async_tasks(self) -> AsyncOmniTasks:
         """The async tasks of the running event loop."""
-        loop = asyncio.get_running_loop()
-        tasks = self._async.get(loop)
-        if tasks is None:
-            tasks = self._async[loop] = AsyncOmniTasks(**self._settings)
-        return tasks
+        return self._async.get()
 
     def close(self) -> None:
         """Stop the background loop of the sync tools (async tools close with their loop)."""
@@ -104,7 +99,7 @@ class QwenOmniToolSpec(BaseToolSpec):
 
     async def aclose(self) -> None:
         """Close the HTTP pool of this event loop's async tools."""
-        tasks = self._async.pop(asyncio.get_running_loop(), None)
+        tasks = self._async.pop()
         if tasks is not None:
             await tasks.aclose()
 

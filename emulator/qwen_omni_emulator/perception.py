@@ -1,6 +1,6 @@
 """Receive, probe and measure each media part the way the service does before the model runs.
 
-For every :class:`~qwen_omni.emulator.request.MediaRef`:
+For every :class:`~qwen_omni_emulator.request.MediaRef`:
 
 1. get the bytes: decode a ``data:`` URI; ``GET`` an ``http(s)`` URL (with a timeout and the
    model's size cap; loopback hosts, hosted media and routed hosts only: the emulator never
@@ -26,9 +26,9 @@ from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
-from qwen_omni.emulator.bodies import MSG, ServiceError, bad_request
-from qwen_omni.emulator.request import ChatRequest, MediaRef
 from qwen_omni.errors import QwenOmniError
+from qwen_omni_emulator.bodies import MSG, ServiceError, bad_request
+from qwen_omni_emulator.request import ChatRequest, MediaRef
 
 if TYPE_CHECKING:
     import httpx
@@ -358,7 +358,9 @@ def _video(ref: MediaRef, info: VideoInfo, request: ChatRequest) -> PerceivedPar
         raise _Refused(MSG.VIDEO_TOO_LONG)
     width, height = info.display_size
     _check_shape(width, height, spec, MSG.MEDIA_FORMAT)
-    frames = tk.video_sample_frames(info.duration_s, consts, total_frames=info.frame_count)
+    frames = tk.video_sample_frames(
+        info.duration_s, consts, total_frames=info.frame_count, video_fps=info.fps or None
+    )
     seen = tk.video_frame_size(width, height, frames, consts, **_pixel_knobs(ref))
     tokens = tk.video_tokens(
         width,
@@ -366,6 +368,7 @@ def _video(ref: MediaRef, info: VideoInfo, request: ChatRequest) -> PerceivedPar
         info.duration_s,
         consts,
         total_frames=info.frame_count,
+        video_fps=info.fps or None,
         **_pixel_knobs(ref),
     )
     track = info.audio
