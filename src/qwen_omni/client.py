@@ -597,6 +597,21 @@ class _ClientBase:
                 return sent
             return _replace(sent, original=priced(req.messages))
 
+    def cached(
+        self, messages: MessagesInput, *, model: str | None = None, **params: Any
+    ) -> OmniResponse | None:
+        """The stored answer to this request when the analysis cache has it (counted as a hit),
+        else None. Nothing is sent; local files are hashed (or found by their fingerprint).
+        Blocking on both clients (SQLite and hashing): call it from a thread in async code."""
+        if self.cache is None:
+            return None
+        req = self._request(messages, model, dict(params))
+        builder = ResponseBuilder()
+        material = self._cache_material(req, builder)
+        if material is None or self._cache_hit(material, builder) is None:
+            return None
+        return builder.build()
+
     def _cache_material(self, req: _Request, builder: ResponseBuilder) -> KeyMaterial | None:
         """The cache key material of ``req``, or None when the cache is off or must not be
         used for it (then ``builder.cache`` says why)."""

@@ -8,8 +8,8 @@ import pytest
 
 from qwen_omni import AsyncOmniClient, OmniClient, StreamInterrupted, image
 from qwen_omni.cache import AnalysisCache
-from qwen_omni.emulator import Fault
 from qwen_omni.media.synthetic import make_image
+from qwen_omni_emulator import Fault
 
 
 def _chat(emulator) -> int:
