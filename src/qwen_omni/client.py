@@ -384,6 +384,15 @@ def _check_data_uri_kind(part: Image | Audio | Video) -> None:
     _check_kind(part, found.kind, found.format)
 
 
+def _endpoint_identity(base_url: str) -> str:
+    """Who answers, for cache keys: host and path without the port (a local emulator or vLLM
+    restarted on another port is the same server; DashScope endpoints have no port)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
+    return f"{parts.hostname or ''}{parts.path.rstrip('/')}"
+
+
 def backoff_delay(attempt: int, err: QwenOmniError) -> float:
     """Seconds to wait before retry ``attempt`` (0-based): Retry-After, else full jitter."""
     if isinstance(err, RateLimitError) and err.retry_after is not None:
@@ -629,7 +638,7 @@ class _ClientBase:
             req.messages,
             model=req.spec.name,
             region=self.settings.region,
-            endpoint=self.settings.base_url,
+            endpoint=_endpoint_identity(self.settings.base_url),
             dialect=self.settings.dialect,
             # The image budget changes the pixels asked for, so it is part of the question.
             params={**p.model_dump(mode="json"), "image_budget": self.image_budget},
