@@ -607,7 +607,7 @@ def ingest(
         import ray
 
         from qwen_omni.cache import AnalysisCache
-        from qwen_omni.ray import RateLimit
+        from qwen_omni.ray import RateLimit, init_ray
         from qwen_omni.ray import ingest as run_ingest
     except ImportError as exc:
         raise _fail(
@@ -618,7 +618,7 @@ def ingest(
         with connection(emulator=emulator, base_url=base_url, notice_to_stderr=True) as conn:
             started_here = not ray.is_initialized()
             if started_here:
-                ray.init(address=address, include_dashboard=False, log_to_driver=False)
+                init_ray(address)
             try:
                 result = run_ingest(
                     folder,
