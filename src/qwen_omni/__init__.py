@@ -7,7 +7,7 @@ Quick start::
     print(client.complete([video("clip.mp4"), "Describe this clip."]).text)
 """
 
-from qwen_omni._wire import RequestParams
+from qwen_omni._version import __version__
 from qwen_omni.catalog import ModelSpec, get_model, known_models
 from qwen_omni.client import AsyncOmniClient, AsyncOmniStream, OmniClient, OmniStream
 from qwen_omni.config import REGIONS, Settings, Timeouts, resolve_settings
@@ -55,6 +55,7 @@ from qwen_omni.errors import (
     UnsupportedModalityError,
     UploadError,
 )
+from qwen_omni.params import RequestParams
 from qwen_omni.redact import install_log_filter as _install_log_filter
 from qwen_omni.response import (
     AudioDelta,
@@ -68,8 +69,6 @@ from qwen_omni.response import (
     Usage,
     UsageEvent,
 )
-
-__version__ = "0.1.0"
 
 __all__ = [
     "REGIONS",

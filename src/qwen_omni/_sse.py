@@ -27,6 +27,10 @@ __all__ = ["DEFAULT_MAX_EVENT_BYTES", "Inflater", "SSEParser", "StreamBody"]
 #: base64; the largest legitimate event (a long tool-call argument in one piece) is far below.
 DEFAULT_MAX_EVENT_BYTES = 4 * 1024 * 1024
 
+#: The most one answer may hold, decoded (256 MiB): a ten-minute spoken reply is under 40 MB of
+#: base64. An endless stream of valid deltas is cut here, not only by the total timeout.
+DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024
+
 #: The most we keep of a body that is not SSE (a JSON error sent with HTTP 200), to report it.
 STRAY_BYTES = 64 * 1024
 
@@ -56,12 +60,17 @@ class SSEParser:
         self._data: list[bytes] = []
         self._size = 0
         self._skip_lf = False  # the last chunk ended in "\r": a following "\n" is the same EOL
+        self._first = True  # a UTF-8 byte-order mark at the very start is dropped (SSE spec)
         self.events = 0
         self.done = False
         self.stray = bytearray()
 
     def feed(self, chunk: bytes) -> list[str]:
         """Payloads of the events completed by ``chunk`` (``[DONE]`` sets ``done`` instead)."""
+        if self._first and chunk:
+            self._first = False
+            if chunk.startswith(b"\xef\xbb\xbf"):
+                chunk = chunk[3:]
         if self._skip_lf and chunk[:1] == b"\n":
             chunk = chunk[1:]
         self._skip_lf = False
@@ -189,10 +198,13 @@ class StreamBody:
         *,
         content_encoding: str | None = None,
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         request_id: str | None = None,
     ) -> None:
         self._inflater = Inflater(content_encoding)
         self._parser = SSEParser(max_event_bytes)
+        self._left = max(max_response_bytes, max_event_bytes)
+        self._limit = self._left
         self.request_id = request_id
 
     @property
@@ -204,6 +216,13 @@ class StreamBody:
         """The decoded JSON chunks completed by ``raw`` (bytes as they came off the socket)."""
         out: list[Any] = []
         for piece in self._inflater.feed(raw):
+            self._left -= len(piece)
+            if self._left < 0:
+                raise MalformedResponseError(
+                    f"the service sent more than {self._limit:,} bytes in one answer, far more "
+                    "than any Qwen-Omni reply; this is not a Qwen-Omni stream (check base_url)",
+                    request_id=self.request_id,
+                )
             for payload in self._parser.feed(piece):
                 out.append(self._json(payload))
             if self._parser.done:

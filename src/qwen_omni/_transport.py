@@ -112,6 +112,37 @@ def _backend() -> Any:
     return DeadlineBackend()
 
 
+class _Capper:
+    """Decodes an error body and keeps at most ``ERROR_BODY_BYTES`` of it."""
+
+    def __init__(self, encoding: str | None) -> None:
+        from qwen_omni._sse import Inflater
+        from qwen_omni.errors import MalformedResponseError
+
+        try:
+            self._inflater = Inflater(encoding)
+        except MalformedResponseError:
+            self._inflater = Inflater(None)  # unknown encoding: the excerpt shows it is garbage
+        self.sent = 0
+        self.full = False
+
+    def take(self, raw: bytes) -> list[bytes]:
+        """The decoded pieces of ``raw`` still within the cap."""
+        from qwen_omni.errors import MalformedResponseError
+
+        out: list[bytes] = []
+        try:
+            for piece in self._inflater.feed(raw):
+                out.append(piece[: ERROR_BODY_BYTES - self.sent])
+                self.sent += len(out[-1])
+                if self.sent >= ERROR_BODY_BYTES:
+                    break
+        except MalformedResponseError:
+            self.full = True  # a corrupt compressed error body: what was decoded is the excerpt
+        self.full = self.full or self.sent >= ERROR_BODY_BYTES
+        return out
+
+
 class _CappedBody:
     """An error body that yields at most ``ERROR_BODY_BYTES`` decoded bytes, then stops."""
 
@@ -119,52 +150,20 @@ class _CappedBody:
         self._inner = inner
         self._encoding = encoding
 
-    def _pieces(self, raw: bytes, inflater: Any, sent: int) -> list[bytes]:
-        out = []
-        for piece in inflater.feed(raw):
-            out.append(piece[: ERROR_BODY_BYTES - sent])
-            sent += len(out[-1])
-            if sent >= ERROR_BODY_BYTES:
-                break
-        return out
-
     def __iter__(self) -> Iterator[bytes]:
-        from qwen_omni._sse import Inflater
-        from qwen_omni.errors import MalformedResponseError
-
-        sent = 0
-        try:
-            inflater = Inflater(self._encoding)
-        except MalformedResponseError:
-            inflater = Inflater(None)  # an unknown encoding: the excerpt will say it is garbage
-        try:
-            for raw in self._inner:
-                for piece in self._pieces(raw, inflater, sent):
-                    sent += len(piece)
-                    yield piece
-                if sent >= ERROR_BODY_BYTES:
-                    return
-        except MalformedResponseError:
-            return  # a corrupt compressed error body: what was decoded is the excerpt
+        capper = _Capper(self._encoding)
+        for raw in self._inner:
+            yield from capper.take(raw)
+            if capper.full:
+                return
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        from qwen_omni._sse import Inflater
-        from qwen_omni.errors import MalformedResponseError
-
-        sent = 0
-        try:
-            inflater = Inflater(self._encoding)
-        except MalformedResponseError:
-            inflater = Inflater(None)
-        try:
-            async for raw in self._inner:
-                for piece in self._pieces(raw, inflater, sent):
-                    sent += len(piece)
-                    yield piece
-                if sent >= ERROR_BODY_BYTES:
-                    return
-        except MalformedResponseError:
-            return
+        capper = _Capper(self._encoding)
+        async for raw in self._inner:
+            for piece in capper.take(raw):
+                yield piece
+            if capper.full:
+                return
 
     def close(self) -> None:
         self._inner.close()

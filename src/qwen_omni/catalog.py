@@ -22,10 +22,12 @@ __all__ = [
     "MODELS",
     "ModelSpec",
     "Prices",
+    "RealtimeFacts",
     "TokenConstants",
     "get_model",
     "known_models",
     "planning_window",
+    "realtime_models",
 ]
 
 #: The field guide's image budget (seeds/qwen-omni-field-guide): ``max_pixels=1280*720`` —
@@ -92,6 +94,37 @@ class Prices:
 
 
 @dataclass(frozen=True)
+class RealtimeFacts:
+    """What a realtime (WebSocket) model takes, from ``shared/reference/realtime.md``.
+
+    Attributes:
+        schema: ``flat`` (turbo / 3 / 3.5: ``voice``, ``input_audio_format`` at the top of the
+            session) or ``nested`` (``qwen3.8-omni-flash-realtime``: ``audio.input.format``,
+            ``audio.output.voice``).
+        vad_types: the ``turn_detection.type`` values the model accepts (None: manual).
+        chat_model: the chat-completions model of the same family (for hints).
+        max_session_s: the longest session. The sources disagree (120 min EN, 30 min ID mirror,
+            LiveKit's default 20 min): UNCONFIRMED, we keep the shortest documented value.
+        idle_timeout_s: the service closes a socket idle this long; WebSocket pings do not
+            count (measured by a gateway; the exact activity rule is UNCONFIRMED).
+    """
+
+    schema: Literal["flat", "nested"]
+    vad_types: tuple[str, ...]
+    chat_model: str
+    input_sample_rate: int = 16_000
+    output_sample_rate: int = 24_000
+    #: ``input_image_buffer.append``: JPEG, at most 256 KB of base64, at most 1 frame/s
+    image_max_base64_bytes: int = 256 * 1024
+    image_max_fps: float = 1.0
+    image_max_side: int = 1080
+    max_session_s: float = 30 * 60
+    idle_timeout_s: float = 300.0
+    #: ``response.create`` may omit ``response`` and ``session.finish`` is not acknowledged
+    finish_acknowledged: bool = True
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """What one Qwen-Omni model accepts, returns and costs."""
 
@@ -135,6 +168,10 @@ class ModelSpec:
     #: False when the token constants are borrowed from another family (not documented for
     #: this model): estimates say so
     tokens_confirmed: bool = True
+    #: ``chat``: chat completions (HTTP); ``realtime``: the realtime WebSocket only
+    api: Literal["chat", "realtime"] = "chat"
+    #: the realtime protocol facts (only for ``api == "realtime"``)
+    realtime: RealtimeFacts | None = None
 
     def max_input(self, *, thinking: bool) -> int:
         """Max input tokens for the chosen mode."""
@@ -444,7 +481,73 @@ def _build() -> dict[str, ModelSpec]:
                 regions=(),
             )
         )
+    models.update(_realtime_models(models))
     return models
+
+
+# Per 1M tokens, quoted from the model market by one third-party comment (qwen-audio-agent#130):
+# audio in 80, audio out 300, non-audio in 10, non-audio out 60. UNCONFIRMED.
+PRICES_QWEN35_PLUS_REALTIME = {"beijing": Prices(10.0, 80.0, 10.0, 60.0, 60.0, 300.0, False)}
+
+
+def _realtime_models(chat: dict[str, ModelSpec]) -> dict[str, ModelSpec]:
+    """The ``-realtime`` models: the chat family's media facts, the realtime protocol's rules.
+
+    Realtime prices other than qwen3.5-omni-plus-realtime's are not in the reference: unknown
+    (costs are then None), never guessed from the chat prices.
+    """
+    flat_35 = ("server_vad", "semantic_vad")  # semantic_vad: Qwen3.5-Omni only
+
+    def rt(name: str, base: str, facts: RealtimeFacts, **changes: object) -> ModelSpec:
+        changes.setdefault("prices", {})
+        return replace(chat[base], name=name, api="realtime", realtime=facts, **changes)  # type: ignore[arg-type]
+
+    out = {
+        "qwen3.5-omni-plus-realtime": rt(
+            "qwen3.5-omni-plus-realtime",
+            "qwen3.5-omni-plus",
+            RealtimeFacts("flat", flat_35, "qwen3.5-omni-plus"),
+            prices=PRICES_QWEN35_PLUS_REALTIME,
+        ),
+        "qwen3.5-omni-flash-realtime": rt(
+            "qwen3.5-omni-flash-realtime",
+            "qwen3.5-omni-flash",
+            RealtimeFacts("flat", flat_35, "qwen3.5-omni-flash"),
+        ),
+        # Tools over realtime are documented for Qwen3.5-Omni only; Flash's chat model has
+        # function calling, so we let it through (UNCONFIRMED for realtime).
+        "qwen3-omni-flash-realtime": rt(
+            "qwen3-omni-flash-realtime",
+            "qwen3-omni-flash",
+            RealtimeFacts("flat", ("server_vad",), "qwen3-omni-flash"),
+            thinking="none",
+            max_input_tokens_thinking=None,
+        ),
+        "qwen-omni-turbo-realtime": rt(
+            "qwen-omni-turbo-realtime",
+            "qwen-omni-turbo",
+            RealtimeFacts("flat", ("server_vad",), "qwen-omni-turbo"),
+            default_voice="Chelsie",
+        ),
+        # dashscope 2.0.2, protocol omni_v38: nested session, default voice longanlingxin, no
+        # session.finished ACK. It speaks over realtime (the chat model answers in text only).
+        "qwen3.8-omni-flash-realtime": rt(
+            "qwen3.8-omni-flash-realtime",
+            "qwen3.8-omni-flash",
+            RealtimeFacts(
+                "nested", ("server_vad",), "qwen3.8-omni-flash", finish_acknowledged=False
+            ),
+            audio_output=True,
+            thinking="none",
+            max_input_tokens_thinking=None,
+            default_voice="longanlingxin",
+            voices=(),
+        ),
+    }
+    out["qwen-omni-turbo-realtime-latest"] = replace(
+        out["qwen-omni-turbo-realtime"], name="qwen-omni-turbo-realtime-latest"
+    )
+    return out
 
 
 def _companion(name: str, family: str, inputs: tuple[str, ...]) -> ModelSpec:
@@ -544,3 +647,8 @@ def planning_window(spec: ModelSpec) -> tuple[int, int]:
 def known_models() -> list[str]:
     """Every model id and alias the catalog knows."""
     return sorted(MODELS)
+
+
+def realtime_models() -> list[str]:
+    """The realtime (WebSocket-only) model ids."""
+    return sorted(name for name, spec in MODELS.items() if spec.api == "realtime")

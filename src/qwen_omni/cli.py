@@ -19,7 +19,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Optional, TypeVar
 
 import typer
 from rich.console import Console
@@ -34,6 +34,7 @@ from qwen_omni.errors import (
     RequestValidationError,
     StreamInterrupted,
 )
+from qwen_omni.redact import redact
 
 __all__ = ["app", "exit_code_for", "main"]
 
@@ -55,8 +56,38 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 T = TypeVar("T")
 
+
+def check_model(name: str | None) -> str | None:
+    """``--model``: a catalog id, or an id the catalog does not know (a new model, a dated
+    snapshot) with a warning; a near miss of a known id is refused with "did you mean"."""
+    if name is None:
+        return None
+    import difflib
+
+    from qwen_omni.catalog import MODELS, known_models
+
+    if name in MODELS:
+        return name
+    known = known_models()
+    snapshot = any(name.startswith(k + "-") for k in known)
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.8)
+    if close and not snapshot:
+        raise typer.BadParameter(
+            f"unknown model {name!r}; did you mean {' or '.join(repr(c) for c in close)}? "
+            "(`qwen-omni models` lists the catalog)"
+        )
+    err.print(
+        f"[yellow]{_clean(name)} is not in the catalog: sent as given, checked with the "
+        "generic rules (`qwen-omni models` lists the known ones).[/]",
+        markup=True,
+    )
+    return name
+
+
 # Options shared by the model commands.
-ModelOpt = typer.Option(None, "--model", help="Model id (default qwen3-omni-flash).")
+ModelOpt = typer.Option(
+    None, "--model", help="Model id (default qwen3-omni-flash).", callback=check_model
+)
 EmulatorOpt = typer.Option(
     None, "--emulator/--live", help="Force the local emulator, or forbid falling back to it."
 )
@@ -89,6 +120,28 @@ BaseUrlOpt = typer.Option(
     None, "--base-url", help="Any OpenAI-compatible endpoint.", callback=_check_base_url
 )
 JsonOpt = typer.Option(False, "--json", help="Print one JSON object (for scripts).")
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from qwen_omni._version import __version__
+
+        out.print(f"qwen-omni {__version__}", markup=False)
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_show_version,
+        is_eager=True,
+        help="Print the version and exit.",
+    ),
+) -> None:
+    """Qwen-Omni for agents: analyze video, audio and images; plan costs; run the emulator
+    and the MCP server. Without DASHSCOPE_API_KEY, model commands use the local emulator."""
 
 
 def exit_code_for(exc: BaseException) -> int:
@@ -128,15 +181,11 @@ def _clean(text: str) -> str:
     """Text for the terminal: secrets masked, Rich markup escaped."""
     from rich.markup import escape
 
-    from qwen_omni.redact import redact
-
     return escape(redact(text))
 
 
 def _print_json(text: str) -> None:
     """One JSON object on stdout, configured secrets masked (even if a service echoed one)."""
-    from qwen_omni.redact import redact
-
     out.print_json(redact(text))
 
 
@@ -152,12 +201,67 @@ def _fail(exc: BaseException, *, as_json: bool) -> typer.Exit:
     else:
         err.print(f"[bold red]{type(exc).__name__}[/]: {_clean(str(exc))}", markup=True)
         if partial is not None and partial.text:
-            err.print(f"[dim]partial answer so far:[/] {partial.text}")
+            err.print(f"[dim]partial answer so far:[/] {_clean(partial.text)}")
     return typer.Exit(code)
 
 
+@contextlib.contextmanager
+def _exit_codes(*, as_json: bool) -> Iterator[None]:
+    """Turn our errors, bad input and Ctrl-C into the documented exit codes."""
+    try:
+        yield
+    except (QwenOmniError, ValueError, OSError) as exc:
+        raise _fail(exc, as_json=as_json) from exc
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+
+
+class Status:
+    """One status line on stderr saying what is happening now (checking, preparing,
+    uploading, asking the model, segment 3/8…), with a bar when the amount of work is known.
+
+    It is a progress callback; :meth:`stop` removes it for good. Nothing may be printed to
+    the terminal while it is live (rich redraws it over the text), so the answer's first
+    words call :meth:`stop` before they are printed.
+    """
+
+    def __init__(self, *, disabled: bool = False) -> None:
+        self._bar = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=err,
+            transient=True,
+            disable=disabled,
+        )
+        self._task = self._bar.add_task("starting", total=None)
+        self._stopped = False
+
+    def __call__(self, p: Any) -> None:
+        """Show a :class:`~qwen_omni.tasks.Progress` event: its message replaces the label."""
+        if self._stopped:
+            return
+        # Messages name the user's file: "[" in a file name is text, not markup.
+        label = _clean(p.message or p.stage)
+        self._bar.update(self._task, description=label, completed=p.done, total=p.total)
+
+    def __enter__(self) -> Status:
+        self._bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """Remove the status line (idempotent): from now on the terminal is the answer's."""
+        if not self._stopped:
+            self._stopped = True
+            self._bar.stop()
+
+
 def _run_task(
-    work: Callable[[Any, Callable[[Any], None]], Awaitable[T]],
+    work: Callable[[Any, Status], Awaitable[T]],
     *,
     model: str | None,
     emulator: bool | None,
@@ -168,38 +272,17 @@ def _run_task(
     """Run one task on ``AsyncOmniTasks`` with a progress display; map errors to exit codes."""
     from qwen_omni.tasks import AsyncOmniTasks
 
-    try:
-        bar = Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            console=err,
-            transient=True,
-            disable=as_json,
-        )
-        bars: dict[str, Any] = {}
-
-        def on_progress(p: Any) -> None:
-            if p.stage not in bars:
-                bars[p.stage] = bar.add_task(p.message or p.stage, total=p.total)
-            bar.update(bars[p.stage], completed=p.done, total=p.total, description=p.message)
-
+    with _exit_codes(as_json=as_json):
+        status = Status(disabled=as_json)
         with connection(emulator=emulator, base_url=base_url, notice_to_stderr=as_json) as conn:
 
             async def go() -> T:
                 kwargs = {**conn, **(tasks_kwargs or {})}
                 async with AsyncOmniTasks(model=model, **kwargs) as tasks:
-                    return await work(tasks, on_progress)
+                    return await work(tasks, status)
 
-            with bar:
+            with status:
                 return asyncio.run(go())
-    except QwenOmniError as exc:
-        raise _fail(exc, as_json=as_json) from exc
-    except (ValueError, OSError) as exc:
-        raise _fail(exc, as_json=as_json) from exc
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
 
 
 def _kind_of(source: str) -> str:
@@ -223,11 +306,17 @@ def _kind_of(source: str) -> str:
     return probe(path).kind
 
 
+def print_answer(text: str, *, end: str = "\n") -> None:
+    """Print the model's text as it is (``[...]`` is not Rich markup, ``:x:`` no emoji code),
+    configured secrets masked."""
+    out.print(redact(text), end=end, markup=False, emoji=False)
+
+
 def _print_result(result: Any, *, as_json: bool) -> None:
     if as_json:
         _print_json(result.model_dump_json())
     else:
-        out.print(result.to_text())
+        print_answer(result.to_text())
 
 
 @app.command()
@@ -259,13 +348,14 @@ def analyze(
     except QwenOmniError as exc:
         raise _fail(exc, as_json=as_json) from exc
 
-    def on_text(text: str) -> None:
-        if not as_json:
-            out.print(text, end="")
+    async def work(tasks: Any, status: Status) -> Any:
+        def on_text(text: str) -> None:
+            if not as_json:
+                status.stop()  # the status line would be redrawn over the answer
+                print_answer(text, end="")
 
-    async def work(tasks: Any, progress: Callable[[Any], None]) -> Any:
         method = getattr(tasks, f"analyze_{kind}")
-        return await method(source, question, progress=progress, on_text=on_text)
+        return await method(source, question, progress=status, on_text=on_text)
 
     result = _run_task(
         work,
@@ -288,7 +378,7 @@ def analyze(
     )
     tokens = f"{usage.input_tokens:,} tokens in, {usage.output_tokens:,} out" if usage else ""
     cost = f" · ~{sent.cost_cny:.4f} CNY" if sent.cost_cny is not None else ""
-    err.print(f"[dim]{sent.model} · {media} · {tokens}{cost}[/]")
+    err.print(f"[dim]{_clean(f'{sent.model} · {media} · {tokens}{cost}')}[/]")
     if cache:
         err.print(f"[dim]cache: {_open_cache(cache_path).stats().summary()}[/]")
 
@@ -348,7 +438,7 @@ def _analyze_spoken(
                 with client.stream([builder(source), question], **params) as stream:
                     for event in stream:
                         if isinstance(event, TextDelta) and not as_json:
-                            out.print(event.text, end="")
+                            print_answer(event.text, end="")
                 response = stream.response
         save_error: str | None = None
         if response.audio_pcm:
@@ -385,115 +475,162 @@ def _analyze_spoken(
         raise _fail(exc, as_json=as_json) from exc
 
 
-@app.command()
-def mention(
-    source: str = typer.Argument(..., help="A call recording (audio or video file, or URL)."),
-    topics: list[str] = typer.Argument(..., help="Topics to look for, e.g. pricing refund."),
-    model: str | None = ModelOpt,
-    emulator: bool | None = EmulatorOpt,
-    base_url: str | None = BaseUrlOpt,
-    as_json: bool = JsonOpt,
-) -> None:
-    """Did a call mention these topics? Evidence, time and confidence per topic."""
+# --- one command per agent tool, generated from the registry (qwen_omni.tasks.TOOLS) ---------
 
-    async def work(tasks: Any, progress: Callable[[Any], None]) -> Any:
-        return await tasks.did_call_mention(source, topics, progress=progress)
-
-    result = _run_task(work, model=model, emulator=emulator, base_url=base_url, as_json=as_json)
-    _print_result(result, as_json=as_json)
+#: Help of the AsyncOmniTasks settings a tool may offer as options (ToolDef.cli_settings).
+SETTING_HELP = {
+    "summary_model": "Text model for the final summary.",
+    "asr_model": "A cheaper speech-recognition model (paraformer-v2, qwen3-asr-flash…).",
+}
 
 
-@app.command()
-def caption(
-    source: str = typer.Argument(..., help="A product video file or URL."),
-    model: str | None = ModelOpt,
-    emulator: bool | None = EmulatorOpt,
-    base_url: str | None = BaseUrlOpt,
-    as_json: bool = JsonOpt,
-) -> None:
-    """A structured caption: scene, product features, target audience, music style."""
+def _tool_help(description: str) -> str:
+    # The agent-facing note on what a source may be is not for a terminal user.
+    from qwen_omni.tasks.tool import SOURCES_NOTE
 
-    async def work(tasks: Any, progress: Callable[[Any], None]) -> Any:
-        return await tasks.caption_product_video(source, progress=progress)
-
-    result = _run_task(work, model=model, emulator=emulator, base_url=base_url, as_json=as_json)
-    _print_result(result, as_json=as_json)
+    return description.replace(SOURCES_NOTE, "")
 
 
-@app.command()
-def summarize(
-    source: str = typer.Argument(..., help="A (long) video file or URL."),
-    focus: str | None = typer.Option(None, help="What the summary should focus on."),
-    segment_seconds: float | None = typer.Option(
-        None, help="Segment length in seconds (default 90, capped by the model's limit)."
-    ),
-    summary_model: str | None = typer.Option(None, help="Text model for the final summary."),
-    model: str | None = ModelOpt,
-    emulator: bool | None = EmulatorOpt,
-    base_url: str | None = BaseUrlOpt,
-    as_json: bool = JsonOpt,
-) -> None:
-    """Summarize a long video: split, analyze segments concurrently, summarize the summaries."""
+def _tool_command(tool: Any) -> Callable[..., None]:
+    """A typer command for ``tool``: its required arguments positional, the optional ones as
+    options, its ``cli_settings`` and the model-command options."""
+    import inspect
 
-    async def work(tasks: Any, progress: Callable[[Any], None]) -> Any:
-        return await tasks.summarize_long_video(
-            source,
-            focus=focus,
-            segment_seconds=segment_seconds,
-            summary_model=summary_model,
-            progress=progress,
+    params: list[inspect.Parameter] = []
+    fields = tool.input_model.model_fields
+    for name, info in fields.items():
+        if info.is_required():
+            help_text = "A media file or URL." if name == "source" else info.description
+            default: Any = typer.Argument(..., help=help_text)
+        else:
+            default = typer.Option(
+                info.default, f"--{name.replace('_', '-')}", help=info.description
+            )
+        kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+        params.append(inspect.Parameter(name, kind, default=default, annotation=info.annotation))
+    for setting in tool.cli_settings:
+        option = typer.Option(
+            None, f"--{setting.replace('_', '-')}", help=SETTING_HELP.get(setting, setting)
         )
-
-    result = _run_task(work, model=model, emulator=emulator, base_url=base_url, as_json=as_json)
-    _print_result(result, as_json=as_json)
-
-
-@app.command()
-def transcribe(
-    source: str = typer.Argument(..., help="An audio or video file or URL."),
-    language: str | None = typer.Option(None, help="Language hint, e.g. en or zh."),
-    asr_model: str | None = typer.Option(
-        None, help="A cheaper speech-recognition model (paraformer-v2, qwen3-asr-flash…)."
-    ),
-    model: str | None = ModelOpt,
-    emulator: bool | None = EmulatorOpt,
-    base_url: str | None = BaseUrlOpt,
-    as_json: bool = JsonOpt,
-) -> None:
-    """Transcribe speech (Paraformer when --asr-model is set, else Qwen-Omni)."""
-
-    async def work(tasks: Any, progress: Callable[[Any], None]) -> Any:
-        return await tasks.transcribe(source, language=language, progress=progress)
-
-    result = _run_task(
-        work,
-        model=model,
-        emulator=emulator,
-        base_url=base_url,
-        as_json=as_json,
-        tasks_kwargs={"asr_model": asr_model} if asr_model else None,
+        params.append(
+            inspect.Parameter(
+                setting, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=option,
+                annotation=Optional[str],
+            )
+        )  # fmt: skip
+    common = {"model": ModelOpt, "emulator": EmulatorOpt, "base_url": BaseUrlOpt}
+    annotations = {"model": Optional[str], "emulator": Optional[bool], "base_url": Optional[str]}
+    for name, option in common.items():
+        params.append(
+            inspect.Parameter(
+                name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=option,
+                annotation=annotations[name],
+            )
+        )  # fmt: skip
+    params.append(
+        inspect.Parameter(
+            "as_json", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=JsonOpt, annotation=bool
+        )
     )
-    _print_result(result, as_json=as_json)
+
+    def command(**values: Any) -> None:
+        arguments = {k: values[k] for k in fields if values.get(k) is not None}
+        settings = {k: values[k] for k in tool.cli_settings if values.get(k)}
+
+        async def work(tasks: Any, status: Status) -> Any:
+            return await getattr(tasks, tool.name)(**arguments, progress=status)
+
+        result = _run_task(
+            work,
+            model=values["model"],
+            emulator=values["emulator"],
+            base_url=values["base_url"],
+            as_json=values["as_json"],
+            tasks_kwargs=settings or None,
+        )
+        _print_result(result, as_json=values["as_json"])
+
+    command.__name__ = tool.name
+    command.__doc__ = _tool_help(tool.description)
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    return command
+
+
+def add_tool_commands(target: typer.Typer | None = None) -> None:
+    """Register a command for every tool of the registry that has a ``cli_name``."""
+    from qwen_omni.tasks import TOOLS
+
+    target = target or app
+    registered = {c.name for c in target.registered_commands}
+    for tool in TOOLS:
+        if tool.cli_name and tool.cli_name not in registered:
+            target.command(tool.cli_name)(_tool_command(tool))
+
+
+add_tool_commands()
 
 
 @app.command()
 def plan(
-    source: Path = typer.Argument(..., help="A local media file."),
-    model: str = typer.Option("qwen3-omni-flash", "--model", help="Model to plan for."),
+    source: str = typer.Argument(..., help="A local media file, or an http(s) URL of one."),
+    model: str = typer.Option(
+        "qwen3-omni-flash", "--model", help="Model to plan for.", callback=check_model
+    ),
     region: str = typer.Option("beijing", help="Price region: beijing or singapore."),
     as_json: bool = JsonOpt,
 ) -> None:
-    """What would be sent, bytes, tokens, cost and split, without sending anything."""
+    """What would be sent, bytes, tokens, cost and split, without sending anything.
+
+    A URL is downloaded to a temporary file to be measured (nothing goes to the model).
+    """
+    import tempfile
+
+    from qwen_omni.content import is_url
     from qwen_omni.media import plan_media
 
     try:
-        result = plan_media(source, model=model, region=_check_region(region))
+        region = _check_region(region)
+        with tempfile.TemporaryDirectory(prefix="qwen-omni-plan-") as tmp:
+            if is_url(source):
+                result = _plan_url(source, Path(tmp), model=model, region=region)
+            else:
+                result = plan_media(Path(source).expanduser(), model=model, region=region)
     except QwenOmniError as exc:
         raise _fail(exc, as_json=as_json) from exc
     if as_json:
         _print_json(json.dumps(_plan_dict(result)))
     else:
-        out.print(result.summary())
+        print_answer(result.summary())
+
+
+def _plan_url(url: str, workdir: Path, *, model: str, region: str) -> Any:
+    """Plan a URL: download it (the user's own URL: no agent policy), measure the copy, and
+    report it under the URL, noting that the service fetches URLs itself."""
+    import dataclasses
+    from urllib.parse import urlsplit
+
+    from qwen_omni.errors import MediaNotFetchableError
+    from qwen_omni.media import plan_media
+    from qwen_omni.tasks.fetch import download
+    from qwen_omni.tasks.pipeline import _UNCHECKED
+    from qwen_omni.tasks.policy import AccessRefused
+
+    if urlsplit(url).scheme.lower() not in ("http", "https"):
+        raise MediaNotFetchableError(
+            f"{url}: only http(s) URLs can be planned (download it and plan the file)",
+            source=url,
+        )
+    name = Path(urlsplit(url).path).name or "media"
+    target = workdir / name
+    try:
+        with err.status(f"downloading {url} to measure it"):
+            asyncio.run(download(url, target, _UNCHECKED))
+    except AccessRefused as exc:  # the agent policy's wording; here it is the user's URL
+        message = f"could not download it to measure it: {exc}"
+        raise MediaNotFetchableError(message, source=url) from exc
+    result = plan_media(target, model=model, region=region)
+    note = "a URL: sent as is, the service fetches it (inline size limits do not apply)"
+    return dataclasses.replace(result, source=url, notes=(note, *result.notes))
 
 
 def _check_region(region: str) -> str:
@@ -540,6 +677,81 @@ def _plan_dict(p: Any) -> dict[str, Any]:
 
 
 @app.command()
+def talk(
+    source: Path = typer.Argument(..., help="An audio or video file (WAV, MP3, MP4…)."),
+    out_file: Path = typer.Option(Path("reply.wav"), "--out", "-o", help="The spoken reply."),
+    model: str = typer.Option("qwen3-omni-flash-realtime", "--model", help="A -realtime model."),
+    voice: str = typer.Option(None, "--voice", help="Reply voice (default: the model's)."),
+    instructions: str = typer.Option(None, "--instructions", "-i", help="System prompt."),
+    pace: bool = typer.Option(
+        True, "--pace/--no-pace", help="Send in real time, as a live source would."
+    ),
+    emulator: bool = EmulatorOpt,
+    base_url: str = BaseUrlOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """One realtime voice turn over a file: its sound (and 1 fps frames of a video) go in as a
+    live stream, the transcripts are printed and the spoken reply is saved as WAV."""
+    from qwen_omni.realtime import (
+        AsyncRealtimeSession,
+        InputTranscript,
+        ResponseDone,
+        TranscriptDelta,
+        feed_file,
+    )
+    from qwen_omni.realtime.protocol import DEFAULT_TRANSCRIPTION_MODEL
+
+    async def go(conn: dict[str, Any]) -> tuple[Any, str, Any]:
+        heard = ""
+        async with AsyncRealtimeSession(
+            model=model,
+            voice=voice,
+            instructions=instructions,
+            turn_detection=None,  # one turn: the whole file, then a reply
+            input_transcription=DEFAULT_TRANSCRIPTION_MODEL,
+            **conn,
+        ) as session:
+            fed = await feed_file(session, source, pace=pace)
+            await session.commit()
+            await session.respond()
+            async for event in session.events():
+                if isinstance(event, InputTranscript) and event.final:
+                    heard = event.text
+                    if not as_json:
+                        err.print(f"[dim]you:[/] {event.text}")
+                elif isinstance(event, TranscriptDelta) and not as_json:
+                    out.print(event.text, end="")
+                elif isinstance(event, ResponseDone):
+                    return event.turn, heard, fed
+        raise APIConnectionError("the realtime session closed before the reply ended")
+
+    with _exit_codes(as_json=as_json):
+        if not source.exists():
+            raise MediaError(f"{source}: no such file", source=str(source))
+        with connection(emulator=emulator, base_url=base_url, notice_to_stderr=as_json) as conn:
+            turn, heard, fed = asyncio.run(go(conn))
+        if turn.audio_pcm:
+            turn.save_audio(out_file)
+    if as_json:
+        payload = {
+            "heard": heard,
+            "reply": turn.transcript or turn.text,
+            "status": turn.status,
+            "audio_file": str(out_file) if turn.audio_pcm else None,
+            "audio_seconds": round(turn.audio_seconds, 3),
+            "sent_audio_seconds": round(fed.audio_seconds, 3),
+            "frames_sent": fed.frames_sent,
+            "usage": turn.usage,
+            "cost": turn.cost,
+        }
+        out.print_json(json.dumps(payload))
+    else:
+        out.print()
+        saved = f" → {out_file}" if turn.audio_pcm else " (no audio)"
+        err.print(f"[dim]spoken reply: {turn.audio_seconds:.1f} s{saved}[/]")
+
+
+@app.command()
 def models() -> None:
     """The models the catalog knows, with their main limits."""
     from qwen_omni.catalog import MODELS
@@ -551,6 +763,7 @@ def models() -> None:
             f"video ≤ {video_limit:>6}  "
             f"{'mixed media' if spec.mixed_modalities else 'one medium/message':18}  "
             f"{'tools' if spec.tools else 'no tools':8}  {'speech' if spec.audio_output else ''}"
+            + ("  realtime only (qwen-omni talk)" if spec.api == "realtime" else "")
         )
 
 

@@ -41,6 +41,7 @@ from pydantic import ValidationError
 from qwen_omni import _wire
 from qwen_omni._sse import DEFAULT_MAX_EVENT_BYTES, StreamBody
 from qwen_omni._stream import ResponseBuilder, StreamDecoder
+from qwen_omni._version import user_agent
 from qwen_omni.catalog import (
     DATA_URI_MAX_BYTES,
     IMAGE_BUDGET_MAX_PIXELS,
@@ -69,6 +70,7 @@ from qwen_omni.errors import (
     is_retryable,
     map_api_error,
 )
+from qwen_omni.params import RequestParams
 from qwen_omni.response import CacheInfo, Event, OmniResponse, Started
 from qwen_omni.rules import check_request
 
@@ -166,7 +168,7 @@ class _Request:
 
     spec: ModelSpec
     messages: list[Message]
-    params: _wire.RequestParams
+    params: RequestParams
     extra_headers: dict[str, str]
 
 
@@ -535,9 +537,9 @@ class _ClientBase:
         if isinstance(kw.get("stop"), list):
             kw["stop"] = tuple(kw["stop"])
         try:
-            params = _wire.RequestParams(**kw)
+            params = RequestParams(**kw)
         except ValidationError as exc:
-            accepted = ", ".join(sorted(_wire.RequestParams.model_fields))
+            accepted = ", ".join(sorted(RequestParams.model_fields))
             raise RequestValidationError(
                 f"invalid parameter: {_pydantic_problems(exc)}; accepted parameters: {accepted}, "
                 "plus extra_headers",
@@ -800,6 +802,19 @@ class _ClientBase:
             raise err
         raise err from exc
 
+    def _post_args(
+        self, body: dict[str, Any], headers: dict[str, str], state: _Attempt, stream_cls: Any
+    ) -> dict[str, Any]:
+        """The SDK ``post`` arguments of one attempt (the body is read by ``_body_reader``)."""
+        return {
+            "path": "/chat/completions",
+            "body": body,
+            "cast_to": object,
+            "stream": True,
+            "stream_cls": stream_cls,
+            "options": self._sdk_options(headers, state.remaining()),
+        }
+
     def _body_reader(self, response: Any, state: _Attempt) -> StreamBody:
         """The bounded reader of one response body (see ``_sse``)."""
         return StreamBody(
@@ -841,7 +856,7 @@ class _ClientBase:
             "base_url": s.base_url,
             "max_retries": 0,  # retries are ours: a stream may only retry before output
             # Streams are read raw (bounded, see _sse): a compressed stream is not asked for.
-            "default_headers": {"User-Agent": "qwen-omni/0.1", "Accept-Encoding": "identity"},
+            "default_headers": {"User-Agent": user_agent(), "Accept-Encoding": "identity"},
             **({"http_client": http_client} if http_client is not None else {}),
         }
 
@@ -1045,12 +1060,7 @@ class OmniClient(_ClientBase):
             try:
                 with deadline_scope(deadline):
                     sdk_stream = self._sdk.post(
-                        "/chat/completions",
-                        body=body,
-                        cast_to=object,
-                        stream=True,
-                        stream_cls=openai.Stream[object],
-                        options=self._sdk_options(headers, state.remaining()),
+                        **self._post_args(body, headers, state, openai.Stream[object])
                     )
                 response = sdk_stream.response
                 state.decoder.request_id = _request_id(response)
@@ -1253,12 +1263,7 @@ class AsyncOmniClient(_ClientBase):
                 # the total timeout must not.
                 async with asyncio.timeout(state.remaining()):
                     sdk_stream = await self._sdk.post(
-                        "/chat/completions",
-                        body=body,
-                        cast_to=object,
-                        stream=True,
-                        stream_cls=openai.AsyncStream[object],
-                        options=self._sdk_options(headers, state.remaining()),
+                        **self._post_args(body, headers, state, openai.AsyncStream[object])
                     )
                 response = sdk_stream.response
                 state.decoder.request_id = _request_id(response)

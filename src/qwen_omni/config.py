@@ -221,6 +221,9 @@ def resolve_settings(
     region_name = region or env.get("QWEN_OMNI_REGION")
     if base:
         base = check_base_url(base)
+        from qwen_omni.redact import register_secret
+
+        register_secret(urlparse(base).password)  # a gateway password is a secret too
         resolved_region = _normalise_region(region_name) if region_name else region_of(base)
     else:
         resolved_region = _normalise_region(region_name or DEFAULT_REGION)

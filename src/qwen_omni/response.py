@@ -29,7 +29,9 @@ __all__ = [
     "UsageEvent",
     "WavStreamEncoder",
     "fix_streamed_wav",
+    "pcm_seconds",
     "pcm_to_wav",
+    "save_wav",
     "wav_header",
 ]
 
@@ -157,6 +159,20 @@ def pcm_to_wav(
         out.setframerate(sample_rate)
         out.writeframes(pcm)
     return buf.getvalue()
+
+
+def pcm_seconds(pcm: bytes) -> float:
+    """Duration of PCM16 mono 24 kHz audio (the service's speech format)."""
+    return len(pcm) / (AUDIO_SAMPLE_RATE * AUDIO_SAMPLE_WIDTH * AUDIO_CHANNELS)
+
+
+def save_wav(pcm: bytes, path: str | Path) -> Path:
+    """Write PCM16 mono 24 kHz speech as a WAV file; ValueError when there is no audio."""
+    if not pcm:
+        raise ValueError("this reply has no audio: request modalities=['text', 'audio']")
+    target = Path(path)
+    target.write_bytes(pcm_to_wav(pcm))
+    return target
 
 
 WAV_HEADER_BYTES = 44
@@ -308,13 +324,8 @@ class OmniResponse:
     @property
     def audio_seconds(self) -> float:
         """Duration of the spoken reply."""
-        return len(self.audio_pcm) / (AUDIO_SAMPLE_RATE * AUDIO_SAMPLE_WIDTH * AUDIO_CHANNELS)
+        return pcm_seconds(self.audio_pcm)
 
     def save_audio(self, path: str | Path) -> Path:
         """Write the spoken reply as a WAV file; raises ValueError when there is none."""
-        wav = self.audio_wav
-        if wav is None:
-            raise ValueError("this response has no audio: request modalities=['text', 'audio']")
-        target = Path(path)
-        target.write_bytes(wav)
-        return target
+        return save_wav(self.audio_pcm, path)

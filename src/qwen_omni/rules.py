@@ -15,6 +15,7 @@ from typing import Any
 from qwen_omni.catalog import ModelSpec
 from qwen_omni.content import Audio, Image, Message, Text, Video, VideoFrames
 from qwen_omni.errors import RequestValidationError
+from qwen_omni.params import RequestParams
 
 __all__ = [
     "REQUIRED_TOOL_CHOICES",
@@ -194,10 +195,7 @@ def _fail(message: str, rule: str, value: object, limit: object) -> RequestValid
     return RequestValidationError(message, rule=rule, value=value, limit=limit)
 
 
-def _check_params(spec: ModelSpec, params: object, dialect: str) -> None:
-    from qwen_omni._wire import RequestParams
-
-    assert isinstance(params, RequestParams)
+def _check_params(spec: ModelSpec, params: RequestParams, dialect: str) -> None:
     name = spec.name
     thinking = thinking_on(spec, params.enable_thinking)
     if params.enable_thinking and spec.thinking == "none" and spec.known:
@@ -308,7 +306,9 @@ def _check_params(spec: ModelSpec, params: object, dialect: str) -> None:
         )
 
 
-def _check_context_window(spec: ModelSpec, messages: list[Message], params: Any) -> None:
+def _check_context_window(
+    spec: ModelSpec, messages: list[Message], params: RequestParams
+) -> None:
     """The text alone over the model's input limit (a lower bound: media only adds tokens).
 
     Enforced for models the catalog knows; the service checks the whole input again.
@@ -331,13 +331,22 @@ def _check_context_window(spec: ModelSpec, messages: list[Message], params: Any)
 
 
 def check_request(
-    spec: ModelSpec, messages: list[Message], params: object, dialect: str = "dashscope"
+    spec: ModelSpec, messages: list[Message], params: RequestParams, dialect: str = "dashscope"
 ) -> None:
     """Raise ``RequestValidationError`` for the first rule the request breaks.
 
     ``dialect`` is the endpoint's (``dashscope`` or ``vllm``): vLLM accepts
     ``tool_choice="required"``, DashScope does not.
     """
+    if spec.api == "realtime" and spec.realtime is not None:
+        raise _fail(
+            f"{spec.name} is a realtime model: it only answers over the realtime WebSocket. "
+            "Use qwen_omni.realtime.AsyncRealtimeSession (or `qwen-omni talk`), or call the "
+            f"chat model {spec.realtime.chat_model} here",
+            "chat_model_required",
+            spec.name,
+            spec.realtime.chat_model,
+        )
     if not messages:
         raise _fail("a request needs at least one message", "messages_non_empty", 0, 1)
     _check_params(spec, params, dialect)

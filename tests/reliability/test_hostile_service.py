@@ -97,9 +97,10 @@ def test_total_timeout_fires_on_wall_clock(serve, call, behaviour):
     with pytest.raises(APITimeoutError) as info:
         call(server, total=0.8)
     elapsed = time.monotonic() - start
-    # Without the wall-clock deadline these run for ever (keep-alives, drip) or for the 30 s
-    # first-byte timeout (silent); the slack covers a loaded machine.
-    assert elapsed < 0.8 + 1.5, f"took {elapsed:.2f} s for a 0.8 s total timeout"
+    # Without the wall-clock deadline these run for ever (keep-alives, drip), for the 30 s
+    # first-byte timeout (silent) or ~200 s (a dripped 4 KB header); the slack covers a
+    # heavily loaded machine (first-call imports, scheduling).
+    assert elapsed < 0.8 + 4.0, f"took {elapsed:.2f} s for a 0.8 s total timeout"
     assert "0.8 s" in str(info.value)
 
 
@@ -132,7 +133,7 @@ def test_total_timeout_through_langchain_and_llamaindex(serve):
         start = time.monotonic()
         with pytest.raises(APITimeoutError):
             run()
-        assert time.monotonic() - start < 0.8 + 2.0
+        assert time.monotonic() - start < 0.8 + 4.0
 
 
 # --- memory stays bounded ----------------------------------------------------------------
@@ -408,6 +409,19 @@ def test_repr_masks_userinfo_in_base_url():
     assert "hunter2pass" not in repr(client.settings)
 
 
+def test_integration_reprs_mask_userinfo_and_errors_mask_the_password():
+    from langchain_qwen_omni import ChatQwenOmni
+    from llama_index.llms.qwen_omni import QwenOmni
+
+    url = "https://user:hunter3pass@gw.example.com/v1"
+    for model in (ChatQwenOmni(base_url=url, api_key=KEY), QwenOmni(base_url=url, api_key=KEY)):
+        assert "hunter3pass" not in repr(model) and "hunter3pass" not in str(model)
+    from qwen_omni.errors import APIError
+
+    OmniClient(base_url=url, api_key=KEY)  # the configured password is now a known secret
+    assert "hunter3pass" not in str(APIError(f"gateway said: bad password hunter3pass for {url}"))
+
+
 def test_cli_json_masks_an_echoed_key(serve, monkeypatch, tmp_path):
     from typer.testing import CliRunner
 
@@ -423,3 +437,63 @@ def test_cli_json_masks_an_echoed_key(serve, monkeypatch, tmp_path):
     )
     assert result.exit_code == 4, result.output
     assert SECRET not in result.output and "***" in result.output
+
+
+# --- a malformed answer is a refusal on every agent surface, exit 4 in the CLI ---------------
+
+
+@pytest.fixture
+def pic(tmp_path):
+    from qwen_omni.media.synthetic import make_image
+
+    root = tmp_path / "media"
+    root.mkdir()
+    make_image(root / "a.png", width=64, height=48)
+    return root
+
+
+def test_malformed_output_is_a_service_refusal_on_every_surface(serve, pic):
+    from mcp import Client
+    from typer.testing import CliRunner
+
+    from langchain_qwen_omni import AnalyzeImageTool
+    from llama_index.tools.qwen_omni import QwenOmniToolSpec
+    from qwen_omni.cli import app
+    from qwen_omni.mcp_server import build_server
+    from qwen_omni.tasks import AccessPolicy, AsyncOmniTasks, ToolRefusal
+
+    server = serve(hostile.stream_of(b"data: {not json\n\n"))
+    args = {"source": "a.png", "question": "what is it?"}
+    conn = {"api_key": KEY, "base_url": server.base_url, "max_retries": 0}
+
+    async def core_and_mcp():
+        async with AsyncOmniTasks(policy=AccessPolicy(roots=(pic,)), **conn) as tasks:
+            direct = await tasks.run_tool("analyze_image", args)
+            async with Client(build_server(tasks)) as client:
+                over_mcp = await client.call_tool("analyze_image", args)
+        return direct, over_mcp
+
+    direct, over_mcp = asyncio.run(core_and_mcp())
+    assert isinstance(direct, ToolRefusal) and direct.kind == "service_error"
+    mcp_text = " ".join(getattr(c, "text", "") for c in over_mcp.content)
+    assert over_mcp.is_error and "service_error" in mcp_text and "Internal" not in mcp_text
+
+    lc = AnalyzeImageTool(media_roots=[pic], **conn)
+    message = lc.invoke({"type": "tool_call", "id": "c1", "name": lc.name, "args": args})
+    assert message.status == "error" and "service_error" in message.content
+
+    spec = QwenOmniToolSpec(policy=AccessPolicy(roots=(pic,)), **conn)
+    try:
+        tools = {t.metadata.name: t for t in spec.to_tool_list()}
+        output = tools["analyze_image"].call(**args)
+    finally:
+        spec.close()
+    assert "service_error" in str(output.content)
+
+    result = CliRunner().invoke(
+        app,
+        ["analyze", str(pic / "a.png"), "what?", "--base-url", server.base_url, "--live"],
+        env={"DASHSCOPE_API_KEY": KEY},
+    )
+    assert result.exit_code == 4, result.output
+    assert "MalformedResponseError" in result.output

@@ -455,6 +455,13 @@ class ChatQwenOmni(BaseChatModel):
 
     # --- clients (created on first use) -------------------------------------------------------
 
+    def __repr_args__(self) -> Any:
+        # A password in base_url (https://user:pass@gateway/…) never shows in repr or str.
+        from qwen_omni.redact import mask_userinfo
+
+        for name, value in super().__repr_args__():
+            yield name, mask_userinfo(value) if isinstance(value, str) else value
+
     def _client_kwargs(self) -> dict[str, Any]:
         return {
             "api_key": self.api_key.get_secret_value() if self.api_key else None,

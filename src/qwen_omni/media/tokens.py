@@ -49,6 +49,7 @@ __all__ = [
     "image_tokens",
     "round_by_factor",
     "smart_resize",
+    "text_tokens",
     "video_frame_size",
     "video_frames_tokens",
     "video_max_pixels",

@@ -446,6 +446,11 @@ class AccessPolicy:
             raise AccessRefused(
                 f"{text}: cannot be read ({exc.strerror})", reason="not_found", source=text
             ) from None
+        self._check_stat(st, text)
+        return real
+
+    def _check_stat(self, st: os.stat_result, text: str) -> None:
+        """A regular file within ``max_bytes`` (checked on the path, then on the open file)."""
         if not stat.S_ISREG(st.st_mode):
             what = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
             raise AccessRefused(
@@ -460,7 +465,6 @@ class AccessPolicy:
                 reason="too_large",
                 source=text,
             )
-        return real
 
     def _check_names(self, parts: Sequence[str], text: str) -> None:
         for part in parts:
@@ -727,13 +731,7 @@ def _snapshot(policy: AccessPolicy, real: Path, label: str) -> LocalSnapshot:
             source=shown,
         ) from None
     try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise AccessRefused(
-                f"{shown} is not a regular file; give one media file (video, audio or image)",
-                reason="not_regular_file",
-                source=shown,
-            )
+        policy._check_stat(os.fstat(fd), shown)
         opened = _opened_real_path(fd, real)
         roots = [Path(os.path.realpath(r)) for r in policy.roots]
         if not any(opened == r or r in opened.parents for r in roots):
@@ -741,13 +739,6 @@ def _snapshot(policy: AccessPolicy, real: Path, label: str) -> LocalSnapshot:
                 f"{shown} leads outside the allowed media directories "
                 f"({policy._roots_text()}); give the real file under the root",
                 reason="symlink_escape",
-                source=shown,
-            )
-        if st.st_size > policy.max_bytes:
-            raise AccessRefused(
-                f"{shown} is {st.st_size:,} bytes; tools may read at most "
-                f"{policy.max_bytes:,} bytes: give a shorter or smaller file",
-                reason="too_large",
                 source=shown,
             )
         os.set_blocking(fd, True)

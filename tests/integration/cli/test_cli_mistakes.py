@@ -127,3 +127,27 @@ def test_an_ascii_only_terminal_works(args):
     assert result.returncode == 0, stderr
     assert "Traceback" not in stderr and "UnicodeEncodeError" not in stderr
     assert result.stdout  # something was printed
+
+
+def test_model_text_that_looks_like_markup_is_printed_as_text(against, qwen_omni_emulator):
+    from qwen_omni_emulator import Reply
+
+    qwen_omni_emulator.reset()
+    answer = "Closing [/bold] tags and [link=file:///etc/passwd]links[/link] stay text"
+    qwen_omni_emulator.script(Reply.text(answer))
+    result = runner.invoke(app, ["analyze", SAMPLE, "?", *against])
+    output = _clean(result)
+    assert result.exit_code == 0, output
+    assert answer in output
+
+
+def test_a_file_name_with_brackets_is_not_markup(against, tmp_path):
+    import shutil
+
+    folder = tmp_path / "a[" / "bold]"  # the path reads "…/a[/bold]/clip.mp4"
+    folder.mkdir(parents=True)
+    odd = folder / "clip [red].mp4"
+    shutil.copy(SAMPLE, odd)
+    result = runner.invoke(app, ["analyze", str(odd), "?", *against])
+    output = _clean(result)
+    assert result.exit_code == 0, output

@@ -172,3 +172,37 @@ def test_a_snapshot_does_not_change_when_the_path_is_swapped_after_the_check(tmp
     (root / "a.png").write_bytes(b"SECOND")
     assert snap.path.read_bytes() == b"FIRST" and snap.label == "a.png"
     assert Path(snap.real_path) == (root / "a.png").resolve()
+
+
+def _lying_mkv(path: Path, factor: float = 200.0) -> Path:
+    """A 3 s Matroska clip whose header claims ``factor`` times its real duration."""
+    import struct
+
+    from qwen_omni.media.synthetic import make_video
+
+    make_video(path, seconds=3, width=96, height=64, fps=5, preset="ultrafast")
+    data = bytearray(path.read_bytes())
+    i = data.find(b"\x44\x89\x88")  # Segment Info › Duration, an 8-byte float
+    assert i > 0
+    (old,) = struct.unpack(">d", data[i + 3 : i + 11])
+    data[i + 3 : i + 11] = struct.pack(">d", old * factor)
+    path.write_bytes(data)
+    return path
+
+
+async def test_a_header_that_lies_about_its_duration_does_not_crash_the_summary(emu, tmp_path):
+    from qwen_omni.media.probe import probe
+    from qwen_omni.tasks import AsyncOmniTasks, SummaryResult, ToolRefusal
+
+    root = tmp_path / "root"
+    root.mkdir()
+    clip = _lying_mkv(root / "lie.mkv")
+    assert probe(clip).duration_s > 500  # the header lies: the clip holds 3 s
+    policy = AccessPolicy(roots=(root,))
+    async with AsyncOmniTasks(
+        base_url=emu.base_url, api_key=emu.api_key, policy=policy, max_retries=0
+    ) as tasks:
+        result = await tasks.run_tool("summarize_long_video", {"source": "lie.mkv"})
+    assert isinstance(result, (SummaryResult, ToolRefusal)), repr(result)
+    if isinstance(result, ToolRefusal):
+        assert result.kind in ("media", "service_error")

@@ -30,27 +30,27 @@ def _sent_video_sizes(emu, result):
     return [((size + 2) // 3 * 4 + len("data:;base64,"), size) for size in files]
 
 
-async def _tasks(emu, policy, cap):
-    from qwen_omni.tasks import AsyncOmniTasks
+async def _summarize(emu, clip, cap):
+    """summarize_long_video of ``clip`` in 10 s segments when only inline delivery works (a
+    custom endpoint, no OSS) and the data-URI cap is ``cap`` bytes."""
+    from qwen_omni.tasks import AccessPolicy, AsyncOmniTasks
 
-    return AsyncOmniTasks(
+    tasks = AsyncOmniTasks(
         base_url=emu.base_url,
         api_key=emu.api_key,
-        policy=policy,
+        policy=AccessPolicy(roots=(clip.parent,)),
         max_retries=0,
         delivery=MediaDelivery(inline_max_bytes=cap, use_env=False),
     )
-
-
-async def test_segments_fit_the_inline_cap_by_bitrate(emu, clip_720p, tmp_path):
-    from qwen_omni.tasks import AccessPolicy
-
-    cap = 1_000_000  # only inline delivery (custom endpoint, no OSS): every segment must fit
-    tasks = await _tasks(emu, AccessPolicy(roots=(clip_720p.parent,)), cap)
     try:
-        result = await tasks.summarize_long_video(str(clip_720p), segment_seconds=10)
+        return await tasks.summarize_long_video(str(clip), segment_seconds=10)
     finally:
         await tasks.aclose()
+
+
+async def test_segments_fit_the_inline_cap_by_bitrate(emu, clip_720p):
+    cap = 1_000_000
+    result = await _summarize(emu, clip_720p, cap)
     assert result.complete, result.missing
     assert [(s.start_s, s.end_s) for s in result.segments] == [(0, 10), (10, 12)]
     sizes = _sent_video_sizes(emu, result)
@@ -63,14 +63,8 @@ async def test_segments_fit_the_inline_cap_by_bitrate(emu, clip_720p, tmp_path):
 
 
 async def test_segments_are_shortened_when_bitrate_and_fps_are_not_enough(emu, clip_720p):
-    from qwen_omni.tasks import AccessPolicy
-
     cap = 150_000
-    tasks = await _tasks(emu, AccessPolicy(roots=(clip_720p.parent,)), cap)
-    try:
-        result = await tasks.summarize_long_video(str(clip_720p), segment_seconds=10)
-    finally:
-        await tasks.aclose()
+    result = await _summarize(emu, clip_720p, cap)
     # 150,000 → 99 kB of file; at 2 fps 1280×720 needs ≥ 73.7 kbit/s of video + 48 of sound
     # → at most 6 s per segment: (0, 6), (6, 12); nothing lost
     assert result.complete, result.missing

@@ -331,3 +331,49 @@ def test_error_chunk_maps_like_its_http_status(body, cls_name):
 
     with pytest.raises(getattr(qwen_omni, cls_name)):
         StreamDecoder().feed(body if "error" in body else {"error": body})
+
+
+# --- bounded SSE parsing (issue 12) ------------------------------------------------------------
+
+
+def test_sse_parser_reads_every_line_ending_and_skips_comments_and_a_bom():
+    from qwen_omni._sse import SSEParser
+
+    p = SSEParser()
+    raw = b'\xef\xbb\xbf: ping\r\ndata: {"a":\rdata: 1}\r\n\r\nevent: x\nid: 3\ndata: [DONE]\n\n'
+    got = []
+    for i in range(len(raw)):  # one byte at a time: every split point
+        got += p.feed(raw[i : i + 1])
+    assert got == ['{"a":\n1}'] and p.done
+
+
+def test_sse_parser_caps_a_line_and_an_event():
+    from qwen_omni import MalformedResponseError
+    from qwen_omni._sse import SSEParser
+
+    with pytest.raises(MalformedResponseError, match="line longer than 2,048"):
+        SSEParser(2048).feed(b"data: " + b"a" * 3000)
+    p = SSEParser(2048)
+    with pytest.raises(MalformedResponseError, match="event longer than 2,048"):
+        p.feed((b"data: " + b"a" * 500 + b"\n") * 10)
+
+
+def test_stream_body_caps_a_whole_answer():
+    from qwen_omni import MalformedResponseError
+    from qwen_omni._sse import StreamBody
+
+    body = StreamBody(max_event_bytes=4096, max_response_bytes=10_000)
+    event = b'data: {"choices": []}\n\n'
+    with pytest.raises(MalformedResponseError, match="more than 10,000 bytes"):
+        body.feed(event * 1000)
+
+
+def test_inflater_steps_through_a_bomb():
+    import zlib
+
+    from qwen_omni._sse import INFLATE_STEP, Inflater
+
+    bomb = zlib.compress(b"\0" * (50 * 1024 * 1024))
+    pieces = Inflater("deflate").feed(bomb)
+    first = next(pieces)
+    assert len(first) <= INFLATE_STEP  # nothing like 50 MB in one go

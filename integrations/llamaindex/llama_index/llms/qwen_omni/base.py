@@ -224,6 +224,13 @@ class QwenOmni(FunctionCallingLLM):
         self._given_client = client
         self._given_async_client = async_client
 
+    def __repr_args__(self) -> Any:
+        # A password in base_url (https://user:pass@gateway/…) never shows in repr or str.
+        from qwen_omni.redact import mask_userinfo
+
+        for name, value in super().__repr_args__():
+            yield name, mask_userinfo(value) if isinstance(value, str) else value
+
     @classmethod
     def class_name(cls) -> str:
         return "QwenOmni_LLM"
