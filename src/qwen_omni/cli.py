@@ -91,6 +91,16 @@ ModelOpt = typer.Option(
 EmulatorOpt = typer.Option(
     None, "--emulator/--live", help="Force the local emulator, or forbid falling back to it."
 )
+CacheOpt = typer.Option(
+    False,
+    "--cache",
+    help="Reuse answers already paid for (same media bytes, same question) and keep new ones.",
+)
+CachePathOpt = typer.Option(
+    None,
+    "--cache-path",
+    help="The analysis cache: an SQLite file or a directory (default ~/.cache/qwen-omni).",
+)
 
 
 def _check_base_url(value: str | None) -> str | None:
@@ -326,6 +336,8 @@ def analyze(
     prepare: bool = typer.Option(
         True, "--prepare/--as-is", help="Resize and resample to the cost budget before sending."
     ),
+    cache: bool = CacheOpt,
+    cache_path: Path | None = CachePathOpt,
 ) -> None:
     """Ask Qwen-Omni a question about a video, audio clip or image; stream the answer."""
     if save_audio is not None:
@@ -351,7 +363,7 @@ def analyze(
         emulator=emulator,
         base_url=base_url,
         as_json=as_json,
-        tasks_kwargs={"prepare": prepare},
+        tasks_kwargs={"prepare": prepare, **_cache_kwargs(cache, cache_path)},
     )
     if as_json:
         _print_json(result.model_dump_json())
@@ -367,6 +379,19 @@ def analyze(
     tokens = f"{usage.input_tokens:,} tokens in, {usage.output_tokens:,} out" if usage else ""
     cost = f" · ~{sent.cost_cny:.4f} CNY" if sent.cost_cny is not None else ""
     err.print(f"[dim]{_clean(f'{sent.model} · {media} · {tokens}{cost}')}[/]")
+    if cache:
+        err.print(f"[dim]cache: {_open_cache(cache_path).stats().summary()}[/]")
+
+
+def _open_cache(path: Path | None) -> Any:
+    """The CLI's analysis cache. Asking for ``--cache`` is the opt-in to reuse sampled answers."""
+    from qwen_omni.cache import AnalysisCache
+
+    return AnalysisCache(path, sampled=True)
+
+
+def _cache_kwargs(cache: bool, path: Path | None) -> dict[str, Any]:
+    return {"cache": _open_cache(path)} if cache or path is not None else {}
 
 
 def _save_target_problem(path: Path) -> str | None:
@@ -740,6 +765,96 @@ def models() -> None:
             f"{'tools' if spec.tools else 'no tools':8}  {'speech' if spec.audio_output else ''}"
             + ("  realtime only (qwen-omni talk)" if spec.api == "realtime" else "")
         )
+
+
+cache_app = typer.Typer(help="The analysis cache: what it holds and what it saved.")
+app.add_typer(cache_app, name="cache")
+
+
+@cache_app.command("stats")
+def cache_stats(cache_path: Path | None = CachePathOpt, as_json: bool = JsonOpt) -> None:
+    """Answers stored, their size, hits and what the hits saved (tokens, CNY)."""
+    stats = _open_cache(cache_path).stats()
+    if as_json:
+        _print_json(json.dumps(stats.__dict__))
+    else:
+        out.print(stats.summary())
+
+
+@cache_app.command("clear")
+def cache_clear(
+    cache_path: Path | None = CachePathOpt,
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+) -> None:
+    """Forget every stored answer."""
+    cache = _open_cache(cache_path)
+    if not yes and not typer.confirm(f"Forget every answer in {cache.store.location}?"):
+        raise typer.Exit(1)
+    out.print(f"removed {cache.clear():,} answers from {cache.store.location}")
+
+
+@app.command()
+def ingest(
+    folder: Path = typer.Argument(
+        ..., help="A folder of media files, or a manifest (.txt/.csv/.jsonl)."
+    ),
+    out_path: Path = typer.Option(..., "--out", help="Where to write the rows (Parquet)."),
+    prompt: str | None = typer.Option(None, help="The question asked of every file."),
+    address: str | None = typer.Option(
+        None, "--address", help="An existing Ray cluster (default: start a local one)."
+    ),
+    rpm: float = typer.Option(60.0, help="Requests per minute across the cluster."),
+    tpm: float | None = typer.Option(None, help="Tokens per minute across the cluster."),
+    max_in_flight: int = typer.Option(16, help="Requests streaming at once across the cluster."),
+    budget: float | None = typer.Option(None, "--budget", help="Stop sending at this many CNY."),
+    concurrency: int = typer.Option(2, help="Ray actors (one client each)."),
+    cache_path: Path | None = CachePathOpt,
+    no_cache: bool = typer.Option(False, "--no-cache", help="Send every file, keep nothing."),
+    model: str | None = ModelOpt,
+    emulator: bool | None = EmulatorOpt,
+    base_url: str | None = BaseUrlOpt,
+) -> None:
+    """Analyse every file of a folder on Ray (local or --address), within rate limits and a
+    budget; re-runs pay only for new or changed files (the analysis cache)."""
+    try:
+        import ray
+
+        from qwen_omni.cache import AnalysisCache
+        from qwen_omni.ray import RateLimit, init_ray
+        from qwen_omni.ray import ingest as run_ingest
+    except ImportError as exc:
+        raise _fail(
+            ImportError(f"{exc}: install the Ray extra: pip install 'qwen-omni[ray]'"),
+            as_json=False,
+        ) from exc
+    try:
+        with connection(emulator=emulator, base_url=base_url, notice_to_stderr=True) as conn:
+            started_here = not ray.is_initialized()
+            if started_here:
+                init_ray(address)
+            try:
+                result = run_ingest(
+                    folder,
+                    out=out_path,
+                    prompt=prompt,
+                    model=model,
+                    rate_limit=RateLimit(rpm=rpm, tpm=tpm, max_in_flight=max_in_flight),
+                    concurrency=concurrency,
+                    cache=False if no_cache else AnalysisCache(cache_path),
+                    budget_cny=budget,
+                    on_progress=lambda p: err.print(f"[dim]{p.summary()}[/]"),
+                    **conn,
+                )
+            finally:
+                if started_here:
+                    ray.shutdown()
+    except QwenOmniError as exc:
+        raise _fail(exc, as_json=False) from exc
+    except (ValueError, OSError) as exc:
+        raise _fail(exc, as_json=False) from exc
+    out.print(f"{result.status}: {result.progress.summary()}; rows in {out_path}")
+    if result.progress.budget_exhausted:
+        raise typer.Exit(3)
 
 
 @app.command("emulator")
