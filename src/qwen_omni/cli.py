@@ -56,8 +56,38 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 T = TypeVar("T")
 
+
+def check_model(name: str | None) -> str | None:
+    """``--model``: a catalog id, or an id the catalog does not know (a new model, a dated
+    snapshot) with a warning; a near miss of a known id is refused with "did you mean"."""
+    if name is None:
+        return None
+    import difflib
+
+    from qwen_omni.catalog import MODELS, known_models
+
+    if name in MODELS:
+        return name
+    known = known_models()
+    snapshot = any(name.startswith(k + "-") for k in known)
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.8)
+    if close and not snapshot:
+        raise typer.BadParameter(
+            f"unknown model {name!r}; did you mean {' or '.join(repr(c) for c in close)}? "
+            "(`qwen-omni models` lists the catalog)"
+        )
+    err.print(
+        f"[yellow]{_clean(name)} is not in the catalog: sent as given, checked with the "
+        "generic rules (`qwen-omni models` lists the known ones).[/]",
+        markup=True,
+    )
+    return name
+
+
 # Options shared by the model commands.
-ModelOpt = typer.Option(None, "--model", help="Model id (default qwen3-omni-flash).")
+ModelOpt = typer.Option(
+    None, "--model", help="Model id (default qwen3-omni-flash).", callback=check_model
+)
 EmulatorOpt = typer.Option(
     None, "--emulator/--live", help="Force the local emulator, or forbid falling back to it."
 )
@@ -80,6 +110,28 @@ BaseUrlOpt = typer.Option(
     None, "--base-url", help="Any OpenAI-compatible endpoint.", callback=_check_base_url
 )
 JsonOpt = typer.Option(False, "--json", help="Print one JSON object (for scripts).")
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from qwen_omni._version import __version__
+
+        out.print(f"qwen-omni {__version__}", markup=False)
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_show_version,
+        is_eager=True,
+        help="Print the version and exit.",
+    ),
+) -> None:
+    """Qwen-Omni for agents: analyze video, audio and images; plan costs; run the emulator
+    and the MCP server. Without DASHSCOPE_API_KEY, model commands use the local emulator."""
 
 
 def exit_code_for(exc: BaseException) -> int:
@@ -154,8 +206,52 @@ def _exit_codes(*, as_json: bool) -> Iterator[None]:
         raise typer.Exit(130) from None
 
 
+class Status:
+    """One status line on stderr saying what is happening now (checking, preparing,
+    uploading, asking the model, segment 3/8…), with a bar when the amount of work is known.
+
+    It is a progress callback; :meth:`stop` removes it for good. Nothing may be printed to
+    the terminal while it is live (rich redraws it over the text), so the answer's first
+    words call :meth:`stop` before they are printed.
+    """
+
+    def __init__(self, *, disabled: bool = False) -> None:
+        self._bar = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=err,
+            transient=True,
+            disable=disabled,
+        )
+        self._task = self._bar.add_task("starting", total=None)
+        self._stopped = False
+
+    def __call__(self, p: Any) -> None:
+        """Show a :class:`~qwen_omni.tasks.Progress` event: its message replaces the label."""
+        if self._stopped:
+            return
+        # Messages name the user's file: "[" in a file name is text, not markup.
+        label = _clean(p.message or p.stage)
+        self._bar.update(self._task, description=label, completed=p.done, total=p.total)
+
+    def __enter__(self) -> Status:
+        self._bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """Remove the status line (idempotent): from now on the terminal is the answer's."""
+        if not self._stopped:
+            self._stopped = True
+            self._bar.stop()
+
+
 def _run_task(
-    work: Callable[[Any, Callable[[Any], None]], Awaitable[T]],
+    work: Callable[[Any, Status], Awaitable[T]],
     *,
     model: str | None,
     emulator: bool | None,
@@ -167,32 +263,15 @@ def _run_task(
     from qwen_omni.tasks import AsyncOmniTasks
 
     with _exit_codes(as_json=as_json):
-        bar = Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            console=err,
-            transient=True,
-            disable=as_json,
-        )
-        bars: dict[str, Any] = {}
-
-        def on_progress(p: Any) -> None:
-            # Messages name the user's file: "[" in a file name is text, not markup.
-            message = _clean(p.message or p.stage)
-            if p.stage not in bars:
-                bars[p.stage] = bar.add_task(message, total=p.total)
-            bar.update(bars[p.stage], completed=p.done, total=p.total, description=message)
-
+        status = Status(disabled=as_json)
         with connection(emulator=emulator, base_url=base_url, notice_to_stderr=as_json) as conn:
 
             async def go() -> T:
                 kwargs = {**conn, **(tasks_kwargs or {})}
                 async with AsyncOmniTasks(model=model, **kwargs) as tasks:
-                    return await work(tasks, on_progress)
+                    return await work(tasks, status)
 
-            with bar:
+            with status:
                 return asyncio.run(go())
 
 
@@ -217,12 +296,17 @@ def _kind_of(source: str) -> str:
     return probe(path).kind
 
 
+def print_answer(text: str, *, end: str = "\n") -> None:
+    """Print the model's text as it is (``[...]`` is not Rich markup, ``:x:`` no emoji code),
+    configured secrets masked."""
+    out.print(redact(text), end=end, markup=False, emoji=False)
+
+
 def _print_result(result: Any, *, as_json: bool) -> None:
     if as_json:
         _print_json(result.model_dump_json())
     else:
-        # Model text is printed as text: "[/x]" in an answer is not Rich markup.
-        out.print(redact(result.to_text()), markup=False)
+        print_answer(result.to_text())
 
 
 @app.command()
@@ -252,13 +336,14 @@ def analyze(
     except QwenOmniError as exc:
         raise _fail(exc, as_json=as_json) from exc
 
-    def on_text(text: str) -> None:
-        if not as_json:
-            out.print(text, end="", markup=False)
+    async def work(tasks: Any, status: Status) -> Any:
+        def on_text(text: str) -> None:
+            if not as_json:
+                status.stop()  # the status line would be redrawn over the answer
+                print_answer(text, end="")
 
-    async def work(tasks: Any, progress: Callable[[Any], None]) -> Any:
         method = getattr(tasks, f"analyze_{kind}")
-        return await method(source, question, progress=progress, on_text=on_text)
+        return await method(source, question, progress=status, on_text=on_text)
 
     result = _run_task(
         work,
@@ -328,7 +413,7 @@ def _analyze_spoken(
                 with client.stream([builder(source), question], **params) as stream:
                     for event in stream:
                         if isinstance(event, TextDelta) and not as_json:
-                            out.print(event.text, end="", markup=False)
+                            print_answer(event.text, end="")
                 response = stream.response
         save_error: str | None = None
         if response.audio_pcm:
@@ -427,8 +512,8 @@ def _tool_command(tool: Any) -> Callable[..., None]:
         arguments = {k: values[k] for k in fields if values.get(k) is not None}
         settings = {k: values[k] for k in tool.cli_settings if values.get(k)}
 
-        async def work(tasks: Any, progress: Callable[[Any], None]) -> Any:
-            return await getattr(tasks, tool.name)(**arguments, progress=progress)
+        async def work(tasks: Any, status: Status) -> Any:
+            return await getattr(tasks, tool.name)(**arguments, progress=status)
 
         result = _run_task(
             work,
@@ -462,22 +547,65 @@ add_tool_commands()
 
 @app.command()
 def plan(
-    source: Path = typer.Argument(..., help="A local media file."),
-    model: str = typer.Option("qwen3-omni-flash", "--model", help="Model to plan for."),
+    source: str = typer.Argument(..., help="A local media file, or an http(s) URL of one."),
+    model: str = typer.Option(
+        "qwen3-omni-flash", "--model", help="Model to plan for.", callback=check_model
+    ),
     region: str = typer.Option("beijing", help="Price region: beijing or singapore."),
     as_json: bool = JsonOpt,
 ) -> None:
-    """What would be sent, bytes, tokens, cost and split, without sending anything."""
+    """What would be sent, bytes, tokens, cost and split, without sending anything.
+
+    A URL is downloaded to a temporary file to be measured (nothing goes to the model).
+    """
+    import tempfile
+
+    from qwen_omni.content import is_url
     from qwen_omni.media import plan_media
 
     try:
-        result = plan_media(source, model=model, region=_check_region(region))
+        region = _check_region(region)
+        with tempfile.TemporaryDirectory(prefix="qwen-omni-plan-") as tmp:
+            if is_url(source):
+                result = _plan_url(source, Path(tmp), model=model, region=region)
+            else:
+                result = plan_media(Path(source).expanduser(), model=model, region=region)
     except QwenOmniError as exc:
         raise _fail(exc, as_json=as_json) from exc
     if as_json:
         _print_json(json.dumps(_plan_dict(result)))
     else:
-        out.print(result.summary(), markup=False)
+        print_answer(result.summary())
+
+
+def _plan_url(url: str, workdir: Path, *, model: str, region: str) -> Any:
+    """Plan a URL: download it (the user's own URL: no agent policy), measure the copy, and
+    report it under the URL, noting that the service fetches URLs itself."""
+    import dataclasses
+    from urllib.parse import urlsplit
+
+    from qwen_omni.errors import MediaNotFetchableError
+    from qwen_omni.media import plan_media
+    from qwen_omni.tasks.fetch import download
+    from qwen_omni.tasks.pipeline import _UNCHECKED
+    from qwen_omni.tasks.policy import AccessRefused
+
+    if urlsplit(url).scheme.lower() not in ("http", "https"):
+        raise MediaNotFetchableError(
+            f"{url}: only http(s) URLs can be planned (download it and plan the file)",
+            source=url,
+        )
+    name = Path(urlsplit(url).path).name or "media"
+    target = workdir / name
+    try:
+        with err.status(f"downloading {url} to measure it"):
+            asyncio.run(download(url, target, _UNCHECKED))
+    except AccessRefused as exc:  # the agent policy's wording; here it is the user's URL
+        message = f"could not download it to measure it: {exc}"
+        raise MediaNotFetchableError(message, source=url) from exc
+    result = plan_media(target, model=model, region=region)
+    note = "a URL: sent as is, the service fetches it (inline size limits do not apply)"
+    return dataclasses.replace(result, source=url, notes=(note, *result.notes))
 
 
 def _check_region(region: str) -> str:

@@ -41,6 +41,7 @@ from pydantic import ValidationError
 from qwen_omni import _wire
 from qwen_omni._sse import DEFAULT_MAX_EVENT_BYTES, StreamBody
 from qwen_omni._stream import ResponseBuilder, StreamDecoder
+from qwen_omni._version import user_agent
 from qwen_omni.catalog import (
     DATA_URI_MAX_BYTES,
     IMAGE_BUDGET_MAX_PIXELS,
@@ -757,7 +758,7 @@ class _ClientBase:
             "base_url": s.base_url,
             "max_retries": 0,  # retries are ours: a stream may only retry before output
             # Streams are read raw (bounded, see _sse): a compressed stream is not asked for.
-            "default_headers": {"User-Agent": "qwen-omni/0.1", "Accept-Encoding": "identity"},
+            "default_headers": {"User-Agent": user_agent(), "Accept-Encoding": "identity"},
             **({"http_client": http_client} if http_client is not None else {}),
         }
 

@@ -17,6 +17,8 @@
     ]}])
 """
 
+from importlib import metadata as _metadata
+
 from langchain_qwen_omni._chunks import get_audio
 from langchain_qwen_omni.chat_models import ChatQwenOmni
 from langchain_qwen_omni.document_loaders import QwenOmniMediaLoader
@@ -32,7 +34,10 @@ from langchain_qwen_omni.tools import (
     TranscribeTool,
 )
 
-__version__ = "0.1.0"
+try:  # the version lives once, in pyproject.toml
+    __version__ = _metadata.version("langchain-qwen-omni")
+except _metadata.PackageNotFoundError:  # a source tree that is not installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "AnalyzeAudioTool",
