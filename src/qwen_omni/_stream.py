@@ -134,7 +134,10 @@ class ResponseBuilder:
         self._reasoning: list[str] = []
         self._audio: list[bytes] = []
         self._transcript: list[str] = []
-        self._calls: dict[int, dict[str, Any]] = {}
+        # Calls in order of arrival; the open call of each stream index.
+        self._calls: list[dict[str, Any]] = []
+        self._open_calls: dict[int, dict[str, Any]] = {}
+        self._checked: list[ToolCall] | None = None
         self._response = OmniResponse()
 
     def add(self, event: Event) -> None:
@@ -159,11 +162,19 @@ class ResponseBuilder:
             self._response.request_id = event.request_id
         elif isinstance(event, Finish):
             self._response.finish_reason = event.reason
+            self._checked = None
         elif isinstance(event, UsageEvent):
             self._response.usage = event.usage
 
     def _tool_call(self, event: ToolCallDelta) -> None:
-        slot = self._calls.setdefault(event.index, {"id": None, "name": "", "arguments": []})
+        self._checked = None
+        slot = self._open_calls.get(event.index)
+        if slot is None or (event.id and slot["id"] and event.id != slot["id"]):
+            # A new index, or a new id at a used index: another call (servers that reuse
+            # index 0 for parallel calls), never glued onto the previous one.
+            slot = {"index": event.index, "id": None, "name": "", "arguments": []}
+            self._open_calls[event.index] = slot
+            self._calls.append(slot)
         if event.id:
             slot["id"] = event.id
         # Some servers repeat the name in every fragment; keep it once.
@@ -184,12 +195,23 @@ class ResponseBuilder:
         r.reasoning = "".join(self._reasoning)
         r.audio_pcm = b"".join(self._audio)
         r.transcript = "".join(self._transcript)
-        r.tool_calls = [
-            ToolCall(
-                id=slot["id"] or f"call_{index}",
-                name=slot["name"],
-                arguments="".join(slot["arguments"]) or "{}",
-            )
-            for index, slot in sorted(self._calls.items())
-        ]
+        r.tool_calls = self.tool_calls()
         return r
+
+    def tool_calls(self) -> list[ToolCall]:
+        """The tool calls so far, in index order, each decoded once (``ToolCall.checked``):
+        a call whose arguments are not yet (or never became) a complete JSON object carries
+        ``error``. Cached until the next tool-call fragment, so asking again costs nothing."""
+        if self._checked is None:
+            reason = self._response.finish_reason
+            ordered = sorted(enumerate(self._calls), key=lambda item: (item[1]["index"], item[0]))
+            self._checked = [
+                ToolCall.checked(
+                    slot["id"] or f"call_{n}",
+                    slot["name"],
+                    "".join(slot["arguments"]) or "{}",
+                    finish_reason=reason,
+                )
+                for n, (_, slot) in enumerate(ordered)
+            ]
+        return self._checked

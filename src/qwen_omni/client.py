@@ -47,6 +47,7 @@ from qwen_omni.content import (
     Message,
     Part,
     Text,
+    ToolCall,
     Video,
     VideoFrames,
 )
@@ -567,6 +568,12 @@ class OmniStream:
         """The answer assembled from the events seen so far."""
         return self._builder.build()
 
+    def tool_calls(self) -> list[ToolCall]:
+        """The tool calls so far, each decoded once; a call whose arguments are not a
+        complete JSON object (still streaming, or cut off) carries ``error``. Cheaper than
+        ``response`` (which joins all text and audio so far)."""
+        return self._builder.tool_calls()
+
     def until_done(self) -> OmniResponse:
         """Consume the rest of the stream and return the whole answer."""
         for _ in self._events:
@@ -747,6 +754,12 @@ class AsyncOmniStream:
     def response(self) -> OmniResponse:
         """The answer assembled from the events seen so far."""
         return self._builder.build()
+
+    def tool_calls(self) -> list[ToolCall]:
+        """The tool calls so far, each decoded once; a call whose arguments are not a
+        complete JSON object (still streaming, or cut off) carries ``error``. Cheaper than
+        ``response`` (which joins all text and audio so far)."""
+        return self._builder.tool_calls()
 
     async def until_done(self) -> OmniResponse:
         """Consume the rest of the stream and return the whole answer."""

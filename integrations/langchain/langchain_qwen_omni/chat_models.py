@@ -13,11 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import LanguageModelInput
-from langchain_core.language_models.chat_models import (
-    BaseChatModel,
-    agenerate_from_stream,
-    generate_from_stream,
-)
+from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
 from langchain_core.output_parsers.openai_tools import (
@@ -32,7 +28,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from langchain_qwen_omni._chunks import ChunkAssembler, finalize_audio
+from langchain_qwen_omni._chunks import ChunkAssembler, message_from_response
 from langchain_qwen_omni._messages import to_core_messages
 
 if TYPE_CHECKING:
@@ -47,6 +43,9 @@ DEFAULT_MODEL = "qwen3-omni-flash"
 
 # Call-time keyword arguments LangChain itself may pass down; they are not request parameters.
 _LANGCHAIN_KWARGS = ("stream", "ls_structured_output_format")
+
+#: A spoken reply larger than this (PCM bytes, ~10 s) is encoded off the event loop.
+_INLINE_BUILD_BYTES = 512 * 1024
 
 StructuredOutputMethod = Literal["function_calling", "json_mode", "json_schema"]
 
@@ -439,9 +438,12 @@ class ChatQwenOmni(BaseChatModel):
             params["tool_choice"] = "auto"
         return model, params
 
+    def _assembler(self, model: str, params: dict[str, Any]) -> ChunkAssembler:
+        return ChunkAssembler(model=model, blocks=self._blocks(params))
+
     @staticmethod
-    def _assembler(model: str, params: dict[str, Any]) -> ChunkAssembler:
-        return ChunkAssembler(model=model, blocks="audio" in (params.get("modalities") or ()))
+    def _blocks(params: dict[str, Any]) -> bool:
+        return "audio" in (params.get("modalities") or ())
 
     def _stream(
         self,
@@ -460,7 +462,7 @@ class ChatQwenOmni(BaseChatModel):
                     if run_manager:
                         run_manager.on_llm_new_token(chunk.text, chunk=chunk)
                     yield chunk
-        last = assembler.last()
+            last = assembler.last(events.tool_calls)
         if run_manager:
             run_manager.on_llm_new_token(last.text, chunk=last)
         yield last
@@ -482,20 +484,10 @@ class ChatQwenOmni(BaseChatModel):
                     if run_manager:
                         await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
                     yield chunk
-        last = assembler.last()
+            last = assembler.last(events.tool_calls)
         if run_manager:
             await run_manager.on_llm_new_token(last.text, chunk=last)
         yield last
-
-    @staticmethod
-    def _finalized(result: ChatResult) -> ChatResult:
-        generations = []
-        for gen in result.generations:
-            message = gen.message
-            if isinstance(message, AIMessage):
-                message = finalize_audio(message)
-            generations.append(ChatGeneration(message=message, generation_info=gen.generation_info))
-        return ChatResult(generations=generations, llm_output=result.llm_output)
 
     def _generate(
         self,
@@ -504,9 +496,12 @@ class ChatQwenOmni(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        # The service only streams: the answer is the merged stream.
-        chunks = self._stream(messages, stop=stop, run_manager=run_manager, **kwargs)
-        return self._finalized(generate_from_stream(chunks))
+        # The core holds the whole answer: one message built from it, no chunk merging.
+        # (With streaming callbacks, LangChain calls _stream instead.)
+        model, params = self._request(stop, kwargs)
+        response = self._client.complete(to_core_messages(messages), model=model, **params)
+        message = message_from_response(response, model=model, blocks=self._blocks(params))
+        return ChatResult(generations=[ChatGeneration(message=message)])
 
     async def _agenerate(
         self,
@@ -515,8 +510,19 @@ class ChatQwenOmni(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        chunks = self._astream(messages, stop=stop, run_manager=run_manager, **kwargs)
-        return self._finalized(await agenerate_from_stream(chunks))
+        model, params = self._request(stop, kwargs)
+        response = await self._async_client().complete(
+            to_core_messages(messages), model=model, **params
+        )
+        blocks = self._blocks(params)
+        if len(response.audio_pcm) > _INLINE_BUILD_BYTES:
+            # Encoding minutes of audio takes tens of ms: not on the event loop.
+            message = await asyncio.to_thread(
+                message_from_response, response, model=model, blocks=blocks
+            )
+        else:
+            message = message_from_response(response, model=model, blocks=blocks)
+        return ChatResult(generations=[ChatGeneration(message=message)])
 
     # --- tools and structured output ---------------------------------------------------------
 
