@@ -198,6 +198,20 @@ class ResponseBuilder:
         r.tool_calls = self.tool_calls()
         return r
 
+    def partial_tool_calls(self) -> list[ToolCall]:
+        """The tool calls so far with their raw arguments as they stand, not decoded or
+        checked (a view for progress displays; execute only ``tool_calls()`` without
+        ``error``). Costs a join of the arguments so far: ask sparingly."""
+        ordered = sorted(enumerate(self._calls), key=lambda item: (item[1]["index"], item[0]))
+        return [
+            ToolCall(
+                id=slot["id"] or f"call_{n}",
+                name=slot["name"],
+                arguments="".join(slot["arguments"]),
+            )
+            for n, (_, slot) in enumerate(ordered)
+        ]
+
     def tool_calls(self) -> list[ToolCall]:
         """The tool calls so far, in index order, each decoded once (``ToolCall.checked``):
         a call whose arguments are not yet (or never became) a complete JSON object carries

@@ -574,6 +574,11 @@ class OmniStream:
         ``response`` (which joins all text and audio so far)."""
         return self._builder.tool_calls()
 
+    def partial_tool_calls(self) -> list[ToolCall]:
+        """The tool calls so far with their raw, possibly incomplete arguments (a progress
+        view, never to execute); each call joins the arguments so far, so ask sparingly."""
+        return self._builder.partial_tool_calls()
+
     def until_done(self) -> OmniResponse:
         """Consume the rest of the stream and return the whole answer."""
         for _ in self._events:
@@ -760,6 +765,11 @@ class AsyncOmniStream:
         complete JSON object (still streaming, or cut off) carries ``error``. Cheaper than
         ``response`` (which joins all text and audio so far)."""
         return self._builder.tool_calls()
+
+    def partial_tool_calls(self) -> list[ToolCall]:
+        """The tool calls so far with their raw, possibly incomplete arguments (a progress
+        view, never to execute); each call joins the arguments so far, so ask sparingly."""
+        return self._builder.partial_tool_calls()
 
     async def until_done(self) -> OmniResponse:
         """Consume the rest of the stream and return the whole answer."""
