@@ -17,8 +17,9 @@ linear in the answer, and so that the merged message obeys the standard content 
   index keeps each audio piece its own block where LangChain numbers blocks itself
   (``output_version="v1"``, ``stream_events(version="v3")``). ``invoke`` returns one text
   and one audio block, built from the core's whole response.
-- Tool calls are not streamed as fragments: each call comes whole, once its arguments are
-  complete, in the last chunk, decoded once by the core. Streaming fragments would make
+- Tool calls: a chunk announces each call as it starts (name, id, empty ``args``, so the first
+  delta arrives at once), and the last chunk carries every call's arguments whole, as joined
+  and decoded once by the core. Streaming fragments would make
   LangChain re-parse the growing partial JSON at every merge (quadratic), and would turn a
   call that was cut off (``finish_reason="length"``) into a callable ``tool_calls`` entry by
   its lenient partial-JSON parse. A cut-off call is sent with its arguments prefixed by
@@ -52,6 +53,7 @@ from qwen_omni.response import (
     ReasoningDelta,
     Started,
     TextDelta,
+    ToolCallDelta,
     Usage,
     UsageEvent,
     pcm_to_wav,
@@ -167,17 +169,8 @@ def _response_metadata(
     return meta
 
 
-def _streamed_tool_call_chunks(calls: Sequence[ToolCall]) -> list[Any]:
-    """Each call whole (one chunk per call, its own index); cut-off calls marked."""
-    return [
-        tool_call_chunk(
-            name=call.name,
-            args=call.arguments if call.error is None else CUT_OFF_MARK + call.arguments,
-            id=call.id,
-            index=n,
-        )
-        for n, call in enumerate(calls)
-    ]
+def _args_of(call: ToolCall) -> str:
+    return call.arguments if call.error is None else CUT_OFF_MARK + call.arguments
 
 
 class ChunkAssembler:
@@ -192,6 +185,8 @@ class ChunkAssembler:
         "_audio_count",
         "_carry",
         "_meta",
+        "_open_calls",
+        "_started_calls",
         "audio_id",
         "blocks",
         "finish_reason",
@@ -213,6 +208,10 @@ class ChunkAssembler:
         self.audio_id: str | None = None
         self._audio_count = 0
         self._carry = b""  # an odd trailing byte, kept for the next piece (whole samples)
+        # Calls announced so far: (stream index, arrival, id, name), and the id of the open
+        # call of each stream index (the core's rule: a new id at a used index is a new call).
+        self._started_calls: list[tuple[int, int, str | None, str | None]] = []
+        self._open_calls: dict[int, str | None] = {}
         # One small dict per chunk (LangChain copies it into its own anyway).
         self._meta = {"model_provider": MODEL_PROVIDER}
 
@@ -271,14 +270,56 @@ class ChunkAssembler:
         if isinstance(event, UsageEvent):
             self.usage = event.usage
             return None
-        # ToolCallDelta: calls come whole in the last chunk (see the module docstring).
+        if isinstance(event, ToolCallDelta):
+            return self._tool_call_start(event)
         return None
+
+    def _tool_call_start(self, event: ToolCallDelta) -> ChatGenerationChunk | None:
+        """A chunk announcing a call (its arguments come whole in the last chunk)."""
+        known = event.index in self._open_calls
+        current = self._open_calls.get(event.index)
+        if known and not (event.id and current and event.id != current):
+            if event.id and not current:
+                self._open_calls[event.index] = event.id
+            return None
+        self._open_calls[event.index] = event.id
+        position = len(self._started_calls)
+        self._started_calls.append((event.index, position, event.id, event.name))
+        call = tool_call_chunk(name=event.name, args="", id=event.id, index=position)
+        return self._chunk([] if self.blocks else "", tool_call_chunks=[call])
 
     def response_metadata(self) -> dict[str, Any]:
         """What the last chunk carries in ``response_metadata``."""
         return _response_metadata(
             self.model, self.response_model, self.finish_reason, self.request_id, self.response_id
         )
+
+    def _final_tool_call_chunks(self, calls: Sequence[ToolCall]) -> list[Any]:
+        """Each call's whole arguments under the index it was announced with; the id and
+        name only where the announcement lacked them (merging concatenates strings)."""
+        # The core orders calls by (stream index, arrival), as sorted here.
+        started = sorted(self._started_calls)
+        out = []
+        for n, call in enumerate(calls):
+            if n < len(started):
+                _, position, sent_id, sent_name = started[n]
+                # Merging concatenates names: send what the announcement did not have.
+                rest = call.name[len(sent_name) :] if sent_name else call.name
+                if sent_name and not call.name.startswith(sent_name):
+                    rest = ""
+                out.append(
+                    tool_call_chunk(
+                        name=rest or None,
+                        args=_args_of(call),
+                        id=None if sent_id else call.id,
+                        index=position,
+                    )
+                )
+            else:  # pragma: no cover - every call is announced by its first fragment
+                out.append(
+                    tool_call_chunk(name=call.name, args=_args_of(call), id=call.id, index=n)
+                )
+        return out
 
     def last(
         self, tool_calls: Sequence[ToolCall] | Callable[[], Sequence[ToolCall]] = ()
@@ -293,7 +334,7 @@ class ChunkAssembler:
             content=content,
             id=self.response_id,
             response_metadata=self.response_metadata(),
-            tool_call_chunks=_streamed_tool_call_chunks(calls),
+            tool_call_chunks=self._final_tool_call_chunks(calls),
             chunk_position="last",
         )
         if self.usage is not None:

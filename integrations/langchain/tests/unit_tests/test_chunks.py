@@ -214,8 +214,13 @@ TOOL_EVENTS = [
 
 def test_tool_call_fragments_merge_into_one_call_even_when_the_name_repeats() -> None:
     chunks = _run(TOOL_EVENTS, blocks=False)
-    # Calls come whole in the last chunk: no fragment for LangChain to re-parse per merge.
-    assert all(not c.tool_call_chunks for c in chunks[:-1])
+    # Each call is announced as it starts (no arguments yet); the arguments come whole in the
+    # last chunk: no growing fragment for LangChain to re-parse at each merge.
+    announced = [t for c in chunks[:-1] for t in c.tool_call_chunks]
+    assert [(t["name"], t["id"], t["args"]) for t in announced] == [
+        ("magic_function", "call_a", ""),
+        ("get_weather", "call_b", ""),
+    ]
     merged = _merge(chunks)
     expected = [
         {"name": "magic_function", "args": {"input": 3}, "id": "call_a", "type": "tool_call"},
