@@ -7,6 +7,7 @@ import json
 import warnings
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextvars import ContextVar
 from functools import cached_property
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Literal
@@ -21,7 +22,7 @@ from langchain_core.output_parsers.openai_tools import (
     PydanticToolsParser,
 )
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
+from langchain_core.runnables import Runnable, RunnableConfig, RunnableMap, RunnablePassthrough
 from langchain_core.tools import BaseTool
 from langchain_core.utils import from_env, secret_from_env
 from langchain_core.utils.function_calling import convert_to_openai_tool
@@ -43,6 +44,10 @@ DEFAULT_MODEL = "qwen3-omni-flash"
 
 # Call-time keyword arguments LangChain itself may pass down; they are not request parameters.
 _LANGCHAIN_KWARGS = ("stream", "ls_structured_output_format")
+
+_UNSET: Any = object()
+#: The ``max_concurrency`` of the LangChain batch being run (tasks inherit it), else _UNSET.
+_BATCH_CONCURRENCY: ContextVar[Any] = ContextVar("qwen_omni_batch_concurrency", default=_UNSET)
 
 #: A spoken reply larger than this (PCM bytes, ~10 s) is encoded off the event loop.
 _INLINE_BUILD_BYTES = 512 * 1024
@@ -307,7 +312,11 @@ class ChatQwenOmni(BaseChatModel):
     (120 s, 900 s in all)."""
 
     max_concurrency: int | None = 16
-    """Async only: at most this many requests of this model stream at once (None: no cap)."""
+    """Async only: at most this many requests of this model stream at once per event loop
+    (None: no cap). Not set: the core's documented default
+    (``qwen_omni.client.DEFAULT_MAX_CONCURRENCY``, 16), which logs a warning the first time it
+    makes a request wait. A ``max_concurrency`` in the config of ``abatch`` /
+    ``abatch_as_completed`` is honoured as given for that batch."""
 
     streaming: bool = False
     """Make ``invoke`` stream through callbacks (the service streams either way)."""
@@ -396,16 +405,58 @@ class ChatQwenOmni(BaseChatModel):
         return weakref.WeakKeyDictionary()
 
     def _async_client(self) -> AsyncOmniClient:
-        """The async client of the running event loop (an HTTP pool belongs to its loop)."""
+        """The async client of the running event loop (an HTTP pool belongs to its loop) for
+        the concurrency cap in force: the batch's, else this model's, else the core's."""
         from qwen_omni import AsyncOmniClient
 
+        cap: Any = _BATCH_CONCURRENCY.get()
+        if cap is _UNSET and "max_concurrency" in self.model_fields_set:
+            cap = self.max_concurrency
         loop = asyncio.get_running_loop()
-        client = self._async_clients.get(loop)
+        clients = self._async_clients.get(loop)
+        if clients is None:
+            clients = self._async_clients[loop] = {}
+        client = clients.get(cap)
         if client is None:
-            client = self._async_clients[loop] = AsyncOmniClient(
-                max_concurrency=self.max_concurrency, **self._client_kwargs()
-            )
+            cap_kwargs = {} if cap is _UNSET else {"max_concurrency": cap}
+            client = clients[cap] = AsyncOmniClient(**cap_kwargs, **self._client_kwargs())
         return client
+
+    async def abatch(
+        self,
+        inputs: list[LanguageModelInput],
+        config: RunnableConfig | list[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
+    ) -> list[AIMessage]:
+        """LangChain's ``abatch``; its ``max_concurrency`` also sets this model's cap on
+        streams in flight for the batch (so an explicit 64 means 64, not the default 16)."""
+        token = _BATCH_CONCURRENCY.set(_batch_cap(config))
+        try:
+            return await super().abatch(
+                inputs, config, return_exceptions=return_exceptions, **kwargs
+            )
+        finally:
+            _BATCH_CONCURRENCY.reset(token)
+
+    async def abatch_as_completed(  # type: ignore[override]
+        self,
+        inputs: Sequence[LanguageModelInput],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
+    ) -> AsyncIterator[tuple[int, AIMessage | Exception]]:
+        """LangChain's ``abatch_as_completed``, honouring its ``max_concurrency`` like
+        :meth:`abatch`."""
+        token = _BATCH_CONCURRENCY.set(_batch_cap(config))
+        try:
+            parent: Any = super().abatch_as_completed
+            async for item in parent(inputs, config, return_exceptions=return_exceptions, **kwargs):
+                yield item
+        finally:
+            _BATCH_CONCURRENCY.reset(token)
 
     # --- requests --------------------------------------------------------------------------
 
@@ -624,6 +675,15 @@ class ChatQwenOmni(BaseChatModel):
             )
             return RunnableMap(raw=llm) | with_fallback
         return llm | parser
+
+
+def _batch_cap(config: Any) -> Any:
+    """The ``max_concurrency`` a batch config sets (the first config's, as LangChain reads
+    it), or _UNSET."""
+    first = config[0] if isinstance(config, (list, tuple)) and config else config
+    if isinstance(first, dict) and first.get("max_concurrency") is not None:
+        return first["max_concurrency"]
+    return _UNSET
 
 
 def _tool_choice(choice: dict[str, Any] | str | bool | None, names: list[str]) -> Any:
