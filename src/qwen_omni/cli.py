@@ -489,10 +489,8 @@ def mcp_cmd(ctx: typer.Context) -> None:
     from qwen_omni.mcp_server import main as mcp_main
 
     args = list(ctx.args)
-    if (
-        not os.environ.get("DASHSCOPE_API_KEY")
-        and "--base-url" not in args
-        and not ({"-h", "--help"} & set(args))
+    if not os.environ.get("DASHSCOPE_API_KEY") and "--base-url" not in args and not (
+        {"-h", "--help"} & set(args)
     ):
         # stdout is the MCP channel: say it on stderr.
         err.print(

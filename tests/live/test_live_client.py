@@ -20,9 +20,8 @@ from qwen_omni import (
 def sample_clip(tmp_path_factory):
     from qwen_omni.media.synthetic import make_video
 
-    return make_video(
-        tmp_path_factory.mktemp("live") / "clip.mp4", seconds=3, width=320, height=240, fps=12
-    )
+    return make_video(tmp_path_factory.mktemp("live") / "clip.mp4", seconds=3, width=320,
+                      height=240, fps=12)
 
 
 def test_text_answer_streams_with_usage():

@@ -14,14 +14,8 @@ def test_langchain_chat_with_a_video():
 
     llm = ChatQwenOmni(model="qwen3-omni-flash", max_tokens=200)
     reply = llm.invoke(
-        [
-            HumanMessage(
-                [
-                    {"type": "video", "path": str(SAMPLE)},
-                    {"type": "text", "text": "Describe this clip in one sentence."},
-                ]
-            )
-        ]
+        [HumanMessage([{"type": "video", "path": str(SAMPLE)},
+                       {"type": "text", "text": "Describe this clip in one sentence."}])]
     )
     assert reply.text and reply.usage_metadata["input_tokens"] > 0
     assert reply.response_metadata["finish_reason"] in ("stop", "length")
@@ -34,15 +28,8 @@ def test_llamaindex_chat_with_a_video():
 
     llm = QwenOmni(model="qwen3-omni-flash", max_tokens=200)
     reply = llm.chat(
-        [
-            ChatMessage(
-                role="user",
-                blocks=[
-                    VideoBlock(path=SAMPLE),
-                    TextBlock(text="Describe this clip in one sentence."),
-                ],
-            )
-        ]
+        [ChatMessage(role="user", blocks=[VideoBlock(path=SAMPLE),
+                                          TextBlock(text="Describe this clip in one sentence.")])]
     )
     assert reply.message.content
 

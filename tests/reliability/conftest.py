@@ -110,7 +110,9 @@ class TcpCutter:
                     dst.close()
 
         try:
-            await asyncio.gather(pump(reader, up_writer, True), pump(up_reader, writer, False))
+            await asyncio.gather(
+                pump(reader, up_writer, True), pump(up_reader, writer, False)
+            )
         finally:
             self._transports -= pair
 

@@ -68,7 +68,10 @@ class Haystack:
     def assert_clean(self, min_items: int = 1) -> None:
         assert len(self.items) >= min_items, "nothing was collected: the test proves nothing"
         leaks = [
-            (where, marker) for where, text in self.items for marker in MARKERS if marker in text
+            (where, marker)
+            for where, text in self.items
+            for marker in MARKERS
+            if marker in text
         ]
         assert not leaks, f"secret found in: {sorted({w for w, _ in leaks})}"
 
@@ -251,9 +254,8 @@ def test_langchain_chat_model_does_not_leak(emu, hay, media, capsys):
     models = [
         ChatQwenOmni(base_url=emu.base_url),  # key from the environment
         ChatQwenOmni(api_key=SecretStr(API_KEY), base_url=emu.base_url, max_retries=0),
-        ChatQwenOmni(
-            dashscope_api_key=API_KEY, base_url=emu.base_url, delivery=MediaDelivery("oss")
-        ),
+        ChatQwenOmni(dashscope_api_key=API_KEY, base_url=emu.base_url,
+                     delivery=MediaDelivery("oss")),
     ]
     for n, llm in enumerate(models):
         hay.add_obj(f"ChatQwenOmni[{n}]", llm)
@@ -261,22 +263,8 @@ def test_langchain_chat_model_does_not_leak(emu, hay, media, capsys):
         hay.add(f"dumps[{n}]", dumps(llm, pretty=True))
         hay.add(f"model_dump[{n}]", json.dumps(llm.model_dump(), default=str))
         hay.add(f"ls_params[{n}]", repr(llm._get_ls_params()))
-        hay.add(
-            f"bound[{n}]",
-            repr(
-                llm.bind_tools(
-                    [
-                        {
-                            "type": "function",
-                            "function": {
-                                "name": "f",
-                                "parameters": {"type": "object", "properties": {}},
-                            },
-                        }
-                    ]
-                )
-            ),
-        )
+        hay.add(f"bound[{n}]", repr(llm.bind_tools([{"type": "function", "function": {
+            "name": "f", "parameters": {"type": "object", "properties": {}}}}])))
     secret = dumpd(models[1])["kwargs"]["api_key"]
     assert secret == {"lc": 1, "type": "secret", "id": ["DASHSCOPE_API_KEY"]}
 
@@ -308,12 +296,8 @@ def test_langchain_tools_toolkit_and_loader_do_not_leak(emu, hay, media):
 
     toolkits = [
         QwenOmniToolkit(media_roots=[media["root"]], base_url=emu.base_url),
-        QwenOmniToolkit(
-            api_key=SecretStr(API_KEY),
-            media_roots=[media["root"]],
-            base_url=emu.base_url,
-            max_retries=0,
-        ),
+        QwenOmniToolkit(api_key=SecretStr(API_KEY), media_roots=[media["root"]],
+                        base_url=emu.base_url, max_retries=0),
     ]
     for n, toolkit in enumerate(toolkits):
         hay.add_obj(f"QwenOmniToolkit[{n}]", toolkit)

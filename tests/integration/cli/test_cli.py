@@ -83,19 +83,8 @@ def test_spoken_reply_saved_as_wav(emulator, against, tmp_path):
 
 def test_mention_and_caption_print_structured_results(emulator, against):
     emulator.script(
-        Reply.json(
-            {
-                "mentions": [
-                    {
-                        "topic": "pricing",
-                        "mentioned": True,
-                        "evidence": "it costs",
-                        "time_s": 2.0,
-                        "confidence": 0.9,
-                    }
-                ]
-            }
-        ),
+        Reply.json({"mentions": [{"topic": "pricing", "mentioned": True, "evidence": "it costs",
+                                  "time_s": 2.0, "confidence": 0.9}]}),
     )
     result = runner.invoke(app, ["mention", SAMPLE, "pricing", "--json", *against])
     assert result.exit_code == 0, result.output

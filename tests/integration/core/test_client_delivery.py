@@ -30,9 +30,8 @@ def test_oss_delivery_signed_url_fetched_then_deleted(emulator):
         delete_after_use=True,
     )
     delivery = MediaDelivery("oss", oss=store, use_env=False)
-    with OmniClient(
-        base_url=emulator.base_url, api_key=emulator.api_key, delivery=delivery
-    ) as client:
+    with OmniClient(base_url=emulator.base_url, api_key=emulator.api_key,
+                    delivery=delivery) as client:
         r = client.complete([image(png(7)), "What colour is it?"])
     assert r.usage.input_image_tokens > 0
     record = emulator.requests.last
@@ -44,9 +43,8 @@ def test_oss_delivery_signed_url_fetched_then_deleted(emulator):
 
 
 def test_temporary_upload_sends_the_resolve_header(emulator):
-    with OmniClient(
-        base_url=emulator.base_url, api_key=emulator.api_key, delivery="dashscope_temp"
-    ) as client:
+    with OmniClient(base_url=emulator.base_url, api_key=emulator.api_key,
+                    delivery="dashscope_temp") as client:
         r = client.complete([image(png(9)), "What is it?"])
     assert r.text
     record = emulator.requests.last

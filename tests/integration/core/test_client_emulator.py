@@ -60,19 +60,8 @@ def test_spoken_reply_is_a_valid_wav(emulator, client):
 
 def test_tool_calls_round_trip(emulator, client):
     emulator.script(Reply.tool_call("get_weather", {"city": "Paris"}))
-    tools = [
-        {
-            "type": "function",
-            "function": {
-                "name": "get_weather",
-                "parameters": {
-                    "type": "object",
-                    "properties": {"city": {"type": "string"}},
-                    "required": ["city"],
-                },
-            },
-        }
-    ]
+    tools = [{"type": "function", "function": {"name": "get_weather", "parameters": {
+        "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}]
     with client.stream("Weather in Paris?", tools=tools) as s:
         fragments = [e for e in s if isinstance(e, ToolCallDelta)]
     r = s.response
@@ -156,12 +145,8 @@ def test_stream_without_finish_reason_is_never_a_short_answer(emulator, client):
 
 def test_slow_first_byte_times_out(emulator):
     emulator.fail_next(Fault.slow_first_byte(3.0))
-    with OmniClient(
-        base_url=emulator.base_url,
-        api_key=emulator.api_key,
-        max_retries=0,
-        timeout=Timeouts(connect=2, first_byte=0.5, total=10),
-    ) as c:
+    with OmniClient(base_url=emulator.base_url, api_key=emulator.api_key, max_retries=0,
+                    timeout=Timeouts(connect=2, first_byte=0.5, total=10)) as c:
         with pytest.raises(APITimeoutError):
             c.complete("x")
 
@@ -184,9 +169,8 @@ def test_rate_limit_exhausted_keeps_status_and_request_id(emulator):
 async def test_async_stream_and_concurrency_limit(emulator):
     emulator.script(*[Reply.text(f"answer {i}", delay=0.15) for i in range(8)])
     peak = 0
-    async with AsyncOmniClient(
-        base_url=emulator.base_url, api_key=emulator.api_key, max_concurrency=3
-    ) as client:
+    async with AsyncOmniClient(base_url=emulator.base_url, api_key=emulator.api_key,
+                               max_concurrency=3) as client:
 
         async def one(i):
             nonlocal peak

@@ -31,9 +31,8 @@ def test_estimate_counts_media_like_the_service_and_sends_nothing(emulator, tmp_
         assert r.usage.input_image_tokens == est.tokens.image
 
         clip = make_audio(tmp_path / "a.wav", seconds=3)
-        spoken = client.estimate(
-            [audio(clip), "Summarize"], modalities=["text", "audio"], output_tokens=50
-        )
+        spoken = client.estimate([audio(clip), "Summarize"], modalities=["text", "audio"],
+                                 output_tokens=50)
         assert spoken.tokens.audio == audio_tokens(3.0, spec.tokens)
         assert spoken.cost.breakdown["output_audio"] > 0
         assert spoken.cost.breakdown["output_text"] == 0  # a spoken reply's text is free

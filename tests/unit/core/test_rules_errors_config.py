@@ -38,42 +38,23 @@ def user(*parts):
         ("qwen-omni-turbo", user(IMG, AUD), {}, "one_modality_per_message"),
         ("qwen3-omni-flash", user(VID) + user(Video(url="https://x/w.mp4")), {}, "max_video_files"),
         ("qwen-omni-turbo", user(AUD), {"tools": ({"type": "function"},)}, "tools_supported"),
-        (
-            "qwen3-omni-flash",
-            user(AUD),
-            {"modalities": ("text", "audio"), "voice": "Nobody"},
-            "voice",
-        ),
+        ("qwen3-omni-flash", user(AUD), {"modalities": ("text", "audio"), "voice": "Nobody"},
+         "voice"),
         ("qwen3.8-omni-flash", user(AUD), {"modalities": ("text", "audio")}, "audio_output"),
-        (
-            "qwen3-omni-flash",
-            user(AUD),
-            {"modalities": ("text", "audio"), "enable_thinking": True},
-            "audio_with_thinking",
-        ),
+        ("qwen3-omni-flash", user(AUD), {"modalities": ("text", "audio"), "enable_thinking": True},
+         "audio_with_thinking"),
         ("qwen3.5-omni-plus", user(AUD), {"enable_thinking": True}, "thinking_supported"),
         ("qwen3-omni-flash", user(AUD), {"max_tokens": 16385}, "max_tokens"),
         ("qwen3-omni-flash", user(AUD), {"temperature": 2.0}, "temperature"),
         ("qwen3-omni-flash", user(AUD), {"seed": -1}, "seed"),
-        (
-            "qwen3-omni-flash",
-            user(AUD),
-            {"audio_format": "mp3", "modalities": ("text", "audio")},
-            "audio_format",
-        ),
-        (
-            "qwen3-omni-flash",
-            user(AUD),
-            {"enable_thinking": True, "response_format": {"type": "json_object"}},
-            "json_with_thinking",
-        ),
+        ("qwen3-omni-flash", user(AUD), {"audio_format": "mp3", "modalities": ("text", "audio")},
+         "audio_format"),
+        ("qwen3-omni-flash", user(AUD),
+         {"enable_thinking": True, "response_format": {"type": "json_object"}},
+         "json_with_thinking"),
         ("qwen3-omni-flash", user(VideoFrames(frames=(IMG,))), {}, "video_frames_count"),
-        (
-            "qwen3-omni-flash",
-            [Message(role="assistant", content=(IMG,))],
-            {},
-            "media_in_user_messages_only",
-        ),
+        ("qwen3-omni-flash", [Message(role="assistant", content=(IMG,))], {},
+         "media_in_user_messages_only"),
     ],
 )
 def test_catalog_rules_fail_before_sending(model, messages, params, rule):
@@ -124,14 +105,8 @@ def test_map_status_errors_keep_status_code_request_id_and_cause():
     assert err.status_code == 400 and err.request_id == "7ed765de-1"
     assert err.code == "invalid_parameter_error"
 
-    limit = {
-        "error": {
-            "message": "You exceeded your current requests list.",
-            "type": "limit_requests",
-            "code": "limit_requests",
-        },
-        "request_id": "r2",
-    }
+    limit = {"error": {"message": "You exceeded your current requests list.",
+                       "type": "limit_requests", "code": "limit_requests"}, "request_id": "r2"}
     err = map_api_error(_status_error(429, limit, {"retry-after": "3"}))
     assert isinstance(err, RateLimitError) and err.retry_after == 3.0 and is_retryable(err)
 
@@ -139,22 +114,13 @@ def test_map_status_errors_keep_status_code_request_id_and_cause():
     err = map_api_error(_status_error(429, quota))
     assert isinstance(err, QuotaExceededError) and not is_retryable(err)
 
-    fetch = {
-        "error": {
-            "message": "Download the media resource timed out during the data inspection process.",
-            "code": "invalid_parameter_error",
-        }
-    }
+    fetch = {"error": {"message": "Download the media resource timed out during the data "
+                       "inspection process.", "code": "invalid_parameter_error"}}
     err = map_api_error(_status_error(400, fetch))
     assert isinstance(err, MediaFetchError) and "public internet" in str(err)
 
-    big = {
-        "error": {
-            "message": "Exceeded limit on max bytes per data-uri item : 10485760'. / "
-            "Multimodal file size is too large",
-            "code": "invalid_parameter_error",
-        }
-    }
+    big = {"error": {"message": "Exceeded limit on max bytes per data-uri item : 10485760'. / "
+                     "Multimodal file size is too large", "code": "invalid_parameter_error"}}
     assert isinstance(map_api_error(_status_error(400, big)), ServiceMediaTooLargeError)
 
     auth = {"error": {"message": "Incorrect API key provided.", "code": "invalid_api_key"}}
@@ -179,9 +145,7 @@ def test_settings_precedence_and_secrecy(monkeypatch):
     assert "sk-env-secret" not in repr(s) and "sk-env-secret" not in str(s)
     s2 = resolve_settings(api_key="sk-arg", region="intl")
     assert s2.api_key.get_secret_value() == "sk-arg" and s2.region == "singapore"
-    ws = resolve_settings(
-        base_url="https://ws1.ap-southeast-1.maas.aliyuncs.com/compatible-mode/v1"
-    )
+    ws = resolve_settings(base_url="https://ws1.ap-southeast-1.maas.aliyuncs.com/compatible-mode/v1")
     assert ws.region == "singapore" and ws.api_base_url.endswith("/api/v1")
     local = resolve_settings(base_url="http://127.0.0.1:8000/compatible-mode/v1")
     assert local.is_local and local.region is None

@@ -66,15 +66,8 @@ def test_audio_deltas_assemble_into_valid_wav():
     events, r = run(
         [
             chunk({"content": "Hi"}),
-            chunk(
-                {
-                    "audio": {
-                        "data": base64.b64encode(pcm1).decode(),
-                        "id": "audio_1",
-                        "expires_at": 1,
-                    }
-                }
-            ),
+            chunk({"audio": {"data": base64.b64encode(pcm1).decode(), "id": "audio_1",
+                             "expires_at": 1}}),
             chunk({"audio": {"data": base64.b64encode(pcm2).decode(), "expires_at": 1}}),
             chunk(finish="stop"),
         ]
@@ -111,30 +104,11 @@ def test_transcript_only_models_give_text_without_doubling():
 def test_tool_call_fragments_merge_by_index():
     events, r = run(
         [
-            chunk(
-                {
-                    "tool_calls": [
-                        {
-                            "index": 0,
-                            "id": "call_a",
-                            "type": "function",
-                            "function": {"name": "get_weather", "arguments": '{"ci'},
-                        }
-                    ]
-                }
-            ),
+            chunk({"tool_calls": [{"index": 0, "id": "call_a", "type": "function",
+                                   "function": {"name": "get_weather", "arguments": '{"ci'}}]}),
             chunk({"tool_calls": [{"index": 0, "function": {"arguments": 'ty": "Paris"}'}}]}),
-            chunk(
-                {
-                    "tool_calls": [
-                        {
-                            "index": 1,
-                            "id": "call_b",
-                            "function": {"name": "get_time", "arguments": "{}"},
-                        }
-                    ]
-                }
-            ),
+            chunk({"tool_calls": [{"index": 1, "id": "call_b",
+                                   "function": {"name": "get_time", "arguments": "{}"}}]}),
             chunk(finish="tool_calls"),
         ]
     )
@@ -152,15 +126,9 @@ def test_reasoning_then_answer():
             chunk({"reasoning_content": "Let me think."}),
             chunk({"content": "42"}),
             chunk(finish="stop"),
-            chunk(
-                choices=False,
-                usage={
-                    "prompt_tokens": 5,
-                    "completion_tokens": 9,
-                    "total_tokens": 14,
-                    "completion_tokens_details": {"reasoning_tokens": 7},
-                },
-            ),
+            chunk(choices=False, usage={"prompt_tokens": 5, "completion_tokens": 9,
+                                        "total_tokens": 14,
+                                        "completion_tokens_details": {"reasoning_tokens": 7}}),
         ]
     )
     assert [type(e) for e in events[1:3]] == [ReasoningDelta, TextDelta]

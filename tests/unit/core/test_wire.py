@@ -55,7 +55,9 @@ def test_video_file_part_with_fps_and_vllm_mime():
 
 
 def test_frame_list_video():
-    frames = VideoFrames(frames=(Image(url="https://x/1.jpg"), Image(url="https://x/2.jpg")), fps=2)
+    frames = VideoFrames(
+        frames=(Image(url="https://x/1.jpg"), Image(url="https://x/2.jpg")), fps=2
+    )
     assert part_to_wire(frames) == {
         "type": "video",
         "video": ["https://x/1.jpg", "https://x/2.jpg"],
