@@ -18,7 +18,7 @@ import time
 import openai
 
 from qwen_omni import OmniClient, TextDelta
-from qwen_omni.emulator import Emulator, Reply
+from qwen_omni_emulator import Emulator, Reply
 
 PROMPT = "Count for me."
 

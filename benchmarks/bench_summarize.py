@@ -25,10 +25,10 @@ from pathlib import Path
 
 from qwen_omni.catalog import GENERIC, MODELS
 from qwen_omni.content import video
-from qwen_omni.emulator import Emulator
 from qwen_omni.media import split_media
 from qwen_omni.media.synthetic import make_video
 from qwen_omni.tasks import AsyncOmniTasks
+from qwen_omni_emulator import Emulator
 
 
 async def timed(coro) -> tuple[float, object]:

@@ -101,7 +101,7 @@ class PeakRss:
 
 
 def run_server(queue: mp.Queue, root: str, bandwidth: float, latency: float) -> None:
-    from qwen_omni.emulator.oss import OssState, serve_oss
+    from qwen_omni_emulator.oss import OssState, serve_oss
 
     state = OssState(root=root)
     state.create_bucket("bench")

@@ -9,7 +9,7 @@ DASHSCOPE_API_KEY is set.
 
 from pathlib import Path
 
-from qwen_omni.emulator import service_or_emulator
+from qwen_omni.fallback import service_or_emulator
 from qwen_omni.tasks import OmniTasks
 
 CLIP = str(Path(__file__).parent / "media" / "sample.mp4")

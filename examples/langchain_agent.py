@@ -17,7 +17,7 @@ from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, ToolMessage
 
 from langchain_qwen_omni import ChatQwenOmni, QwenOmniToolkit
-from qwen_omni.emulator import service_or_emulator
+from qwen_omni.fallback import service_or_emulator
 
 MEDIA = Path(__file__).parent / "media"
 

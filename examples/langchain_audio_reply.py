@@ -17,7 +17,7 @@ from typing import Any
 from langchain_core.messages import AIMessageChunk
 
 from langchain_qwen_omni import ChatQwenOmni, get_audio
-from qwen_omni.emulator import service_or_emulator
+from qwen_omni.fallback import service_or_emulator
 
 
 def connection(stack: ExitStack) -> dict[str, Any]:

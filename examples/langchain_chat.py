@@ -15,7 +15,7 @@ from typing import Any
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from langchain_qwen_omni import ChatQwenOmni
-from qwen_omni.emulator import service_or_emulator
+from qwen_omni.fallback import service_or_emulator
 
 VIDEO = Path(__file__).parent / "media" / "sample.mp4"
 

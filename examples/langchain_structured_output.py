@@ -17,7 +17,7 @@ from langchain_core.messages import HumanMessage
 from pydantic import BaseModel, Field
 
 from langchain_qwen_omni import ChatQwenOmni
-from qwen_omni.emulator import service_or_emulator
+from qwen_omni.fallback import service_or_emulator
 
 VIDEO = Path(__file__).parent / "media" / "sample.mp4"
 

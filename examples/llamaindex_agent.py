@@ -15,7 +15,7 @@ from llama_index.core.agent.workflow import FunctionAgent, ToolCall, ToolCallRes
 
 from llama_index.llms.qwen_omni import QwenOmni
 from llama_index.tools.qwen_omni import QwenOmniToolSpec
-from qwen_omni.emulator import service_or_emulator
+from qwen_omni.fallback import service_or_emulator
 from qwen_omni.tasks import AccessPolicy
 
 MEDIA = Path(__file__).parent / "media"

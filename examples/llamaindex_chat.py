@@ -12,7 +12,7 @@ from pathlib import Path
 from llama_index.core.llms import ChatMessage, TextBlock, VideoBlock
 
 from llama_index.llms.qwen_omni import QwenOmni
-from qwen_omni.emulator import service_or_emulator
+from qwen_omni.fallback import service_or_emulator
 
 VIDEO = Path(__file__).parent / "media" / "sample.mp4"
 

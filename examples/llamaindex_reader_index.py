@@ -18,7 +18,7 @@ from llama_index.core.bridge.pydantic import PrivateAttr
 
 from llama_index.llms.qwen_omni import QwenOmni
 from llama_index.readers.qwen_omni import QwenOmniMediaReader
-from qwen_omni.emulator import service_or_emulator
+from qwen_omni.fallback import service_or_emulator
 
 VIDEO = Path(__file__).parent / "media" / "sample.mp4"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from llama_index.core.llms import AudioBlock, ChatMessage
 
 from llama_index.llms.qwen_omni import QwenOmni
-from qwen_omni.emulator import service_or_emulator
+from qwen_omni.fallback import service_or_emulator
 
 
 def endpoint(stack: ExitStack) -> dict:

@@ -13,7 +13,7 @@ from llama_index.core.llms import ChatMessage, TextBlock, VideoBlock
 from pydantic import BaseModel, Field
 
 from llama_index.llms.qwen_omni import QwenOmni
-from qwen_omni.emulator import service_or_emulator
+from qwen_omni.fallback import service_or_emulator
 
 VIDEO = Path(__file__).parent / "media" / "sample.mp4"
 

@@ -8,7 +8,7 @@ Runs against the local emulator unless DASHSCOPE_API_KEY is set (then the real s
 from pathlib import Path
 
 from qwen_omni import OmniClient, video
-from qwen_omni.emulator import service_or_emulator
+from qwen_omni.fallback import service_or_emulator
 
 CLIP = Path(__file__).parent / "media" / "sample.mp4"
 

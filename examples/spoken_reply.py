@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 from qwen_omni import OmniClient
-from qwen_omni.emulator import service_or_emulator
+from qwen_omni.fallback import service_or_emulator
 
 with service_or_emulator() as conn, OmniClient(**conn) as client:
     reply = client.complete(

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -84,24 +83,17 @@ def connection(
     """Client settings for a command: the real service, or an in-process emulator.
 
     ``emulator``: True forces it, False (``--live``) forbids it, None picks it when no key is
-    set and no base URL is given.
+    set and no base URL is given (decided by :func:`qwen_omni.fallback.use_emulator`).
     """
-    has_key = bool(os.environ.get("DASHSCOPE_API_KEY"))
-    use_emulator = emulator if emulator is not None else (not has_key and not base_url)
-    if not use_emulator:
-        if not has_key and not base_url:
-            raise ConfigurationError(
-                "no DASHSCOPE_API_KEY: export DASHSCOPE_API_KEY=sk-... (Model Studio console, "
-                "per region), or run with --emulator to work offline"
-            )
-        yield {"base_url": base_url} if base_url else {}
-        return
-    from qwen_omni.emulator import EMULATOR_NOTICE, Emulator
+    from qwen_omni.fallback import service_or_emulator
 
-    notice = EMULATOR_NOTICE if not has_key else "Running against the local emulator (--emulator)."
-    (err if notice_to_stderr else out).print(f"[bold yellow]{notice}[/]")
-    with Emulator() as emu:
-        yield {"base_url": emu.base_url, "api_key": emu.api_key}
+    console = err if notice_to_stderr else out
+
+    def announce(notice: str) -> None:
+        console.print(f"[bold yellow]{notice}[/]")
+
+    with service_or_emulator(emulator=emulator, base_url=base_url, announce=announce) as conn:
+        yield conn
 
 
 def _fail(exc: BaseException, *, as_json: bool) -> typer.Exit:
@@ -467,10 +459,14 @@ def emulator_cmd(
     port: int = typer.Option(8000, help="Port of the model endpoint (0: any free port)."),
 ) -> None:
     """Run the local DashScope + OSS emulator until Ctrl-C (for offline agent tests)."""
-    from qwen_omni.emulator import serve
+    from qwen_omni.fallback import emulator_server
 
     try:
-        serve(host=host, port=port)
+        server = emulator_server()
+    except ConfigurationError as exc:
+        raise _fail(exc, as_json=False) from None
+    try:
+        server.serve(host=host, port=port)
     except KeyboardInterrupt:
         raise typer.Exit(0) from None
 
@@ -486,12 +482,12 @@ def mcp_cmd(ctx: typer.Context) -> None:
     Options: --transport stdio|http, --host, --port, --root DIR (allow local files there),
     --allow-host H, --allow-private-host H, --tool NAME, --model, --base-url.
     """
+    from qwen_omni.fallback import use_emulator
     from qwen_omni.mcp_server import main as mcp_main
 
     args = list(ctx.args)
-    if not os.environ.get("DASHSCOPE_API_KEY") and "--base-url" not in args and not (
-        {"-h", "--help"} & set(args)
-    ):
+    given_base_url = next((a for a in args if a.startswith("--base-url")), None)
+    if use_emulator(base_url=given_base_url) and not ({"-h", "--help"} & set(args)):
         # stdout is the MCP channel: say it on stderr.
         err.print(
             "[bold yellow]No DASHSCOPE_API_KEY set: the tools will fail until you export it. "

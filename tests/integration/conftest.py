@@ -1,8 +1,9 @@
 """Integration tests drive the local emulator over loopback sockets.
 
-The ``emulator`` (reset per test) and ``qwen_omni_emulator`` (one per session) fixtures come
-from ``qwen_omni.emulator.pytest_plugin``, registered as a ``pytest11`` entry point by the
-qwen-omni distribution, so every test folder (and users' own projects) gets them.
+The ``qwen_omni_emulator`` (reset per test) and ``qwen_omni_emulator_session`` (one per
+session) fixtures come from ``qwen_omni_emulator.pytest_plugin``, registered as a ``pytest11``
+entry point by the qwen-omni-emulator distribution, so every test folder (and users' own
+projects that install it) gets them.
 
 Folders that test the OSS server on its own (``oss/``, ``delivery/``) share the fixtures
 below: one OSS emulator per module, state reset per test.
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from qwen_omni.emulator.oss import OssState, serve_oss
+from qwen_omni_emulator.oss import OssState, serve_oss
 
 
 @pytest.fixture(scope="module")

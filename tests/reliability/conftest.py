@@ -5,8 +5,8 @@ module) and is bounded in time: the whole folder runs in well under three minute
 
 Shared pieces:
 
-- ``emulator`` / ``qwen_omni_emulator`` come from the ``qwen_omni.emulator.pytest_plugin``
-  entry point (imported here too, as ``tests/integration`` does, for runs without it);
+- ``qwen_omni_emulator`` (reset per test) comes from the plugin that the qwen-omni-emulator
+  distribution registers (``qwen_omni_emulator.pytest_plugin``);
 - :class:`TcpCutter`: a loopback TCP proxy that can drop every connection after N bytes went
   upstream, used to interrupt OSS uploads in the middle of a part (the emulator's OSS server
   has no fault injection of its own);
@@ -21,9 +21,7 @@ import threading
 
 import pytest
 
-from qwen_omni.emulator.pytest_plugin import emulator, qwen_omni_emulator
-
-__all__ = ["OSS_AK", "OSS_BUCKET", "OSS_SK", "TcpCutter", "emulator", "qwen_omni_emulator"]
+__all__ = ["OSS_AK", "OSS_BUCKET", "OSS_SK", "TcpCutter"]
 
 #: The credentials and bucket the emulator's OSS server accepts (``OssState`` defaults).
 OSS_AK = "emu-oss-ak"
@@ -137,9 +135,9 @@ class TcpCutter:
 
 
 @pytest.fixture
-def oss_bucket(emulator) -> str:
+def oss_bucket(qwen_omni_emulator) -> str:
     """A private bucket on the emulator's OSS server (created once, emptied per test)."""
-    state = emulator.oss
+    state = qwen_omni_emulator.oss
     state.create_bucket(OSS_BUCKET)
     for key in state.object_keys(OSS_BUCKET):
         state.delete_object(OSS_BUCKET, key)

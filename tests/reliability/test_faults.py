@@ -22,8 +22,8 @@ from qwen_omni import (
     text,
 )
 from qwen_omni.delivery import MediaDelivery, OssStore
-from qwen_omni.emulator import Emulator, Fault, Reply
 from qwen_omni.errors import MediaNotFetchableError, UploadError
+from qwen_omni_emulator import Emulator, Fault, Reply
 
 from .conftest import OSS_AK, OSS_REGION, OSS_SK, TcpCutter
 
@@ -46,14 +46,14 @@ class Clock:
 
 
 @pytest.fixture
-def png_on_oss(emulator, oss_bucket, tmp_path):
+def png_on_oss(qwen_omni_emulator, oss_bucket, tmp_path):
     from qwen_omni.media.synthetic import make_image
 
     path = make_image(tmp_path / "chart.png", width=96, height=64)
     key = "shared/chart.png"
-    emulator.oss.put_object(oss_bucket, key, path.read_bytes(), content_type="image/png")
+    qwen_omni_emulator.oss.put_object(oss_bucket, key, path.read_bytes(), content_type="image/png")
     yield key
-    emulator.oss.time_offset = 0.0
+    qwen_omni_emulator.oss.time_offset = 0.0
 
 
 def _image_url(record) -> str:
@@ -66,27 +66,27 @@ def _image_url(record) -> str:
 
 
 def test_an_expired_signed_url_in_the_history_is_resigned_before_the_request_leaves(
-    emulator, oss_bucket, png_on_oss
+    qwen_omni_emulator, oss_bucket, png_on_oss
 ):
     # The store signs URLs valid long enough to survive the time travel below.
     store = OssStore(
-        bucket=oss_bucket, endpoint=emulator.oss_endpoint, region=OSS_REGION,
+        bucket=oss_bucket, endpoint=qwen_omni_emulator.oss_endpoint, region=OSS_REGION,
         access_key_id=OSS_AK, access_key_secret=OSS_SK, url_expiry_s=4 * HOUR,
     )  # fmt: skip
     clock = Clock()
     delivery = MediaDelivery("auto", oss=store, clock=clock)
     shared_url = store.sign_url(png_on_oss, int(HOUR))  # shared earlier, valid for an hour
-    with OmniClient(base_url=emulator.base_url, api_key=emulator.api_key, delivery=delivery,
+    with OmniClient(**qwen_omni_emulator.connection, delivery=delivery,
                     max_retries=0) as client:  # fmt: skip
         # Turn 1: the URL is valid for longer than the request needs: sent as it is.
         question = text("What does this chart show?")
         turn1 = [Message(role="user", content=(image(shared_url), question))]
         answer1 = client.complete(turn1)
-        assert _image_url(emulator.requests.last) == shared_url
-        assert emulator.requests.last.perceived[0]["width"] == 96
+        assert _image_url(qwen_omni_emulator.requests.last) == shared_url
+        assert qwen_omni_emulator.requests.last.perceived[0]["width"] == 96
 
         # Two hours pass, for the OSS server and for the client: the URL has expired.
-        emulator.oss.time_offset = clock.offset = 2 * HOUR
+        qwen_omni_emulator.oss.time_offset = clock.offset = 2 * HOUR
         assert httpx.get(shared_url, timeout=5).status_code == 403  # really expired
 
         # Turn 2 carries the history: the expired URL is re-signed before anything is sent.
@@ -96,35 +96,39 @@ def test_an_expired_signed_url_in_the_history_is_resigned_before_the_request_lea
             Message(role="user", content="And which bar is the tallest?"),
         ]
         client.complete(turn2)
-    sent = _image_url(emulator.requests.last)
+    sent = _image_url(qwen_omni_emulator.requests.last)
     assert sent != shared_url
     assert sent.split("?")[0] == shared_url.split("?")[0]  # the same object, a new signature
-    assert emulator.requests.last.status == 200
-    assert emulator.requests.last.perceived[0]["width"] == 96  # the service could fetch it
+    assert qwen_omni_emulator.requests.last.status == 200
+    assert (
+        qwen_omni_emulator.requests.last.perceived[0]["width"] == 96
+    )  # the service could fetch it
     assert httpx.get(sent, timeout=5).status_code == 200
 
 
 def test_an_expired_url_of_someone_elses_bucket_is_refused_before_sending(
-    emulator, oss_bucket, png_on_oss
+    qwen_omni_emulator, oss_bucket, png_on_oss
 ):
     stranger = OssStore(
-        bucket=oss_bucket, endpoint=emulator.oss_endpoint, region=OSS_REGION,
+        bucket=oss_bucket, endpoint=qwen_omni_emulator.oss_endpoint, region=OSS_REGION,
         access_key_id=OSS_AK, access_key_secret=OSS_SK,
     )  # fmt: skip
     url = stranger.sign_url(png_on_oss, 60)
-    emulator.oss.time_offset = 2 * HOUR
+    qwen_omni_emulator.oss.time_offset = 2 * HOUR
     clock = Clock()
     clock.offset = 2 * HOUR
     # This client has no store that owns the bucket: it cannot re-sign, so it refuses.
     delivery = MediaDelivery("auto", use_env=False, clock=clock)
-    with OmniClient(base_url=emulator.base_url, api_key=emulator.api_key, delivery=delivery) as c:
+    with OmniClient(
+        **qwen_omni_emulator.connection, delivery=delivery
+    ) as c:
         with pytest.raises(MediaNotFetchableError) as info:
             c.complete([image(url), "What is this?"])
     message = str(info.value)
     assert "expired" in message
     assert "sign it again" in message
     assert "x-oss-signature" not in message  # the signature stays out of messages
-    assert emulator.requests.chat() == []  # nothing was sent
+    assert qwen_omni_emulator.requests.chat() == []  # nothing was sent
 
 
 # --- OSS upload interrupted, then resumed ------------------------------------------------------
@@ -132,22 +136,24 @@ def test_an_expired_url_of_someone_elses_bucket_is_refused_before_sending(
 PART = 100 * 1024
 
 
-def test_an_oss_upload_cut_mid_part_resumes_from_its_checkpoint(emulator, oss_bucket, tmp_path):
+def test_an_oss_upload_cut_mid_part_resumes_from_its_checkpoint(
+    qwen_omni_emulator, oss_bucket, tmp_path
+):
     from qwen_omni.media.synthetic import make_audio
 
     clip = make_audio(tmp_path / "call.wav", seconds=20)  # 640 KB: 7 parts of 100 KiB
     data = clip.read_bytes()
     total_parts = -(-len(data) // PART)
     checkpoints = tmp_path / "checkpoints"
-    state = emulator.oss
-    with TcpCutter("127.0.0.1", emulator.oss_port) as cutter:
+    state = qwen_omni_emulator.oss
+    with TcpCutter("127.0.0.1", qwen_omni_emulator.oss_port) as cutter:
         store = OssStore(
             bucket=oss_bucket, endpoint=cutter.endpoint, region=OSS_REGION,
             access_key_id=OSS_AK, access_key_secret=OSS_SK, multipart_threshold=2 * PART,
             part_size=PART, num_threads=1, checkpoint_dir=checkpoints,
         )  # fmt: skip
         delivery = MediaDelivery("oss", oss=store)
-        with OmniClient(base_url=emulator.base_url, api_key=emulator.api_key, delivery=delivery,
+        with OmniClient(**qwen_omni_emulator.connection, delivery=delivery,
                         max_retries=0) as client:  # fmt: skip
             # The network drops in the middle of the fourth part.
             cutter.cut_after(int(3.5 * PART))
@@ -156,7 +162,7 @@ def test_an_oss_upload_cut_mid_part_resumes_from_its_checkpoint(emulator, oss_bu
             assert cutter.cuts == 1
             assert str(clip) in str(info.value)
             assert cutter.endpoint in str(info.value)
-            assert emulator.requests.chat() == []  # nothing reached the model
+            assert qwen_omni_emulator.requests.chat() == []  # nothing reached the model
             first_run = state.count("PUT", param="partNumber", status=200)
             assert 1 <= first_run < total_parts
             assert list(checkpoints.rglob("*")), "the resumable upload left no checkpoint"
@@ -170,7 +176,7 @@ def test_an_oss_upload_cut_mid_part_resumes_from_its_checkpoint(emulator, oss_bu
     stored = state.object_bytes(oss_bucket, keys[0])
     assert hashlib.sha256(stored).digest() == hashlib.sha256(data).digest()
     assert not [p for p in checkpoints.rglob("*") if p.is_file()]  # checkpoint cleaned up
-    perceived = emulator.requests.last.perceived[0]
+    perceived = qwen_omni_emulator.requests.last.perceived[0]
     assert perceived["modality"] == "audio"
     assert perceived["duration_s"] == pytest.approx(20.0, abs=0.5)
     assert answer.text

@@ -264,7 +264,7 @@ class H:
         return CliRunner().invoke(app, list(args), env=env)
 
     def model_replies(self, text_: str, times: int = 2) -> None:
-        from qwen_omni.emulator import Reply
+        from qwen_omni_emulator import Reply
 
         self.emu.script(*[Reply.text(text_, chunk_chars=65_536) for _ in range(times)])
 
@@ -281,10 +281,10 @@ class H:
 
 
 @pytest.fixture
-def h(files, emulator, monkeypatch):
+def h(files, qwen_omni_emulator, monkeypatch):
     for name in ("DASHSCOPE_API_KEY", "QWEN_OMNI_BASE_URL", "OSS_BUCKET"):
         monkeypatch.delenv(name, raising=False)
-    harness = H(files, emulator, monkeypatch)
+    harness = H(files, qwen_omni_emulator, monkeypatch)
     yield harness
     for close in harness._closers:
         close()

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import pytest
 
 from qwen_omni import AsyncOmniClient, StreamInterrupted, TextDelta
-from qwen_omni.emulator import Emulator, Fault, FaultRates, Reply
+from qwen_omni_emulator import Emulator, Fault, FaultRates, Reply
 
 pytestmark = pytest.mark.integration
 

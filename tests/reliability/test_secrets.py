@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 from qwen_omni import AsyncOmniClient, OmniClient, audio, image
-from qwen_omni.emulator import Emulator, Fault, Reply
+from qwen_omni_emulator import Emulator, Fault, Reply
 
 pytestmark = pytest.mark.integration
 

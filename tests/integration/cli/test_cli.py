@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from qwen_omni.cli import app
-from qwen_omni.emulator import Fault, Reply
+from qwen_omni_emulator import Fault, Reply
 
 pytestmark = pytest.mark.integration
 
@@ -24,10 +24,10 @@ def no_key(monkeypatch):
 
 
 @pytest.fixture
-def against(emulator, monkeypatch):
+def against(qwen_omni_emulator, monkeypatch):
     """CLI arguments pointing at the test's emulator, as if it were the real service."""
-    monkeypatch.setenv("DASHSCOPE_API_KEY", emulator.api_key)
-    return ["--base-url", emulator.base_url]
+    monkeypatch.setenv("DASHSCOPE_API_KEY", qwen_omni_emulator.api_key)
+    return ["--base-url", qwen_omni_emulator.base_url]
 
 
 def test_main_job_on_the_emulator_says_so_first(no_key):
@@ -57,23 +57,23 @@ def test_live_without_key_is_a_configuration_error(no_key):
     assert result.exit_code == 3 and "DASHSCOPE_API_KEY" in result.stderr
 
 
-def test_service_error_exit_code(emulator, against):
-    emulator.fail_next(Fault.server_error(500), times=5)
+def test_service_error_exit_code(qwen_omni_emulator, against):
+    qwen_omni_emulator.fail_next(Fault.server_error(500), times=5)
     result = runner.invoke(app, ["analyze", SAMPLE, "x", *against])
     assert result.exit_code == 4, result.output
     assert "ServiceError" in result.stderr
 
 
-def test_interrupted_answer_exit_code_keeps_partial(emulator, against):
-    emulator.fail_next(Fault.drop(after=3))
-    emulator.script(Reply.stream(["The ", "clip ", "shows ", "a ", "red ", "square"]))
+def test_interrupted_answer_exit_code_keeps_partial(qwen_omni_emulator, against):
+    qwen_omni_emulator.fail_next(Fault.drop(after=3))
+    qwen_omni_emulator.script(Reply.stream(["The ", "clip ", "shows ", "a ", "red ", "square"]))
     result = runner.invoke(app, ["analyze", SAMPLE, "x", *against])
     assert result.exit_code == 5, result.output
     assert "partial answer" in result.stderr
 
 
-def test_spoken_reply_saved_as_wav(emulator, against, tmp_path):
-    emulator.script(Reply.text("A short clip with a tone."))
+def test_spoken_reply_saved_as_wav(qwen_omni_emulator, against, tmp_path):
+    qwen_omni_emulator.script(Reply.text("A short clip with a tone."))
     target = tmp_path / "reply.wav"
     result = runner.invoke(app, ["analyze", SAMPLE, "x", "--save-audio", str(target), *against])
     assert result.exit_code == 0, result.output
@@ -81,8 +81,8 @@ def test_spoken_reply_saved_as_wav(emulator, against, tmp_path):
         assert w.getframerate() == 24000 and w.getnframes() > 0
 
 
-def test_mention_and_caption_print_structured_results(emulator, against):
-    emulator.script(
+def test_mention_and_caption_print_structured_results(qwen_omni_emulator, against):
+    qwen_omni_emulator.script(
         Reply.json({"mentions": [{"topic": "pricing", "mentioned": True, "evidence": "it costs",
                                   "time_s": 2.0, "confidence": 0.9}]}),
     )
@@ -92,13 +92,13 @@ def test_mention_and_caption_print_structured_results(emulator, against):
     assert mentions[0]["topic"] == "pricing" and mentions[0]["mentioned"] is True
 
 
-def test_plan_sends_nothing(emulator, against):
+def test_plan_sends_nothing(qwen_omni_emulator, against):
     result = runner.invoke(app, ["plan", SAMPLE, "--json"])
     assert result.exit_code == 0, result.output
     plan = json.loads(result.stdout)
     assert plan["kind"] == "video" and plan["as_is"]["tokens"] > 0
     assert plan["as_is"]["delivery"] == "inline"
-    assert len(emulator.requests.chat()) == 0
+    assert len(qwen_omni_emulator.requests.chat()) == 0
 
 
 def test_models_lists_the_catalog():

@@ -9,13 +9,13 @@ from qwen_omni.media import audio_tokens, image_tokens
 pytestmark = pytest.mark.integration
 
 
-def test_estimate_counts_media_like_the_service_and_sends_nothing(emulator, tmp_path):
+def test_estimate_counts_media_like_the_service_and_sends_nothing(qwen_omni_emulator, tmp_path):
     from qwen_omni.media import make_audio, make_image
 
     pic = make_image(tmp_path / "p.png", width=640, height=480)
-    with OmniClient(base_url=emulator.base_url, api_key=emulator.api_key) as client:
+    with OmniClient(**qwen_omni_emulator.connection) as client:
         est = client.estimate([image(pic), "What is it?"], max_tokens=200)
-        assert emulator.requests.chat() == []  # nothing sent
+        assert qwen_omni_emulator.requests.chat() == []  # nothing sent
         spec = get_model("qwen3-omni-flash")
         assert est.tokens.image == image_tokens(640, 480, spec.tokens)
         assert est.tokens.text > 0 and est.output_tokens == 200

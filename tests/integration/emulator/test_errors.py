@@ -12,8 +12,6 @@ import openai
 import pytest
 
 from qwen_omni.catalog import DATA_URI_MAX_BYTES
-from qwen_omni.emulator import Emulator
-from qwen_omni.emulator.bodies import ALGO_PREFIX, MSG
 from qwen_omni.errors import (
     AuthenticationError,
     BadRequestError,
@@ -23,6 +21,8 @@ from qwen_omni.errors import (
     UnsupportedModalityError,
     map_api_error,
 )
+from qwen_omni_emulator import Emulator
+from qwen_omni_emulator.bodies import ALGO_PREFIX, MSG
 
 from .conftest import MODEL, audio_part, error_of, image_part, post_json, user
 
@@ -32,12 +32,12 @@ STREAM_ONLY = (
 
 
 @pytest.mark.parametrize("stream", [False, None])
-def test_non_stream_request_gets_the_documented_400_body(emulator, stream):
+def test_non_stream_request_gets_the_documented_400_body(qwen_omni_emulator, stream):
     body = {"model": MODEL, "messages": [{"role": "user", "content": "hi"}]}
     if stream is not None:
         body["stream"] = stream
 
-    response = post_json(emulator, body)
+    response = post_json(qwen_omni_emulator, body)
 
     assert response.status_code == 400
     payload = response.json()
@@ -53,12 +53,12 @@ def test_non_stream_request_gets_the_documented_400_body(emulator, stream):
         "request_id": request_id,
     }
     assert payload["error"]["message"].endswith("model. ")  # the trailing space is real
-    assert emulator.requests.last.status == 400
+    assert qwen_omni_emulator.requests.last.status == 400
 
 
-def test_non_stream_audio_output_gets_the_audio_message(emulator):
+def test_non_stream_audio_output_gets_the_audio_message(qwen_omni_emulator):
     response = post_json(
-        emulator,
+        qwen_omni_emulator,
         {
             "model": MODEL,
             "messages": [user("hi")],
@@ -70,9 +70,9 @@ def test_non_stream_audio_output_gets_the_audio_message(emulator):
     assert response.json()["error"]["message"] == "'audio' output only support with stream=true"
 
 
-def test_openai_client_non_stream_call_raises_bad_request(emulator):
+def test_openai_client_non_stream_call_raises_bad_request(qwen_omni_emulator):
     with pytest.raises(openai.BadRequestError) as info:
-        emulator.client().chat.completions.create(
+        qwen_omni_emulator.client().chat.completions.create(
             model=MODEL, messages=[{"role": "user", "content": "hi"}]
         )
     assert info.value.body["message"] == STREAM_ONLY
@@ -88,10 +88,10 @@ def test_openai_client_non_stream_call_raises_bad_request(emulator):
         {"Authorization": "Bearer"},
     ],
 )
-def test_missing_or_wrong_key_is_401(emulator, headers):
+def test_missing_or_wrong_key_is_401(qwen_omni_emulator, headers):
     with httpx.Client(trust_env=False) as client:
         response = client.post(
-            f"{emulator.base_url}/chat/completions",
+            f"{qwen_omni_emulator.base_url}/chat/completions",
             json={"model": MODEL, "stream": True, "messages": [user("hi")]},
             headers=headers,
         )
@@ -103,8 +103,8 @@ def test_missing_or_wrong_key_is_401(emulator, headers):
     assert body["request_id"]
 
 
-def test_openai_client_with_wrong_key_maps_to_authentication_error(emulator):
-    client = openai.OpenAI(base_url=emulator.base_url, api_key="sk-wrong", max_retries=0)
+def test_openai_client_with_wrong_key_maps_to_authentication_error(qwen_omni_emulator):
+    client = openai.OpenAI(base_url=qwen_omni_emulator.base_url, api_key="sk-wrong", max_retries=0)
     with pytest.raises(openai.AuthenticationError) as info:
         client.chat.completions.create(model=MODEL, messages=[user("hi")], stream=True)
     assert isinstance(map_api_error(info.value), AuthenticationError)
@@ -123,15 +123,19 @@ def test_any_key_mode_accepts_any_non_empty_key():
         assert response.status_code == 401
 
 
-def test_unknown_model_is_404_model_not_found(emulator):
-    status, body = error_of(emulator, {"model": "qwen-omni-nonexistent", "messages": [user("x")]})
+def test_unknown_model_is_404_model_not_found(qwen_omni_emulator):
+    status, body = error_of(
+        qwen_omni_emulator, {"model": "qwen-omni-nonexistent", "messages": [user("x")]}
+    )
     assert status == 404
     assert body["error"]["code"] == "model_not_found"
     assert body["error"]["message"] == (
         "The model `qwen-omni-nonexistent` does not exist or you do not have access to it."
     )
     with pytest.raises(openai.NotFoundError) as info:
-        emulator.client().chat.completions.create(model="nope", messages=[user("x")], stream=True)
+        qwen_omni_emulator.client().chat.completions.create(
+            model="nope", messages=[user("x")], stream=True
+        )
     assert isinstance(map_api_error(info.value), NotFoundError)
 
 
@@ -153,8 +157,8 @@ def test_unknown_model_is_404_model_not_found(emulator):
         ({"type": "video", "video": []}, "Field required: messages[0].content[0].video"),
     ],
 )
-def test_wrong_part_shapes_are_refused(emulator, part, message):
-    status, body = error_of(emulator, {"messages": [{"role": "user", "content": [part]}]})
+def test_wrong_part_shapes_are_refused(qwen_omni_emulator, part, message):
+    status, body = error_of(qwen_omni_emulator, {"messages": [{"role": "user", "content": [part]}]})
     assert status == 400
     assert body["error"]["message"] == message
     assert body["error"]["code"] == "invalid_parameter_error"
@@ -169,8 +173,8 @@ def test_wrong_part_shapes_are_refused(emulator, part, message):
         "data:audio/wav,notbase64",
     ],
 )
-def test_input_audio_must_be_a_url_or_a_base64_data_uri(emulator, data):
-    status, body = error_of(emulator, {"messages": [user(audio_part(data))]})
+def test_input_audio_must_be_a_url_or_a_base64_data_uri(qwen_omni_emulator, data):
+    status, body = error_of(qwen_omni_emulator, {"messages": [user(audio_part(data))]})
     assert status == 400
     assert body["error"]["message"] == ALGO_PREFIX + MSG.INVALID_URL
     assert isinstance(
@@ -183,10 +187,10 @@ def _response(status: int, body: dict) -> httpx.Response:
     return httpx.Response(status, json=body, request=httpx.Request("POST", "http://x"))
 
 
-def test_data_uri_over_10_mib_is_refused(emulator):
+def test_data_uri_over_10_mib_is_refused(qwen_omni_emulator):
     head = "data:image/png;base64,"
     url = head + "A" * (DATA_URI_MAX_BYTES - len(head) + 1)
-    status, body = error_of(emulator, {"messages": [user(image_part(url))]})
+    status, body = error_of(qwen_omni_emulator, {"messages": [user(image_part(url))]})
     assert status == 400
     assert body["error"]["message"] == (
         "Exceeded limit on max bytes per data-uri item : 10485760'."
@@ -195,61 +199,61 @@ def test_data_uri_over_10_mib_is_refused(emulator):
     assert isinstance(error, ServiceMediaTooLargeError)
 
 
-def test_data_uri_just_under_10_mib_passes_the_size_check(emulator):
+def test_data_uri_just_under_10_mib_passes_the_size_check(qwen_omni_emulator):
     head = "data:image/png;base64,"
     url = head + "A" * ((DATA_URI_MAX_BYTES - len(head)) // 4 * 4)
-    status, body = error_of(emulator, {"messages": [user(image_part(url))]})
+    status, body = error_of(qwen_omni_emulator, {"messages": [user(image_part(url))]})
     # past the size rule, the (garbage) bytes fail the data inspection instead
     assert status == 400
     assert body["error"]["message"] == ALGO_PREFIX + MSG.IMAGE_DECODE
 
 
-def test_two_non_text_modalities_in_one_message_on_flash(emulator, png, wav):
+def test_two_non_text_modalities_in_one_message_on_flash(qwen_omni_emulator, png, wav):
     message = user("both", image_part(png.data_uri("image/png")), audio_part(wav.data_uri()))
-    status, body = error_of(emulator, {"messages": [message]})
+    status, body = error_of(qwen_omni_emulator, {"messages": [message]})
     assert status == 400
     assert "more than one modality" in body["error"]["message"]
     error = map_api_error(openai.BadRequestError("x", response=_response(400, body), body=body))
     assert isinstance(error, UnsupportedModalityError)
 
 
-def test_two_modalities_in_one_message_are_fine_on_qwen35(emulator, png, wav):
+def test_two_modalities_in_one_message_are_fine_on_qwen35(qwen_omni_emulator, png, wav):
     message = user("both", image_part(png.data_uri("image/png")), audio_part(wav.data_uri()))
     response = post_json(
-        emulator, {"model": "qwen3.5-omni-plus", "stream": True, "messages": [message]}
+        qwen_omni_emulator, {"model": "qwen3.5-omni-plus", "stream": True, "messages": [message]}
     )
     assert response.status_code == 200
-    assert [p["modality"] for p in emulator.requests.last.perceived] == ["image", "audio"]
+    assert [p["modality"] for p in qwen_omni_emulator.requests.last.perceived] == ["image", "audio"]
 
 
-def test_one_modality_per_message_over_several_messages_is_fine(emulator, png, wav):
+def test_one_modality_per_message_over_several_messages_is_fine(qwen_omni_emulator, png, wav):
     messages = [user(image_part(png.data_uri("image/png"))), user(audio_part(wav.data_uri()))]
-    response = post_json(emulator, {"model": MODEL, "stream": True, "messages": messages})
+    response = post_json(qwen_omni_emulator, {"model": MODEL, "stream": True, "messages": messages})
     assert response.status_code == 200
 
 
-def test_second_audio_file_on_flash_is_refused(emulator, wav):
+def test_second_audio_file_on_flash_is_refused(qwen_omni_emulator, wav):
     messages = [user(audio_part(wav.data_uri())), user(audio_part(wav.data_uri()))]
-    status, body = error_of(emulator, {"messages": messages})
+    status, body = error_of(qwen_omni_emulator, {"messages": messages})
     assert status == 400
     assert "at most 1 audio file" in body["error"]["message"]
 
 
-def test_media_in_an_assistant_message_is_refused(emulator, png):
+def test_media_in_an_assistant_message_is_refused(qwen_omni_emulator, png):
     messages = [
         user("hi"),
         {"role": "assistant", "content": [image_part(png.data_uri("image/png"))]},
         user("and?"),
     ]
-    status, body = error_of(emulator, {"messages": messages})
+    status, body = error_of(qwen_omni_emulator, {"messages": messages})
     assert status == 400
     assert body["error"]["message"] == MSG.ASSISTANT_MEDIA
 
 
-def test_tools_on_turbo_are_refused(emulator):
+def test_tools_on_turbo_are_refused(qwen_omni_emulator):
     tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]
     status, body = error_of(
-        emulator, {"model": "qwen-omni-turbo", "messages": [user("x")], "tools": tools}
+        qwen_omni_emulator, {"model": "qwen-omni-turbo", "messages": [user("x")], "tools": tools}
     )
     assert status == 400
     assert body["error"]["message"] == "The tool call is not supported."
@@ -265,18 +269,18 @@ def test_tools_on_turbo_are_refused(emulator):
         ({"voice": "Cherry", "format": "mp3"}, "Input should be 'wav': parameters.audio.format"),
     ],
 )
-def test_audio_output_needs_a_voice_and_wav(emulator, audio, message):
+def test_audio_output_needs_a_voice_and_wav(qwen_omni_emulator, audio, message):
     body = {"messages": [user("x")], "modalities": ["text", "audio"]}
     if audio is not None:
         body["audio"] = audio
-    status, payload = error_of(emulator, body)
+    status, payload = error_of(qwen_omni_emulator, body)
     assert status == 400
     assert payload["error"]["message"] == message
 
 
-def test_turbo_voice_list_message(emulator):
+def test_turbo_voice_list_message(qwen_omni_emulator):
     status, body = error_of(
-        emulator,
+        qwen_omni_emulator,
         {
             "model": "qwen-omni-turbo",
             "messages": [user("x")],
@@ -368,18 +372,18 @@ def test_turbo_voice_list_message(emulator):
         ({"model": ""}, "you must provide a model parameter."),
     ],
 )
-def test_parameter_rules(emulator, body, message):
-    status, payload = error_of(emulator, {"messages": [user("x")], **body})
+def test_parameter_rules(qwen_omni_emulator, body, message):
+    status, payload = error_of(qwen_omni_emulator, {"messages": [user("x")], **body})
     assert status == 400
     assert payload["error"]["message"] == message
 
 
-def test_invalid_json_body(emulator):
+def test_invalid_json_body(qwen_omni_emulator):
     with httpx.Client(trust_env=False) as client:
         response = client.post(
-            f"{emulator.base_url}/chat/completions",
+            f"{qwen_omni_emulator.base_url}/chat/completions",
             content=b"{not json",
-            headers={"Authorization": f"Bearer {emulator.api_key}"},
+            headers={"Authorization": f"Bearer {qwen_omni_emulator.api_key}"},
         )
     assert response.status_code == 400
     assert response.json()["error"]["message"] == (
@@ -387,19 +391,19 @@ def test_invalid_json_body(emulator):
     )
 
 
-def test_get_on_chat_is_refused_and_unknown_paths_are_404(emulator):
+def test_get_on_chat_is_refused_and_unknown_paths_are_404(qwen_omni_emulator):
     with httpx.Client(trust_env=False) as client:
-        auth = {"Authorization": f"Bearer {emulator.api_key}"}
-        get = client.get(f"{emulator.base_url}/chat/completions", headers=auth)
-        unknown = client.get(f"{emulator.base_url}/embeddings", headers=auth)
+        auth = {"Authorization": f"Bearer {qwen_omni_emulator.api_key}"}
+        get = client.get(f"{qwen_omni_emulator.base_url}/chat/completions", headers=auth)
+        unknown = client.get(f"{qwen_omni_emulator.base_url}/embeddings", headers=auth)
     assert get.status_code == 400
     assert get.json()["error"]["message"] == "Request method 'GET' is not supported."
     assert unknown.status_code == 404
 
 
-def test_validation_failures_do_not_consume_scripted_replies(emulator):
-    from qwen_omni.emulator import Reply
+def test_validation_failures_do_not_consume_scripted_replies(qwen_omni_emulator):
+    from qwen_omni_emulator import Reply
 
-    emulator.script(Reply.text("kept"))
-    post_json(emulator, {"model": MODEL, "messages": [user("x")]})  # not streaming: 400
-    assert emulator.pending_replies == 1
+    qwen_omni_emulator.script(Reply.text("kept"))
+    post_json(qwen_omni_emulator, {"model": MODEL, "messages": [user("x")]})  # not streaming: 400
+    assert qwen_omni_emulator.pending_replies == 1

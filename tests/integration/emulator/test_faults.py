@@ -8,8 +8,8 @@ import httpx
 import openai
 import pytest
 
-from qwen_omni.emulator import Emulator, Fault, FaultRates, Reply
 from qwen_omni.errors import RateLimitError, ServiceError, map_api_error
+from qwen_omni_emulator import Emulator, Fault, FaultRates, Reply
 
 from .conftest import MODEL, post_json, raw_stream, user
 
@@ -26,11 +26,13 @@ def _ask(client: openai.OpenAI, **kw) -> str:
     return "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
 
 
-def test_queued_429_has_the_documented_body_and_retry_after(emulator):
-    emulator.fail_next(Fault.rate_limit(retry_after=2))
-    emulator.script(Reply.text("after the storm"))
+def test_queued_429_has_the_documented_body_and_retry_after(qwen_omni_emulator):
+    qwen_omni_emulator.fail_next(Fault.rate_limit(retry_after=2))
+    qwen_omni_emulator.script(Reply.text("after the storm"))
 
-    response = post_json(emulator, {"model": MODEL, "stream": True, "messages": [user("x")]})
+    response = post_json(
+        qwen_omni_emulator, {"model": MODEL, "stream": True, "messages": [user("x")]}
+    )
 
     assert response.status_code == 429
     assert response.headers["retry-after"] == "2"
@@ -43,26 +45,26 @@ def test_queued_429_has_the_documented_body_and_retry_after(emulator):
     }
     assert body["request_id"] == response.headers["x-request-id"]
     # the fault replaced that request's reply; the script is still there
-    assert emulator.pending_replies == 1
-    assert _ask(emulator.client()) == "after the storm"
-    assert emulator.requests[0].fault == "429;retry_after=2"
+    assert qwen_omni_emulator.pending_replies == 1
+    assert _ask(qwen_omni_emulator.client()) == "after the storm"
+    assert qwen_omni_emulator.requests[0].fault == "429;retry_after=2"
 
 
-def test_429_maps_to_rate_limit_error_with_retry_after(emulator):
-    emulator.fail_next(Fault.rate_limit(retry_after=3))
+def test_429_maps_to_rate_limit_error_with_retry_after(qwen_omni_emulator):
+    qwen_omni_emulator.fail_next(Fault.rate_limit(retry_after=3))
     with pytest.raises(openai.RateLimitError) as info:
-        _ask(emulator.client())
+        _ask(qwen_omni_emulator.client())
     error = map_api_error(info.value)
     assert isinstance(error, RateLimitError)
     assert error.retry_after == 3
     assert error.request_id == info.value.body.get("request_id") or error.request_id
 
 
-def test_openai_retries_honour_the_fault_then_succeed(emulator):
-    emulator.fail_next(Fault.rate_limit(retry_after=0.01), times=2)
-    emulator.script(Reply.text("third time lucky"))
-    assert _ask(emulator.client(max_retries=3)) == "third time lucky"
-    assert [r.status for r in emulator.requests.chat()] == [429, 429, 200]
+def test_openai_retries_honour_the_fault_then_succeed(qwen_omni_emulator):
+    qwen_omni_emulator.fail_next(Fault.rate_limit(retry_after=0.01), times=2)
+    qwen_omni_emulator.script(Reply.text("third time lucky"))
+    assert _ask(qwen_omni_emulator.client(max_retries=3)) == "third time lucky"
+    assert [r.status for r in qwen_omni_emulator.requests.chat()] == [429, 429, 200]
 
 
 @pytest.mark.parametrize(
@@ -73,9 +75,9 @@ def test_openai_retries_honour_the_fault_then_succeed(emulator):
         ("429;retry_after=1", 429, "limit_requests"),
     ],
 )
-def test_fault_header_status(emulator, value, status, code):
+def test_fault_header_status(qwen_omni_emulator, value, status, code):
     response = post_json(
-        emulator,
+        qwen_omni_emulator,
         {"model": MODEL, "stream": True, "messages": [user("x")]},
         headers={"X-Emulator-Fault": value},
     )
@@ -91,9 +93,9 @@ def test_fault_header_status(emulator, value, status, code):
         assert isinstance(error, ServiceError)
 
 
-def test_bad_fault_header_is_a_400(emulator):
+def test_bad_fault_header_is_a_400(qwen_omni_emulator):
     response = post_json(
-        emulator,
+        qwen_omni_emulator,
         {"model": MODEL, "stream": True, "messages": [user("x")]},
         headers={"X-Emulator-Fault": "explode"},
     )
@@ -101,18 +103,18 @@ def test_bad_fault_header_is_a_400(emulator):
     assert "unknown X-Emulator-Fault" in response.json()["error"]["message"]
 
 
-def test_disconnect_before_any_byte(emulator):
-    emulator.fail_next(Fault.disconnect())
+def test_disconnect_before_any_byte(qwen_omni_emulator):
+    qwen_omni_emulator.fail_next(Fault.disconnect())
     with pytest.raises(openai.APIConnectionError):
-        _ask(emulator.client())
+        _ask(qwen_omni_emulator.client())
     # the server is fine afterwards
-    assert _ask(emulator.client()).startswith("I am the")
+    assert _ask(qwen_omni_emulator.client()).startswith("I am the")
 
 
-def test_drop_after_n_chunks_resets_the_connection(emulator):
-    emulator.script(Reply.stream(["a", "b", "c", "d", "e"]))
+def test_drop_after_n_chunks_resets_the_connection(qwen_omni_emulator):
+    qwen_omni_emulator.script(Reply.stream(["a", "b", "c", "d", "e"]))
     received = []
-    stream = emulator.client().chat.completions.create(
+    stream = qwen_omni_emulator.client().chat.completions.create(
         model=MODEL,
         messages=[{"role": "user", "content": "x"}],
         stream=True,
@@ -123,24 +125,24 @@ def test_drop_after_n_chunks_resets_the_connection(emulator):
     assert received == ["", "a", "b"]  # the role chunk, then two deltas
 
 
-def test_drop_after_zero_chunks_sends_only_the_headers(emulator):
-    emulator.fail_next(Fault.drop(0))
+def test_drop_after_zero_chunks_sends_only_the_headers(qwen_omni_emulator):
+    qwen_omni_emulator.fail_next(Fault.drop(0))
     with httpx.Client(trust_env=False) as client:
         with client.stream(
             "POST",
-            f"{emulator.base_url}/chat/completions",
+            f"{qwen_omni_emulator.base_url}/chat/completions",
             json={"model": MODEL, "stream": True, "messages": [user("x")]},
-            headers={"Authorization": f"Bearer {emulator.api_key}"},
+            headers={"Authorization": f"Bearer {qwen_omni_emulator.api_key}"},
         ) as response:
             assert response.status_code == 200
             with pytest.raises(httpx.HTTPError):
                 response.read()
 
 
-def test_cut_ends_the_stream_cleanly_without_finish_reason(emulator):
-    emulator.script(Reply.stream(["a", "b", "c"]))
+def test_cut_ends_the_stream_cleanly_without_finish_reason(qwen_omni_emulator):
+    qwen_omni_emulator.script(Reply.stream(["a", "b", "c"]))
     stream = raw_stream(
-        emulator,
+        qwen_omni_emulator,
         {"messages": [user("x")], "stream_options": {"include_usage": True}},
         headers={"X-Emulator-Fault": "cut;after=2"},
     )
@@ -151,41 +153,43 @@ def test_cut_ends_the_stream_cleanly_without_finish_reason(emulator):
     assert "[DONE]" not in stream.events
 
 
-def test_cut_never_reaches_the_finish_chunk_and_can_send_done(emulator):
-    emulator.fail_next(Fault.cut(after=100, done=True))
-    emulator.script(Reply.stream(["a", "b"]))
-    stream = raw_stream(emulator, {"messages": [user("x")]})
+def test_cut_never_reaches_the_finish_chunk_and_can_send_done(qwen_omni_emulator):
+    qwen_omni_emulator.fail_next(Fault.cut(after=100, done=True))
+    qwen_omni_emulator.script(Reply.stream(["a", "b"]))
+    stream = raw_stream(qwen_omni_emulator, {"messages": [user("x")]})
     assert [d["content"] for d in stream.deltas] == ["", "a", "b"]
     assert all(c["choices"][0]["finish_reason"] is None for c in stream.choice_chunks)
     assert stream.events[-1] == "[DONE]"
 
 
-def test_slow_first_byte_trips_a_client_timeout(emulator):
-    emulator.fail_next(Fault.slow_first_byte(3.0))
-    client = emulator.client(timeout=0.3)
+def test_slow_first_byte_trips_a_client_timeout(qwen_omni_emulator):
+    qwen_omni_emulator.fail_next(Fault.slow_first_byte(3.0))
+    client = qwen_omni_emulator.client(timeout=0.3)
     started = time.monotonic()
     with pytest.raises(openai.APITimeoutError):
         _ask(client)
     assert time.monotonic() - started < 2.5  # the client gave up; the answer never came
 
 
-def test_slow_first_byte_then_a_normal_answer(emulator):
-    emulator.script(Reply.text("late"))
+def test_slow_first_byte_then_a_normal_answer(qwen_omni_emulator):
+    qwen_omni_emulator.script(Reply.text("late"))
     started = time.monotonic()
     stream = raw_stream(
-        emulator, {"messages": [user("x")]}, headers={"X-Emulator-Fault": "slow;seconds=0.3"}
+        qwen_omni_emulator,
+        {"messages": [user("x")]},
+        headers={"X-Emulator-Fault": "slow;seconds=0.3"},
     )
     assert stream.text == "late"
     assert time.monotonic() - started >= 0.3
 
 
-def test_seeded_rates_are_deterministic(emulator):
+def test_seeded_rates_are_deterministic(qwen_omni_emulator):
     def run() -> list[int]:
-        emulator.reset()
-        emulator.fault_rates = FaultRates(rate_limit=0.3, server_error=0.2, seed=42)
+        qwen_omni_emulator.reset()
+        qwen_omni_emulator.fault_rates = FaultRates(rate_limit=0.3, server_error=0.2, seed=42)
         return [
             post_json(
-                emulator, {"model": MODEL, "stream": True, "messages": [user("x")]}
+                qwen_omni_emulator, {"model": MODEL, "stream": True, "messages": [user("x")]}
             ).status_code
             for _ in range(20)
         ]
@@ -193,34 +197,36 @@ def test_seeded_rates_are_deterministic(emulator):
     first, second = run(), run()
     assert first == second
     assert {200, 429, 500} <= set(first)
-    emulator.fault_rates = None
+    qwen_omni_emulator.fault_rates = None
     assert (
-        post_json(emulator, {"model": MODEL, "stream": True, "messages": [user("x")]}).status_code
+        post_json(
+            qwen_omni_emulator, {"model": MODEL, "stream": True, "messages": [user("x")]}
+        ).status_code
         == 200
     )
 
 
-def test_fault_queued_for_uploads_only_hits_uploads(emulator):
-    emulator.fail_next(Fault.server_error(), endpoint="uploads")
-    assert _ask(emulator.client()).startswith("I am the")  # chat is untouched
+def test_fault_queued_for_uploads_only_hits_uploads(qwen_omni_emulator):
+    qwen_omni_emulator.fail_next(Fault.server_error(), endpoint="uploads")
+    assert _ask(qwen_omni_emulator.client()).startswith("I am the")  # chat is untouched
     with httpx.Client(trust_env=False) as client:
         response = client.get(
-            f"{emulator.api_base_url}/uploads",
+            f"{qwen_omni_emulator.api_base_url}/uploads",
             params={"action": "getPolicy", "model": MODEL},
-            headers={"Authorization": f"Bearer {emulator.api_key}"},
+            headers={"Authorization": f"Bearer {qwen_omni_emulator.api_key}"},
         )
     assert response.status_code == 500
 
 
-def test_reply_delay_and_chunk_delay(emulator):
-    emulator.script(Reply.text("abcd", chunk_chars=1, delay=0.2, chunk_delay=0.05))
+def test_reply_delay_and_chunk_delay(qwen_omni_emulator):
+    qwen_omni_emulator.script(Reply.text("abcd", chunk_chars=1, delay=0.2, chunk_delay=0.05))
     started = time.monotonic()
     with httpx.Client(trust_env=False) as client:
         with client.stream(
             "POST",
-            f"{emulator.base_url}/chat/completions",
+            f"{qwen_omni_emulator.base_url}/chat/completions",
             json={"model": MODEL, "stream": True, "messages": [user("x")]},
-            headers={"Authorization": f"Bearer {emulator.api_key}"},
+            headers={"Authorization": f"Bearer {qwen_omni_emulator.api_key}"},
         ) as response:
             arrivals = [time.monotonic() - started for line in response.iter_lines() if line]
     assert len(arrivals) == 7  # role, 4 deltas, finish, [DONE]

@@ -11,15 +11,15 @@ import httpx
 import openai
 import pytest
 
-from qwen_omni.emulator import Emulator, Reply, serve
+from qwen_omni_emulator import Emulator, Reply, serve
 
 from .conftest import MODEL, http, user
 
 
-async def test_200_concurrent_streams_without_errors(emulator):
-    emulator.responder = lambda request: Reply.text(f"answer to {request.last_user_text}")
+async def test_200_concurrent_streams_without_errors(qwen_omni_emulator):
+    qwen_omni_emulator.responder = lambda request: Reply.text(f"answer to {request.last_user_text}")
     limits = httpx.Limits(max_connections=250, max_keepalive_connections=250)
-    client = emulator.async_client(
+    client = qwen_omni_emulator.async_client(
         http_client=httpx.AsyncClient(limits=limits, timeout=60, trust_env=False)
     )
 
@@ -44,28 +44,28 @@ async def test_200_concurrent_streams_without_errors(emulator):
     await client.close()
     assert [text for text, _ in results] == [f"answer to q{i}" for i in range(200)]
     assert all(total > 0 for _, total in results)
-    assert [r.status for r in emulator.requests.chat()] == [200] * 200
+    assert [r.status for r in qwen_omni_emulator.requests.chat()] == [200] * 200
     assert elapsed < 30
 
 
-def test_5000_delta_stream_is_served_fast(emulator):
+def test_5000_delta_stream_is_served_fast(qwen_omni_emulator):
     """The server's own cost for 5,000 deltas is a few ms; the client's parsing dominates."""
     deltas = [f"t{i} " for i in range(5000)]
-    emulator.script(Reply.stream(deltas), Reply.stream(deltas))
+    qwen_omni_emulator.script(Reply.stream(deltas), Reply.stream(deltas))
 
     # raw bytes: what the emulator costs, measured at the socket
     started = time.perf_counter()
     with http().stream(
         "POST",
-        f"{emulator.base_url}/chat/completions",
+        f"{qwen_omni_emulator.base_url}/chat/completions",
         json={"model": MODEL, "stream": True, "messages": [user("go")]},
-        headers={"Authorization": f"Bearer {emulator.api_key}"},
+        headers={"Authorization": f"Bearer {qwen_omni_emulator.api_key}"},
     ) as response:
         size = sum(len(b) for b in response.iter_raw())
     raw_s = time.perf_counter() - started
 
     # the official client, parsing every chunk
-    client = emulator.client()
+    client = qwen_omni_emulator.client()
     started = time.perf_counter()
     count = 0
     text = []
@@ -79,7 +79,7 @@ def test_5000_delta_stream_is_served_fast(emulator):
     assert "".join(text) == "".join(deltas)
     assert count == 5002  # role chunk + 5,000 deltas + finish chunk
     assert size > 5000 * 150
-    server_s = emulator.requests.last.elapsed_s
+    server_s = qwen_omni_emulator.requests.last.elapsed_s
     print(
         f"\n5,000 deltas: raw bytes {raw_s * 1000:.0f} ms ({5000 / raw_s:,.0f} deltas/s); "
         f"openai client {client_s * 1000:.0f} ms ({5000 / client_s:,.0f} deltas/s); "
@@ -144,30 +144,30 @@ def test_serve_prints_the_addresses_and_stops(capsys):
     assert not thread.is_alive()
 
 
-def test_pytest_fixture_resets_between_tests_part_1(emulator):
-    emulator.script(Reply.text("left over"))
+def test_pytest_fixture_resets_between_tests_part_1(qwen_omni_emulator):
+    qwen_omni_emulator.script(Reply.text("left over"))
     http().post(
-        f"{emulator.base_url}/chat/completions",
+        f"{qwen_omni_emulator.base_url}/chat/completions",
         json={"model": MODEL, "messages": [user("x")]},
-        headers={"Authorization": f"Bearer {emulator.api_key}"},
+        headers={"Authorization": f"Bearer {qwen_omni_emulator.api_key}"},
     )
 
 
-def test_pytest_fixture_resets_between_tests_part_2(emulator):
-    assert emulator.pending_replies == 0
-    assert len(emulator.requests) == 0
+def test_pytest_fixture_resets_between_tests_part_2(qwen_omni_emulator):
+    assert qwen_omni_emulator.pending_replies == 0
+    assert len(qwen_omni_emulator.requests) == 0
 
 
-def test_default_reply_reports_json_when_asked_and_nothing_else_is_named(emulator):
+def test_default_reply_reports_json_when_asked_and_nothing_else_is_named(qwen_omni_emulator):
     response = http().post(
-        f"{emulator.base_url}/chat/completions",
+        f"{qwen_omni_emulator.base_url}/chat/completions",
         json={
             "model": MODEL,
             "stream": True,
             "messages": [user("answer in json")],
             "response_format": {"type": "json_object"},
         },
-        headers={"Authorization": f"Bearer {emulator.api_key}"},
+        headers={"Authorization": f"Bearer {qwen_omni_emulator.api_key}"},
     )
     events = [
         json.loads(line[6:]) for line in response.text.splitlines() if line.startswith("data: {")

@@ -11,9 +11,9 @@ import oss2
 import pytest
 
 from qwen_omni.catalog import get_model
-from qwen_omni.emulator import Emulator
-from qwen_omni.emulator.bodies import ALGO_PREFIX, MSG
 from qwen_omni.media import tokens as tk
+from qwen_omni_emulator import Emulator
+from qwen_omni_emulator.bodies import ALGO_PREFIX, MSG
 
 from .conftest import (
     MODEL,
@@ -29,15 +29,15 @@ FLASH = get_model(MODEL)
 TURBO = get_model("qwen-omni-turbo")
 
 
-def test_image_data_uri_is_decoded_probed_and_counted(emulator, png):
+def test_image_data_uri_is_decoded_probed_and_counted(qwen_omni_emulator, png):
     stream = raw_stream(
-        emulator,
+        qwen_omni_emulator,
         {
             "messages": [user("what is this?", image_part(png.data_uri("image/png")))],
             "stream_options": {"include_usage": True},
         },
     )
-    perceived = emulator.requests.last.perceived
+    perceived = qwen_omni_emulator.requests.last.perceived
     assert len(perceived) == 1
     part = perceived[0]
     expected = tk.image_tokens(640, 480, FLASH.tokens)
@@ -55,33 +55,35 @@ def test_image_data_uri_is_decoded_probed_and_counted(emulator, png):
     assert "You said: what is this?" in stream.text
 
 
-def test_image_pixel_knobs_change_the_count(emulator, png):
+def test_image_pixel_knobs_change_the_count(qwen_omni_emulator, png):
     raw_stream(
-        emulator,
+        qwen_omni_emulator,
         {"messages": [user(image_part(png.data_uri("image/png"), max_pixels=64 * 32 * 32))]},
     )
-    part = emulator.requests.last.perceived[0]
+    part = qwen_omni_emulator.requests.last.perceived[0]
     assert part["tokens"] == tk.image_tokens(640, 480, FLASH.tokens, max_pixels=64 * 32 * 32)
     assert part["tokens"] < tk.image_tokens(640, 480, FLASH.tokens)
 
 
-def test_turbo_counts_with_28_px_patches(emulator, png):
+def test_turbo_counts_with_28_px_patches(qwen_omni_emulator, png):
     raw_stream(
-        emulator,
+        qwen_omni_emulator,
         {"model": "qwen-omni-turbo", "messages": [user(image_part(png.data_uri("image/png")))]},
     )
-    assert emulator.requests.last.perceived[0]["tokens"] == tk.image_tokens(640, 480, TURBO.tokens)
+    assert qwen_omni_emulator.requests.last.perceived[0]["tokens"] == tk.image_tokens(
+        640, 480, TURBO.tokens
+    )
 
 
-def test_video_file_duration_frames_and_audio_track(emulator, mp4):
+def test_video_file_duration_frames_and_audio_track(qwen_omni_emulator, mp4):
     stream = raw_stream(
-        emulator,
+        qwen_omni_emulator,
         {
             "messages": [user("describe", video_part(mp4.data_uri()))],
             "stream_options": {"include_usage": True},
         },
     )
-    part = emulator.requests.last.perceived[0]
+    part = qwen_omni_emulator.requests.last.perceived[0]
     assert part["kind"] == "video"
     assert part["format"] == "mp4"
     assert part["duration_s"] == pytest.approx(4.0, abs=0.15)
@@ -101,56 +103,56 @@ def test_video_file_duration_frames_and_audio_track(emulator, mp4):
     assert "audio track: yes, 8 frames sampled" in stream.text
 
 
-def test_video_without_audio_track(emulator, mp4_silent):
+def test_video_without_audio_track(qwen_omni_emulator, mp4_silent):
     stream = raw_stream(
-        emulator,
+        qwen_omni_emulator,
         {
             "messages": [user(video_part(mp4_silent.data_uri()))],
             "stream_options": {"include_usage": True},
         },
     )
-    part = emulator.requests.last.perceived[0]
+    part = qwen_omni_emulator.requests.last.perceived[0]
     assert part["has_audio"] is False
     assert part["audio_tokens"] == 0
     assert "audio_tokens" not in stream.usage["prompt_tokens_details"]
 
 
-def test_audio_input(emulator, wav):
-    raw_stream(emulator, {"messages": [user(audio_part(wav.data_uri()))]})
-    part = emulator.requests.last.perceived[0]
+def test_audio_input(qwen_omni_emulator, wav):
+    raw_stream(qwen_omni_emulator, {"messages": [user(audio_part(wav.data_uri()))]})
+    part = qwen_omni_emulator.requests.last.perceived[0]
     assert part["modality"] == "audio"
     assert part["format"] == "wav"
     assert part["duration_s"] == pytest.approx(2.0, abs=0.01)
     assert part["tokens"] == tk.audio_tokens(2.0, FLASH.tokens) == 25
 
 
-def test_image_list_video(emulator, jpeg_frames):
+def test_image_list_video(qwen_omni_emulator, jpeg_frames):
     frames = [f.data_uri("image/jpeg") for f in jpeg_frames]
-    raw_stream(emulator, {"messages": [user({"type": "video", "video": frames})]})
-    part = emulator.requests.last.perceived[0]
+    raw_stream(qwen_omni_emulator, {"messages": [user({"type": "video", "video": frames})]})
+    part = qwen_omni_emulator.requests.last.perceived[0]
     assert part["kind"] == "frames"
     assert part["frames"] == 4
     assert part["tokens"] == tk.video_frames_tokens(4, 320, 240, FLASH.tokens)
 
 
-def test_frame_count_outside_the_model_range(emulator, jpeg_frames):
+def test_frame_count_outside_the_model_range(qwen_omni_emulator, jpeg_frames):
     # qwen-omni-turbo needs 4–80 frames
     frames = [f.data_uri("image/jpeg") for f in jpeg_frames[:3]]
     status, body = error_of(
-        emulator,
+        qwen_omni_emulator,
         {"model": "qwen-omni-turbo", "messages": [user({"type": "video", "video": frames})]},
     )
     assert status == 400
     assert body["error"]["message"] == ALGO_PREFIX + MSG.frames_range(4, 80)
 
 
-def test_video_longer_than_the_model_allows(emulator, media_dir):
+def test_video_longer_than_the_model_allows(qwen_omni_emulator, media_dir):
     from qwen_omni.media.synthetic import make_video
 
     path = make_video(media_dir / "long.mp4", seconds=41, width=64, height=48, fps=2, audio=False)
     uri = "data:;base64," + base64.b64encode(path.read_bytes()).decode()
     status, body = error_of(
-        emulator, {"model": "qwen-omni-turbo", "messages": [user(video_part(uri))]}
+        qwen_omni_emulator, {"model": "qwen-omni-turbo", "messages": [user(video_part(uri))]}
     )
     assert status == 400
     assert body["error"]["message"] == ALGO_PREFIX + (
@@ -158,15 +160,15 @@ def test_video_longer_than_the_model_allows(emulator, media_dir):
         "too long."
     )
     # the same file is fine for qwen3-omni-flash (150 s)
-    assert raw_stream(emulator, {"messages": [user(video_part(uri))]}).status == 200
+    assert raw_stream(qwen_omni_emulator, {"messages": [user(video_part(uri))]}).status == 200
 
 
-def test_image_too_small(emulator, media_dir):
+def test_image_too_small(qwen_omni_emulator, media_dir):
     from qwen_omni.media.synthetic import make_image
 
     tiny = make_image(media_dir / "tiny.png", width=10, height=300).read_bytes()
     uri = "data:image/png;base64," + base64.b64encode(tiny).decode()
-    status, body = error_of(emulator, {"messages": [user(image_part(uri))]})
+    status, body = error_of(qwen_omni_emulator, {"messages": [user(image_part(uri))]})
     assert status == 400
     assert body["error"]["message"] == ALGO_PREFIX + MSG.IMAGE_SHAPE
 
@@ -179,15 +181,15 @@ def test_image_too_small(emulator, media_dir):
         (lambda u: video_part(u), MSG.MEDIA_FORMAT),
     ],
 )
-def test_corrupt_media_fails_the_data_inspection(emulator, make_part, message):
+def test_corrupt_media_fails_the_data_inspection(qwen_omni_emulator, make_part, message):
     uri = "data:;base64," + base64.b64encode(b"not a media file at all").decode()
-    status, body = error_of(emulator, {"messages": [user(make_part(uri))]})
+    status, body = error_of(qwen_omni_emulator, {"messages": [user(make_part(uri))]})
     assert status == 400
     assert body["error"]["message"] == ALGO_PREFIX + message
 
 
-def test_wrong_modality_is_refused(emulator, wav):
-    status, body = error_of(emulator, {"messages": [user(video_part(wav.data_uri()))]})
+def test_wrong_modality_is_refused(qwen_omni_emulator, wav):
+    status, body = error_of(qwen_omni_emulator, {"messages": [user(video_part(wav.data_uri()))]})
     assert status == 400
     assert body["error"]["message"] == ALGO_PREFIX + MSG.MEDIA_FORMAT
 
@@ -195,10 +197,10 @@ def test_wrong_modality_is_refused(emulator, wav):
 # --- http(s) URLs ------------------------------------------------------------------------------
 
 
-def test_hosted_media_is_fetched_by_url(emulator, png):
-    url = emulator.host_media("https://cdn.example.com/cat.png", png.data)
-    raw_stream(emulator, {"messages": [user(image_part(url))]})
-    part = emulator.requests.last.perceived[0]
+def test_hosted_media_is_fetched_by_url(qwen_omni_emulator, png):
+    url = qwen_omni_emulator.host_media("https://cdn.example.com/cat.png", png.data)
+    raw_stream(qwen_omni_emulator, {"messages": [user(image_part(url))]})
+    part = qwen_omni_emulator.requests.last.perceived[0]
     assert part["via"] == "hosted"
     assert part["width"] == 640
 
@@ -207,16 +209,16 @@ def test_hosted_media_is_fetched_by_url(emulator, png):
     ("status", "message"),
     [(404, MSG.MEDIA_NOT_FOUND), (403, MSG.MEDIA_FORBIDDEN), (500, MSG.DOWNLOAD_FAILED)],
 )
-def test_origin_errors(emulator, png, status, message):
-    url = emulator.host_media("https://cdn.example.com/x.png", png.data, status=status)
-    code, body = error_of(emulator, {"messages": [user(image_part(url))]})
+def test_origin_errors(qwen_omni_emulator, png, status, message):
+    url = qwen_omni_emulator.host_media("https://cdn.example.com/x.png", png.data, status=status)
+    code, body = error_of(qwen_omni_emulator, {"messages": [user(image_part(url))]})
     assert code == 400
     assert body["error"]["message"] == ALGO_PREFIX + message
 
 
-def test_unknown_public_host_is_never_contacted(emulator):
+def test_unknown_public_host_is_never_contacted(qwen_omni_emulator):
     code, body = error_of(
-        emulator, {"messages": [user(image_part("https://unknown.example.org/a.png"))]}
+        qwen_omni_emulator, {"messages": [user(image_part("https://unknown.example.org/a.png"))]}
     )
     assert code == 400
     assert body["error"]["message"] == ALGO_PREFIX + MSG.DOWNLOAD_FAILED
@@ -241,53 +243,53 @@ def _signed_bucket(emu: Emulator, name: str = "media") -> oss2.Bucket:
     return oss2.Bucket(auth, emu.oss_endpoint, name)
 
 
-def test_signed_oss_url_is_fetched_from_the_oss_server(emulator, png):
-    bucket = _signed_bucket(emulator)
+def test_signed_oss_url_is_fetched_from_the_oss_server(qwen_omni_emulator, png):
+    bucket = _signed_bucket(qwen_omni_emulator)
     bucket.put_object("pics/cat.png", png.data)
     url = bucket.sign_url("GET", "pics/cat.png", 60, slash_safe=True)
-    raw_stream(emulator, {"messages": [user(image_part(url))]})
-    part = emulator.requests.last.perceived[0]
+    raw_stream(qwen_omni_emulator, {"messages": [user(image_part(url))]})
+    part = qwen_omni_emulator.requests.last.perceived[0]
     assert part["via"] == "http"
     assert part["sha256"] == hashlib.sha256(png.data).hexdigest()
 
 
-def test_tampered_or_expired_signed_url_fails_like_the_service(emulator, png):
-    bucket = _signed_bucket(emulator)
+def test_tampered_or_expired_signed_url_fails_like_the_service(qwen_omni_emulator, png):
+    bucket = _signed_bucket(qwen_omni_emulator)
     bucket.put_object("pics/cat.png", png.data)
     url = bucket.sign_url("GET", "pics/cat.png", 60, slash_safe=True)
     tampered = url.replace("Signature=", "Signature=AAAA")
-    code, body = error_of(emulator, {"messages": [user(image_part(tampered))]})
+    code, body = error_of(qwen_omni_emulator, {"messages": [user(image_part(tampered))]})
     assert code == 400
     assert body["error"]["message"] == ALGO_PREFIX + MSG.MEDIA_FORBIDDEN
 
-    emulator.oss.time_offset = 3600
+    qwen_omni_emulator.oss.time_offset = 3600
     try:
-        code, body = error_of(emulator, {"messages": [user(image_part(url))]})
+        code, body = error_of(qwen_omni_emulator, {"messages": [user(image_part(url))]})
     finally:
-        emulator.oss.time_offset = 0
+        qwen_omni_emulator.oss.time_offset = 0
     assert code == 400
     assert body["error"]["message"] == ALGO_PREFIX + MSG.MEDIA_FORBIDDEN
 
 
-def test_missing_object_is_not_found(emulator):
-    bucket = _signed_bucket(emulator)
+def test_missing_object_is_not_found(qwen_omni_emulator):
+    bucket = _signed_bucket(qwen_omni_emulator)
     url = bucket.sign_url("GET", "nope.png", 60)
-    code, body = error_of(emulator, {"messages": [user(image_part(url))]})
+    code, body = error_of(qwen_omni_emulator, {"messages": [user(image_part(url))]})
     assert code == 400
     assert body["error"]["message"] == ALGO_PREFIX + MSG.MEDIA_NOT_FOUND
 
 
-def test_real_oss_host_names_are_routed_to_the_oss_server(emulator, png):
-    bucket = _signed_bucket(emulator, "routed")
+def test_real_oss_host_names_are_routed_to_the_oss_server(qwen_omni_emulator, png):
+    bucket = _signed_bucket(qwen_omni_emulator, "routed")
     bucket.put_object("cat.png", png.data)
     public = oss2.Bucket(
         oss2.Auth("emu-oss-ak", "emu-oss-sk"), "https://oss-cn-beijing.aliyuncs.com", "routed"
     )
     url = public.sign_url("GET", "cat.png", 60)
     assert url.startswith("https://routed.oss-cn-beijing.aliyuncs.com/")
-    emulator.route_host("routed.oss-cn-beijing.aliyuncs.com")
-    raw_stream(emulator, {"messages": [user(image_part(url))]})
-    assert emulator.requests.last.perceived[0]["via"] == "http"
+    qwen_omni_emulator.route_host("routed.oss-cn-beijing.aliyuncs.com")
+    raw_stream(qwen_omni_emulator, {"messages": [user(image_part(url))]})
+    assert qwen_omni_emulator.requests.last.perceived[0]["via"] == "http"
 
 
 def test_slow_oss_server_times_out_over_real_sockets(png):
@@ -300,12 +302,12 @@ def test_slow_oss_server_times_out_over_real_sockets(png):
     assert body["error"]["message"] == ALGO_PREFIX + MSG.DOWNLOAD_TIMEOUT
 
 
-def test_url_file_over_the_model_cap_is_too_large(emulator):
+def test_url_file_over_the_model_cap_is_too_large(qwen_omni_emulator):
     # qwen-omni-turbo takes audio URLs up to 10 MB
     big = b"\0" * (10 * 1024 * 1024 + 1)
-    url = emulator.host_media("https://cdn.example.com/big.mp3", big)
+    url = qwen_omni_emulator.host_media("https://cdn.example.com/big.mp3", big)
     code, body = error_of(
-        emulator, {"model": "qwen-omni-turbo", "messages": [user(audio_part(url))]}
+        qwen_omni_emulator, {"model": "qwen-omni-turbo", "messages": [user(audio_part(url))]}
     )
     assert code == 400
     assert body["error"]["message"] == ALGO_PREFIX + MSG.FILE_TOO_LARGE
@@ -338,25 +340,27 @@ def _upload_temp(emu: Emulator, model: str, name: str, data: bytes) -> str:
     return f"oss://{key}"
 
 
-def test_oss_url_resolves_only_with_the_resolve_header(emulator, png):
-    url = _upload_temp(emulator, MODEL, "cat.png", png.data)
+def test_oss_url_resolves_only_with_the_resolve_header(qwen_omni_emulator, png):
+    url = _upload_temp(qwen_omni_emulator, MODEL, "cat.png", png.data)
     body = {"messages": [user(image_part(url))]}
 
-    code, error = error_of(emulator, body)
+    code, error = error_of(qwen_omni_emulator, body)
     assert code == 400
     assert error["error"]["message"] == ALGO_PREFIX + MSG.INVALID_URL
 
-    stream = raw_stream(emulator, body, headers={"X-DashScope-OssResourceResolve": "enable"})
+    stream = raw_stream(
+        qwen_omni_emulator, body, headers={"X-DashScope-OssResourceResolve": "enable"}
+    )
     assert stream.status == 200
-    part = emulator.requests.last.perceived[0]
+    part = qwen_omni_emulator.requests.last.perceived[0]
     assert part["via"] == "oss"
     assert part["width"] == 640
 
 
-def test_oss_url_is_bound_to_its_model(emulator, png):
-    url = _upload_temp(emulator, MODEL, "cat.png", png.data)
+def test_oss_url_is_bound_to_its_model(qwen_omni_emulator, png):
+    url = _upload_temp(qwen_omni_emulator, MODEL, "cat.png", png.data)
     code, body = error_of(
-        emulator,
+        qwen_omni_emulator,
         {"model": "qwen3.5-omni-plus", "messages": [user(image_part(url))]},
         headers={"X-DashScope-OssResourceResolve": "enable"},
     )
@@ -364,9 +368,9 @@ def test_oss_url_is_bound_to_its_model(emulator, png):
     assert body["error"]["message"] == ALGO_PREFIX + MSG.MEDIA_FORBIDDEN
 
 
-def test_unknown_oss_url_is_not_found(emulator):
+def test_unknown_oss_url_is_not_found(qwen_omni_emulator):
     code, body = error_of(
-        emulator,
+        qwen_omni_emulator,
         {"messages": [user(image_part("oss://dashscope-instant/x/y/z.png"))]},
         headers={"X-DashScope-OssResourceResolve": "enable"},
     )
@@ -374,12 +378,12 @@ def test_unknown_oss_url_is_not_found(emulator):
     assert body["error"]["message"] == ALGO_PREFIX + MSG.MEDIA_NOT_FOUND
 
 
-def test_input_longer_than_the_model_accepts(emulator, png):
+def test_input_longer_than_the_model_accepts(qwen_omni_emulator, png):
     # 14 images upscaled to ~1280 tokens each exceed qwen3-omni-flash's 16,384 input tokens
     # in thinking mode
     uri = png.data_uri("image/png")
     big = 1280 * 32 * 32
     messages = [user("x")] + [user(image_part(uri, min_pixels=big)) for _ in range(14)]
-    code, body = error_of(emulator, {"messages": messages, "enable_thinking": True})
+    code, body = error_of(qwen_omni_emulator, {"messages": messages, "enable_thinking": True})
     assert code == 400
     assert body["error"]["message"] == "Range of input length should be [1, 16384]"

@@ -9,9 +9,9 @@ import openai
 import pytest
 
 from qwen_omni.catalog import get_model
-from qwen_omni.emulator import Reply, ToolCall
-from qwen_omni.emulator.speech import SAMPLE_RATE
 from qwen_omni.media.tokens import audio_tokens
+from qwen_omni_emulator import Reply, ToolCall
+from qwen_omni_emulator.speech import SAMPLE_RATE
 
 from .conftest import MODEL, raw_stream, user
 
@@ -41,11 +41,11 @@ MAGIC_TOOL = {
 }
 
 
-def test_sse_shape_role_first_finish_last_then_usage_then_done(emulator):
-    emulator.script(Reply.text("Hello there, friend", chunk_chars=5))
+def test_sse_shape_role_first_finish_last_then_usage_then_done(qwen_omni_emulator):
+    qwen_omni_emulator.script(Reply.text("Hello there, friend", chunk_chars=5))
 
     stream = raw_stream(
-        emulator,
+        qwen_omni_emulator,
         {"messages": [user("hi")], "stream_options": {"include_usage": True}},
     )
 
@@ -73,16 +73,16 @@ def test_sse_shape_role_first_finish_last_then_usage_then_done(emulator):
     assert first["logprobs"] is None
 
 
-def test_no_usage_chunk_without_include_usage(emulator):
-    emulator.script(Reply.text("ok"))
-    stream = raw_stream(emulator, {"messages": [user("hi")]})
+def test_no_usage_chunk_without_include_usage(qwen_omni_emulator):
+    qwen_omni_emulator.script(Reply.text("ok"))
+    stream = raw_stream(qwen_omni_emulator, {"messages": [user("hi")]})
     assert stream.usage is None
     assert all(c["choices"] for c in stream.chunks)
 
 
-def test_openai_client_reads_a_scripted_answer_and_usage(emulator):
-    emulator.script(Reply.text("The answer is 42."))
-    client = emulator.client()
+def test_openai_client_reads_a_scripted_answer_and_usage(qwen_omni_emulator):
+    qwen_omni_emulator.script(Reply.text("The answer is 42."))
+    client = qwen_omni_emulator.client()
 
     chunks = list(
         client.chat.completions.create(
@@ -102,13 +102,13 @@ def test_openai_client_reads_a_scripted_answer_and_usage(emulator):
     assert usage.prompt_tokens_details.text_tokens == usage.prompt_tokens
     assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
     # zero entries are omitted, as in the documented samples
-    assert "audio_tokens" not in emulator.requests.last.usage["completion_tokens_details"]
-    assert emulator.pending_replies == 0
+    assert "audio_tokens" not in qwen_omni_emulator.requests.last.usage["completion_tokens_details"]
+    assert qwen_omni_emulator.pending_replies == 0
 
 
-def test_script_is_a_queue_then_the_default_reply_takes_over(emulator):
-    emulator.script(Reply.text("one"), Reply.text("two"))
-    client = emulator.client()
+def test_script_is_a_queue_then_the_default_reply_takes_over(qwen_omni_emulator):
+    qwen_omni_emulator.script(Reply.text("one"), Reply.text("two"))
+    client = qwen_omni_emulator.client()
 
     def ask() -> str:
         stream = client.chat.completions.create(
@@ -120,33 +120,33 @@ def test_script_is_a_queue_then_the_default_reply_takes_over(emulator):
     assert ask().startswith("I am the qwen-omni emulator (model qwen3-omni-flash).")
 
 
-def test_exact_deltas_are_streamed_one_chunk_each(emulator):
-    emulator.script(Reply.stream(["a", "", "bc", "漢字"]))
-    stream = raw_stream(emulator, {"messages": [user("hi")]})
+def test_exact_deltas_are_streamed_one_chunk_each(qwen_omni_emulator):
+    qwen_omni_emulator.script(Reply.stream(["a", "", "bc", "漢字"]))
+    stream = raw_stream(qwen_omni_emulator, {"messages": [user("hi")]})
     assert [d["content"] for d in stream.deltas[1:-1]] == ["a", "", "bc", "漢字"]
 
 
-def test_responder_sees_the_parsed_request(emulator):
+def test_responder_sees_the_parsed_request(qwen_omni_emulator):
     seen = []
 
     def responder(request):
         seen.append((request.model, request.last_user_text, request.include_usage))
         return Reply.text(f"echo: {request.last_user_text}")
 
-    emulator.responder = responder
-    stream = raw_stream(emulator, {"messages": [user("ping")]})
+    qwen_omni_emulator.responder = responder
+    stream = raw_stream(qwen_omni_emulator, {"messages": [user("ping")]})
     assert stream.text == "echo: ping"
     assert seen == [(MODEL, "ping", False)]
 
 
-def test_responder_returning_none_falls_back_to_default(emulator):
-    emulator.responder = lambda request: None
-    assert raw_stream(emulator, {"messages": [user("x")]}).text.startswith("I am the")
+def test_responder_returning_none_falls_back_to_default(qwen_omni_emulator):
+    qwen_omni_emulator.responder = lambda request: None
+    assert raw_stream(qwen_omni_emulator, {"messages": [user("x")]}).text.startswith("I am the")
 
 
-def test_thinking_streams_reasoning_first(emulator):
+def test_thinking_streams_reasoning_first(qwen_omni_emulator):
     stream = raw_stream(
-        emulator,
+        qwen_omni_emulator,
         {
             "messages": [user("Why is the sky blue?")],
             "enable_thinking": True,
@@ -166,23 +166,23 @@ def test_thinking_streams_reasoning_first(emulator):
     assert details["text_tokens"] > 0
 
 
-def test_no_reasoning_without_thinking(emulator):
-    stream = raw_stream(emulator, {"messages": [user("hi")], "enable_thinking": False})
+def test_no_reasoning_without_thinking(qwen_omni_emulator):
+    stream = raw_stream(qwen_omni_emulator, {"messages": [user("hi")], "enable_thinking": False})
     assert not any("reasoning_content" in d for d in stream.deltas)
 
 
-def test_json_object_answer_is_valid_json_with_the_keys_the_prompt_names(emulator):
+def test_json_object_answer_is_valid_json_with_the_keys_the_prompt_names(qwen_omni_emulator):
     prompt = (
         "Tell me a joke about cats. Return the result as a JSON with 'setup' and "
         "'punchline' keys. Return nothing other than JSON."
     )
     stream = raw_stream(
-        emulator, {"messages": [user(prompt)], "response_format": {"type": "json_object"}}
+        qwen_omni_emulator, {"messages": [user(prompt)], "response_format": {"type": "json_object"}}
     )
     assert set(json.loads(stream.text)) == {"setup", "punchline"}
 
 
-def test_json_schema_answer_follows_the_schema(emulator):
+def test_json_schema_answer_follows_the_schema(qwen_omni_emulator):
     schema = {
         "type": "object",
         "properties": {
@@ -193,7 +193,7 @@ def test_json_schema_answer_follows_the_schema(emulator):
         "required": ["title", "rating", "tags"],
     }
     stream = raw_stream(
-        emulator,
+        qwen_omni_emulator,
         {
             "messages": [user("Rate the movie 'Alien' as json")],
             "response_format": {
@@ -208,9 +208,9 @@ def test_json_schema_answer_follows_the_schema(emulator):
     assert isinstance(value["tags"], list)
 
 
-def test_audio_output_streams_pcm16_24khz_with_transcript(emulator):
-    emulator.script(Reply.text("Hello, this is a spoken answer."))
-    client = emulator.client()
+def test_audio_output_streams_pcm16_24khz_with_transcript(qwen_omni_emulator):
+    qwen_omni_emulator.script(Reply.text("Hello, this is a spoken answer."))
+    client = qwen_omni_emulator.client()
     pcm = b""
     transcript = ""
     ids = set()
@@ -245,8 +245,8 @@ def test_audio_output_streams_pcm16_24khz_with_transcript(emulator):
     assert usage.completion_tokens_details.audio_tokens == expected
 
 
-def test_forced_tool_choice_calls_that_tool_with_schema_valid_arguments(emulator):
-    client = emulator.client()
+def test_forced_tool_choice_calls_that_tool_with_schema_valid_arguments(qwen_omni_emulator):
+    client = qwen_omni_emulator.client()
     chunks = list(
         client.chat.completions.create(
             model=MODEL,
@@ -264,21 +264,21 @@ def test_forced_tool_choice_calls_that_tool_with_schema_valid_arguments(emulator
     assert chunks[-1].choices[0].finish_reason == "tool_calls"
 
 
-def test_tool_named_in_the_prompt_is_called_with_values_from_the_prompt(emulator):
+def test_tool_named_in_the_prompt_is_called_with_values_from_the_prompt(qwen_omni_emulator):
     stream = raw_stream(
-        emulator,
+        qwen_omni_emulator,
         {
             "messages": [user("What is the value of magic_function(3)? Use the tool.")],
             "tools": [MAGIC_TOOL, WEATHER_TOOL],
         },
     )
-    assert emulator.requests.last.tool_calls[0]["name"] == "magic_function"
-    assert json.loads(emulator.requests.last.tool_calls[0]["arguments"]) == {"input": 3}
+    assert qwen_omni_emulator.requests.last.tool_calls[0]["name"] == "magic_function"
+    assert json.loads(qwen_omni_emulator.requests.last.tool_calls[0]["arguments"]) == {"input": 3}
     assert stream.choice_chunks[-1]["choices"][0]["finish_reason"] == "tool_calls"
 
 
-def test_agent_loop_call_then_answer_with_the_tool_result(emulator):
-    client = emulator.client()
+def test_agent_loop_call_then_answer_with_the_tool_result(qwen_omni_emulator):
+    client = qwen_omni_emulator.client()
     question = {"role": "user", "content": "What is the weather in San Francisco, CA?"}
 
     first = list(
@@ -317,22 +317,22 @@ def test_agent_loop_call_then_answer_with_the_tool_result(emulator):
     assert "get_weather" in text
 
 
-def test_tool_choice_none_answers_in_text(emulator):
+def test_tool_choice_none_answers_in_text(qwen_omni_emulator):
     stream = raw_stream(
-        emulator,
+        qwen_omni_emulator,
         {"messages": [user("weather please")], "tools": [WEATHER_TOOL], "tool_choice": "none"},
     )
     assert not any("tool_calls" in d for d in stream.deltas)
     assert stream.text.startswith("I am the")
 
 
-def test_unrelated_prompt_with_tools_answers_in_text(emulator):
-    stream = raw_stream(emulator, {"messages": [user("Hello!")], "tools": [WEATHER_TOOL]})
+def test_unrelated_prompt_with_tools_answers_in_text(qwen_omni_emulator):
+    stream = raw_stream(qwen_omni_emulator, {"messages": [user("Hello!")], "tools": [WEATHER_TOOL]})
     assert not any("tool_calls" in d for d in stream.deltas)
 
 
 def test_required_tool_choice_when_enabled_calls_some_tool():
-    from qwen_omni.emulator import Emulator
+    from qwen_omni_emulator import Emulator
 
     with Emulator(allow_required_tool_choice=True) as emu:
         stream = raw_stream(
@@ -344,14 +344,16 @@ def test_required_tool_choice_when_enabled_calls_some_tool():
     assert tool_deltas[0]["function"]["name"] == "get_weather"
 
 
-def test_scripted_parallel_tool_calls_stream_with_indexes(emulator):
-    emulator.script(
+def test_scripted_parallel_tool_calls_stream_with_indexes(qwen_omni_emulator):
+    qwen_omni_emulator.script(
         Reply.parallel_tool_calls(
             ("get_weather", {"location": "Paris"}),
             ToolCall.of("magic_function", {"input": 1}, id="call_fixed"),
         )
     )
-    stream = raw_stream(emulator, {"messages": [user("both")], "tools": [WEATHER_TOOL, MAGIC_TOOL]})
+    stream = raw_stream(
+        qwen_omni_emulator, {"messages": [user("both")], "tools": [WEATHER_TOOL, MAGIC_TOOL]}
+    )
     calls: dict[int, dict] = {}
     for delta in stream.deltas:
         for tc in delta.get("tool_calls", []):
@@ -364,7 +366,7 @@ def test_scripted_parallel_tool_calls_stream_with_indexes(emulator):
     assert calls[1] == {"name": "magic_function", "arguments": '{"input": 1}', "id": "call_fixed"}
 
 
-def test_unicode_arguments_are_not_escaped(emulator):
+def test_unicode_arguments_are_not_escaped(qwen_omni_emulator):
     tool = {
         "type": "function",
         "function": {
@@ -380,35 +382,35 @@ def test_unicode_arguments_are_not_escaped(emulator):
         },
     }
     raw_stream(
-        emulator,
+        qwen_omni_emulator,
         {
             "messages": [user("Create a customer named '你好啊集团' (Hello Group)")],
             "tools": [tool],
             "tool_choice": {"type": "function", "function": {"name": "unicode_customer"}},
         },
     )
-    arguments = emulator.requests.last.tool_calls[0]["arguments"]
+    arguments = qwen_omni_emulator.requests.last.tool_calls[0]["arguments"]
     assert "你好啊集团" in arguments
     assert json.loads(arguments)["customer_name"] == "你好啊集团"
 
 
-def test_max_tokens_truncates_with_finish_reason_length(emulator):
-    emulator.script(Reply.text("x" * 400))
-    stream = raw_stream(emulator, {"messages": [user("long")], "max_tokens": 10})
+def test_max_tokens_truncates_with_finish_reason_length(qwen_omni_emulator):
+    qwen_omni_emulator.script(Reply.text("x" * 400))
+    stream = raw_stream(qwen_omni_emulator, {"messages": [user("long")], "max_tokens": 10})
     assert stream.text == "x" * 40
     assert stream.choice_chunks[-1]["choices"][0]["finish_reason"] == "length"
 
 
-def test_stop_sequence_cuts_the_answer(emulator):
-    emulator.script(Reply.text("Hello you there"))
-    stream = raw_stream(emulator, {"messages": [user("hi")], "stop": ["you"]})
+def test_stop_sequence_cuts_the_answer(qwen_omni_emulator):
+    qwen_omni_emulator.script(Reply.text("Hello you there"))
+    stream = raw_stream(qwen_omni_emulator, {"messages": [user("hi")], "stop": ["you"]})
     assert stream.text == "Hello "
     assert stream.choice_chunks[-1]["choices"][0]["finish_reason"] == "stop"
 
 
-def test_scripted_error_reply_is_consumed(emulator):
-    emulator.script(Reply.error(503), Reply.text("back"))
-    client = emulator.client()
+def test_scripted_error_reply_is_consumed(qwen_omni_emulator):
+    qwen_omni_emulator.script(Reply.error(503), Reply.text("back"))
+    client = qwen_omni_emulator.client()
     with pytest.raises(openai.InternalServerError) as info:
         client.chat.completions.create(
             model=MODEL, messages=[{"role": "user", "content": "x"}], stream=True
@@ -421,6 +423,6 @@ def test_scripted_error_reply_is_consumed(emulator):
     assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices) == "back"
 
 
-def test_models_endpoint_lists_the_catalog(emulator):
-    ids = {m.id for m in emulator.client().models.list()}
+def test_models_endpoint_lists_the_catalog(qwen_omni_emulator):
+    ids = {m.id for m in qwen_omni_emulator.client().models.list()}
     assert {"qwen3-omni-flash", "qwen-omni-turbo", "qwen3.5-omni-plus"} <= ids

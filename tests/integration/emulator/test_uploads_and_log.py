@@ -6,7 +6,7 @@ import json
 
 import httpx
 
-from qwen_omni.emulator import Emulator
+from qwen_omni_emulator import Emulator
 
 from .conftest import MODEL, http, image_part, raw_stream, user
 
@@ -16,8 +16,8 @@ def _policy(emu: Emulator, key: str | None = None, **params: str) -> httpx.Respo
     return http().get(f"{emu.api_base_url}/uploads", params=params, headers=headers)
 
 
-def test_get_policy_returns_the_documented_shape(emulator):
-    response = _policy(emulator, action="getPolicy", model=MODEL)
+def test_get_policy_returns_the_documented_shape(qwen_omni_emulator):
+    response = _policy(qwen_omni_emulator, action="getPolicy", model=MODEL)
     assert response.status_code == 200
     body = response.json()
     assert set(body) == {"request_id", "data"}
@@ -35,19 +35,21 @@ def test_get_policy_returns_the_documented_shape(emulator):
         "x_oss_forbid_overwrite",
     } <= set(data)
     assert data["expire_in_seconds"] == 300
-    assert data["upload_host"].startswith(emulator.oss_endpoint)
-    assert emulator.requests.last.model == MODEL
+    assert data["upload_host"].startswith(qwen_omni_emulator.oss_endpoint)
+    assert qwen_omni_emulator.requests.last.model == MODEL
 
 
-def test_get_policy_needs_a_key_and_valid_parameters(emulator):
-    missing = _policy(emulator, key="", action="getPolicy", model=MODEL)
+def test_get_policy_needs_a_key_and_valid_parameters(qwen_omni_emulator):
+    missing = _policy(qwen_omni_emulator, key="", action="getPolicy", model=MODEL)
     assert missing.status_code == 401
     assert missing.json()["code"] == "InvalidApiKey"
     assert missing.json()["message"] == "Invalid API-key provided."
-    assert _policy(emulator, key="wrong", action="getPolicy", model=MODEL).status_code == 401
-    assert _policy(emulator, action="other", model=MODEL).status_code == 400
-    assert _policy(emulator, action="getPolicy").status_code == 400
-    unknown = _policy(emulator, action="getPolicy", model="no-such-model")
+    assert (
+        _policy(qwen_omni_emulator, key="wrong", action="getPolicy", model=MODEL).status_code == 401
+    )
+    assert _policy(qwen_omni_emulator, action="other", model=MODEL).status_code == 400
+    assert _policy(qwen_omni_emulator, action="getPolicy").status_code == 400
+    unknown = _policy(qwen_omni_emulator, action="getPolicy", model="no-such-model")
     assert unknown.status_code == 404
     assert unknown.json()["code"] == "ModelNotFound"
 
@@ -61,13 +63,13 @@ def test_get_policy_rate_limit():
     assert other_model == 200
 
 
-def test_the_log_records_what_arrived_with_the_key_masked(emulator, png):
+def test_the_log_records_what_arrived_with_the_key_masked(qwen_omni_emulator, png):
     raw_stream(
-        emulator,
+        qwen_omni_emulator,
         {"messages": [user("look", image_part(png.data_uri("image/png")))]},
         headers={"X-Trace": "t-1"},
     )
-    record = emulator.requests.last
+    record = qwen_omni_emulator.requests.last
     assert record.method == "POST"
     assert record.path == "/compatible-mode/v1/chat/completions"
     assert record.status == 200
@@ -102,23 +104,25 @@ def test_the_key_never_appears_in_the_log():
     assert "very-secret" not in dump
 
 
-def test_reset_clears_log_script_faults_and_responder(emulator):
-    from qwen_omni.emulator import Fault, Reply
+def test_reset_clears_log_script_faults_and_responder(qwen_omni_emulator):
+    from qwen_omni_emulator import Fault, Reply
 
-    emulator.script(Reply.text("a"))
-    emulator.fail_next(Fault.server_error())
-    emulator.responder = lambda request: None
-    emulator.host_media("https://cdn.example.com/x", b"x")
-    raw_stream(emulator, {"messages": [user("hi")]})
-    emulator.reset()
-    assert len(emulator.requests) == 0
-    assert emulator.pending_replies == 0
-    assert emulator.pending_faults == 0
-    assert emulator.responder is None
+    qwen_omni_emulator.script(Reply.text("a"))
+    qwen_omni_emulator.fail_next(Fault.server_error())
+    qwen_omni_emulator.responder = lambda request: None
+    qwen_omni_emulator.host_media("https://cdn.example.com/x", b"x")
+    raw_stream(qwen_omni_emulator, {"messages": [user("hi")]})
+    qwen_omni_emulator.reset()
+    assert len(qwen_omni_emulator.requests) == 0
+    assert qwen_omni_emulator.pending_replies == 0
+    assert qwen_omni_emulator.pending_faults == 0
+    assert qwen_omni_emulator.responder is None
 
 
-def test_log_chat_filter(emulator):
-    raw_stream(emulator, {"messages": [user("hi")]})
-    _policy(emulator, action="getPolicy", model=MODEL)
-    assert [r.path for r in emulator.requests.chat()] == ["/compatible-mode/v1/chat/completions"]
-    assert len(emulator.requests) == 2
+def test_log_chat_filter(qwen_omni_emulator):
+    raw_stream(qwen_omni_emulator, {"messages": [user("hi")]})
+    _policy(qwen_omni_emulator, action="getPolicy", model=MODEL)
+    assert [r.path for r in qwen_omni_emulator.requests.chat()] == [
+        "/compatible-mode/v1/chat/completions"
+    ]
+    assert len(qwen_omni_emulator.requests) == 2

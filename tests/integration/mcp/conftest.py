@@ -12,7 +12,7 @@ from qwen_omni.catalog import GENERIC, MODELS
 
 @pytest.fixture(scope="session")
 def mcp_emulator():
-    from qwen_omni.emulator import Emulator
+    from qwen_omni_emulator import Emulator
 
     models = {**MODELS, "qwen-plus": replace(GENERIC, name="qwen-plus", audio_output=False)}
     with Emulator(models=models) as emu:

@@ -11,10 +11,10 @@ import sys
 import pytest
 from mcp import Client, StdioServerParameters
 
-from qwen_omni.emulator import Reply
 from qwen_omni.errors import ConfigurationError
 from qwen_omni.mcp_server import build_server, serve_async
 from qwen_omni.tasks import TOOLS
+from qwen_omni_emulator import Reply
 
 pytestmark = pytest.mark.integration
 

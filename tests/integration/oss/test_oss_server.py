@@ -271,7 +271,7 @@ def test_list_objects(endpoint):
 
 
 def test_bandwidth_cap_and_latency(oss_state):
-    from qwen_omni.emulator.oss import serve_oss
+    from qwen_omni_emulator.oss import serve_oss
 
     data = b"x" * (1024 * 1024)
     with serve_oss(oss_state, bandwidth_bps=4 * 1024 * 1024, latency_s=0.05) as ep:

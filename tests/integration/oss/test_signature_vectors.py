@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from qwen_omni.emulator.oss import (
+from qwen_omni_emulator.oss import (
     v1_canonical_resource,
     v1_signature,
     v1_string_to_sign,

@@ -24,7 +24,7 @@ EXTRA_MODELS = {
 
 @pytest.fixture(scope="session")
 def tools_emulator():
-    from qwen_omni.emulator import Emulator
+    from qwen_omni_emulator import Emulator
 
     with Emulator(models={**MODELS, **EXTRA_MODELS}) as emu:
         yield emu

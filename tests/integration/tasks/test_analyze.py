@@ -105,7 +105,7 @@ async def test_agent_relative_path_under_the_root(tasks):
 
 
 async def test_service_errors_become_refusals_for_agents(tasks, emu):
-    from qwen_omni.emulator import Reply
+    from qwen_omni_emulator import Reply
 
     emu.script(Reply.error(429, retry_after=0))
     result = await tasks.run_tool("analyze_audio", {"source": "call.mp3", "question": "Tone?"})
@@ -138,7 +138,7 @@ async def test_large_image_is_prepared_and_the_report_says_how(tasks, emu, tmp_p
 
 
 async def test_a_call_video_is_sent_as_its_sound_track(tasks, emu, media):
-    from qwen_omni.emulator import Reply
+    from qwen_omni_emulator import Reply
 
     emu.script(Reply.json({"mentions": [{"topic": "x", "mentioned": False, "confidence": 1}]}))
     result = await tasks.did_call_mention(str(media.clip), ["x"])

@@ -7,7 +7,6 @@ import json
 import pytest
 from pydantic import BaseModel, Field
 
-from qwen_omni.emulator import Reply
 from qwen_omni.tasks import (
     CaptionResult,
     InvalidModelOutput,
@@ -15,6 +14,7 @@ from qwen_omni.tasks import (
     ProductCaption,
     ToolRefusal,
 )
+from qwen_omni_emulator import Reply
 
 pytestmark = pytest.mark.integration
 

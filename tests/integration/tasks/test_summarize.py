@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from qwen_omni.emulator import Reply
 from qwen_omni.tasks import Progress, SummaryResult, ToolRefusal
+from qwen_omni_emulator import Reply
 
 pytestmark = pytest.mark.integration
 

@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from qwen_omni.emulator import Reply
 from qwen_omni.tasks import (
     AccessPolicy,
     AsyncOmniTasks,
@@ -17,6 +16,7 @@ from qwen_omni.tasks import (
     TranscriptResult,
     transcriber_for,
 )
+from qwen_omni_emulator import Reply
 
 pytestmark = pytest.mark.integration
 

@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from qwen_omni.emulator.bodies import ALGO_PREFIX, MSG, ServiceError
-from qwen_omni.emulator.perception import PerceivedPart
-from qwen_omni.emulator.render import apply_limits, render
-from qwen_omni.emulator.replies import Reply
-from qwen_omni.emulator.request import ParseOptions, parse_chat_request, text_tokens
-from qwen_omni.emulator.responder import default_reply, tool_arguments
-from qwen_omni.emulator.schema_args import Hints, value_from_schema
-from qwen_omni.emulator.speech import SAMPLE_RATE, pcm_chunks, synthesize
+from qwen_omni_emulator.bodies import ALGO_PREFIX, MSG, ServiceError
+from qwen_omni_emulator.perception import PerceivedPart
+from qwen_omni_emulator.render import apply_limits, render
+from qwen_omni_emulator.replies import Reply
+from qwen_omni_emulator.request import ParseOptions, parse_chat_request, text_tokens
+from qwen_omni_emulator.responder import default_reply, tool_arguments
+from qwen_omni_emulator.schema_args import Hints, value_from_schema
+from qwen_omni_emulator.speech import SAMPLE_RATE, pcm_chunks, synthesize
 
 
 def parse(body: dict[str, Any], **opts: Any):
@@ -336,7 +336,7 @@ def test_limits_leave_explicit_deltas_alone():
 def test_json_answer_follows_a_schema_written_in_the_prompt():
     """JSON-mode tools describe the answer's shape in the prompt; the default reply follows it,
     one array item per bulleted line, and keeps following it on a correction turn."""
-    from qwen_omni.emulator.responder import _schema_in_prompt
+    from qwen_omni_emulator.responder import _schema_in_prompt
 
     schema = {
         "type": "object",

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from qwen_omni.emulator.bodies import MSG, compat_error_body, status_error
-from qwen_omni.emulator.faults import Fault, FaultRates, FaultSyntaxError, parse_fault_header
-from qwen_omni.emulator.log import RecordedRequest, RequestLog, mask_headers, mask_secret
-from qwen_omni.emulator.replies import Reply, ToolCall
-from qwen_omni.emulator.sse import DONE, ChunkEncoder
+from qwen_omni_emulator.bodies import MSG, compat_error_body, status_error
+from qwen_omni_emulator.faults import Fault, FaultRates, FaultSyntaxError, parse_fault_header
+from qwen_omni_emulator.log import RecordedRequest, RequestLog, mask_headers, mask_secret
+from qwen_omni_emulator.replies import Reply, ToolCall
+from qwen_omni_emulator.sse import DONE, ChunkEncoder
 
 
 def _decode(event: bytes) -> dict:

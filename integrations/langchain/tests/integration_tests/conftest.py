@@ -1,9 +1,9 @@
 """Integration tests: langchain-qwen-omni against the qwen-omni emulator, over loopback only.
 
-The ``emulator`` fixture (session server, reset per test) comes from the ``qwen_omni_emulator``
-pytest plugin. Every test here points ``ChatQwenOmni`` at it through the environment, the way a
-user would (``QWEN_OMNI_BASE_URL`` and ``DASHSCOPE_API_KEY``), so models built anywhere in a
-test (also inside LangChain's standard suite) talk to the emulator.
+The ``qwen_omni_emulator`` fixture (session server, reset per test) comes from the pytest plugin
+of the qwen-omni-emulator distribution. Every test here points ``ChatQwenOmni`` at it through
+the environment, the way a user would (``QWEN_OMNI_BASE_URL`` and ``DASHSCOPE_API_KEY``), so
+models built anywhere in a test (also inside LangChain's standard suite) talk to the emulator.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(autouse=True)
-def _emulator_env(emulator: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _emulator_env(qwen_omni_emulator: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     pytest_socket.socket_allow_hosts(["127.0.0.1", "localhost", "::1"], allow_unix_socket=True)
-    monkeypatch.setenv("QWEN_OMNI_BASE_URL", emulator.base_url)
-    monkeypatch.setenv("DASHSCOPE_API_KEY", emulator.api_key)
+    monkeypatch.setenv("QWEN_OMNI_BASE_URL", qwen_omni_emulator.base_url)
+    monkeypatch.setenv("DASHSCOPE_API_KEY", qwen_omni_emulator.api_key)
     for name in ("QWEN_OMNI_REGION", "QWEN_OMNI_MODEL", "QWEN_OMNI_DIALECT"):
         monkeypatch.delenv(name, raising=False)
     yield

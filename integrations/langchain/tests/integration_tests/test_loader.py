@@ -30,7 +30,9 @@ def _ranges(docs: list[Document]) -> list[tuple[float, float]]:
     return [(d.metadata["start_s"], d.metadata["end_s"]) for d in docs]
 
 
-def test_a_video_becomes_one_document_per_segment(emulator: Any, long_video: Path) -> None:
+def test_a_video_becomes_one_document_per_segment(
+    qwen_omni_emulator: Any, long_video: Path
+) -> None:
     docs = list(QwenOmniMediaLoader(long_video, segment_seconds=3).lazy_load())
     # The core cuts at keyframes near the requested length (never over the model's limit).
     assert len(docs) >= 2
@@ -55,7 +57,7 @@ def test_a_video_becomes_one_document_per_segment(emulator: Any, long_video: Pat
         assert all(isinstance(v, (str, int, float, bool)) for v in meta.values())
     # Each segment was sent on its own: the model saw about its duration (a stream-copied cut
     # may run a little past its nominal end, up to the next packet boundary).
-    assert len(emulator.requests.chat()) == len(docs)
+    assert len(qwen_omni_emulator.requests.chat()) == len(docs)
     for doc, (start, end) in zip(docs, ranges, strict=True):
         seen = re.search(r"video: ([0-9.]+) s", doc.page_content)
         assert seen is not None
@@ -63,7 +65,7 @@ def test_a_video_becomes_one_document_per_segment(emulator: Any, long_video: Pat
 
 
 async def test_alazy_load_is_async_and_transcribes_when_asked(
-    emulator: Any, media: dict[str, Path]
+    qwen_omni_emulator: Any, media: dict[str, Path]
 ) -> None:
     loader = QwenOmniMediaLoader([media["audio"], media["image"]], transcript=True)
     docs = [d async for d in loader.alazy_load()]
@@ -80,10 +82,10 @@ async def test_alazy_load_is_async_and_transcribes_when_asked(
     assert "start_s" not in image.metadata  # an image has no time range
     assert "transcript" not in image.metadata
     # audio: description + transcript; image: description only
-    assert len(emulator.requests.chat()) == 3
+    assert len(qwen_omni_emulator.requests.chat()) == 3
 
 
-def test_long_audio_is_split_too(emulator: Any, tmp_path: Path) -> None:
+def test_long_audio_is_split_too(qwen_omni_emulator: Any, tmp_path: Path) -> None:
     from qwen_omni.media.synthetic import make_audio
 
     tone = make_audio(tmp_path / "tone.wav", seconds=5)
@@ -91,14 +93,14 @@ def test_long_audio_is_split_too(emulator: Any, tmp_path: Path) -> None:
     assert len(docs) >= 2
     assert {d.metadata["kind"] for d in docs} == {"audio"}
     assert docs[-1].metadata["end_s"] == pytest.approx(5.0, abs=0.1)
-    seen = [r.perceived[0] for r in emulator.requests.chat()]
+    seen = [r.perceived[0] for r in qwen_omni_emulator.requests.chat()]
     assert {p["modality"] for p in seen} == {"audio"}
     assert sum(p["duration_s"] for p in seen) == pytest.approx(5.0, abs=0.2)
 
 
-def test_custom_prompt_reaches_the_model(emulator: Any, media: dict[str, Path]) -> None:
+def test_custom_prompt_reaches_the_model(qwen_omni_emulator: Any, media: dict[str, Path]) -> None:
     (doc,) = QwenOmniMediaLoader(media["image"], prompt="List the colours.").load()
-    body = emulator.requests.chat()[-1].body
+    body = qwen_omni_emulator.requests.chat()[-1].body
     assert body["messages"][-1]["content"][-1] == {"type": "text", "text": "List the colours."}
     assert "You said: List the colours." in doc.page_content
 
@@ -121,7 +123,7 @@ def served(long_video: Path) -> Iterator[str]:
     server.server_close()
 
 
-def test_a_video_url_is_downloaded_and_split(emulator: Any, served: str) -> None:
+def test_a_video_url_is_downloaded_and_split(qwen_omni_emulator: Any, served: str) -> None:
     docs = QwenOmniMediaLoader(served, segment_seconds=4).load()
     assert len(docs) >= 2
     assert {d.metadata["source"] for d in docs} == {served}
@@ -129,9 +131,9 @@ def test_a_video_url_is_downloaded_and_split(emulator: Any, served: str) -> None
     assert docs[-1].metadata["end_s"] == pytest.approx(7.0, abs=0.2)
 
 
-def test_missing_file_raises_a_media_error(emulator: Any, tmp_path: Path) -> None:
+def test_missing_file_raises_a_media_error(qwen_omni_emulator: Any, tmp_path: Path) -> None:
     from qwen_omni.errors import MediaNotFoundError
 
     with pytest.raises(MediaNotFoundError):
         QwenOmniMediaLoader(tmp_path / "nope.mp4").load()
-    assert emulator.requests.chat() == []
+    assert qwen_omni_emulator.requests.chat() == []

@@ -23,8 +23,8 @@ def _b64(path: Path) -> str:
     return base64.b64encode(path.read_bytes()).decode()
 
 
-def _perceived(emulator: Any) -> list[dict[str, Any]]:
-    return emulator.requests.chat()[-1].perceived
+def _perceived(qwen_omni_emulator: Any) -> list[dict[str, Any]]:
+    return qwen_omni_emulator.requests.chat()[-1].perceived
 
 
 def _sha(path: Path) -> str:
@@ -62,19 +62,25 @@ def _ask(model: ChatQwenOmni, *blocks: dict[str, Any]) -> str:
         ),
     ],
 )
-def test_image_blocks_arrive_intact(emulator: Any, media: dict[str, Path], block: Any) -> None:
+def test_image_blocks_arrive_intact(
+    qwen_omni_emulator: Any, media: dict[str, Path], block: Any
+) -> None:
     answer = _ask(ChatQwenOmni(), block(media))
-    (seen,) = _perceived(emulator)
+    (seen,) = _perceived(qwen_omni_emulator)
     assert (seen["modality"], seen["format"]) == ("image", "png")
     assert (seen["width"], seen["height"]) == (64, 48)
     assert seen["sha256"] == _sha(media["image"])
     assert "1. image: 64x48 png" in answer
 
 
-def test_image_url_block_is_fetched_by_the_service(emulator: Any, media: dict[str, Path]) -> None:
-    url = emulator.host_media("https://cdn.example.com/picture.png", media["image"].read_bytes())
+def test_image_url_block_is_fetched_by_the_service(
+    qwen_omni_emulator: Any, media: dict[str, Path]
+) -> None:
+    url = qwen_omni_emulator.host_media(
+        "https://cdn.example.com/picture.png", media["image"].read_bytes()
+    )
     _ask(ChatQwenOmni(), {"type": "image", "url": url})
-    (seen,) = _perceived(emulator)
+    (seen,) = _perceived(qwen_omni_emulator)
     assert seen["via"] == "hosted"
     assert seen["sha256"] == _sha(media["image"])
 
@@ -97,10 +103,10 @@ def test_image_url_block_is_fetched_by_the_service(emulator: Any, media: dict[st
     ],
 )
 def test_audio_blocks_arrive_and_are_counted(
-    emulator: Any, media: dict[str, Path], block: Any
+    qwen_omni_emulator: Any, media: dict[str, Path], block: Any
 ) -> None:
     result = ChatQwenOmni().invoke([HumanMessage([block(media), "Transcribe."])])
-    (seen,) = _perceived(emulator)
+    (seen,) = _perceived(qwen_omni_emulator)
     assert (seen["modality"], seen["format"]) == ("audio", "wav")
     assert seen["duration_s"] == pytest.approx(2.0, abs=0.05)
     assert seen["sha256"] == _sha(media["audio"])
@@ -109,12 +115,12 @@ def test_audio_blocks_arrive_and_are_counted(
 
 
 def test_local_video_is_delivered_and_its_tokens_reported(
-    emulator: Any, media: dict[str, Path]
+    qwen_omni_emulator: Any, media: dict[str, Path]
 ) -> None:
     result = ChatQwenOmni().invoke(
         [HumanMessage([{"type": "video", "path": str(media["video"])}, "Describe the clip."])]
     )
-    (seen,) = _perceived(emulator)
+    (seen,) = _perceived(qwen_omni_emulator)
     assert seen["modality"] == "video"
     assert seen["duration_s"] == pytest.approx(3.0, abs=0.2)
     assert seen["has_audio"] is True
@@ -128,7 +134,7 @@ def test_local_video_is_delivered_and_its_tokens_reported(
     assert "video: 3.0" in result.text
 
 
-def test_video_fps_extra_reaches_the_wire(emulator: Any, media: dict[str, Path]) -> None:
+def test_video_fps_extra_reaches_the_wire(qwen_omni_emulator: Any, media: dict[str, Path]) -> None:
     ChatQwenOmni().invoke(
         [
             HumanMessage(
@@ -136,13 +142,13 @@ def test_video_fps_extra_reaches_the_wire(emulator: Any, media: dict[str, Path])
             )
         ]
     )
-    body = emulator.requests.chat()[-1].body
+    body = qwen_omni_emulator.requests.chat()[-1].body
     (part,) = [p for p in body["messages"][0]["content"] if p["type"] == "video_url"]
     assert part["fps"] == 1.0
 
 
 def test_one_modality_per_message_rule_is_explained_before_sending(
-    emulator: Any, media: dict[str, Path]
+    qwen_omni_emulator: Any, media: dict[str, Path]
 ) -> None:
     message = HumanMessage(
         [
@@ -153,15 +159,15 @@ def test_one_modality_per_message_rule_is_explained_before_sending(
     )
     with pytest.raises(ValueError, match="ONE other modality"):
         ChatQwenOmni(model="qwen3-omni-flash").invoke([message])
-    assert emulator.requests.chat() == []
+    assert qwen_omni_emulator.requests.chat() == []
     # Qwen3.5-Omni takes any mix.
     ChatQwenOmni(model="qwen3.5-omni-plus").invoke([message])
-    assert len(_perceived(emulator)) == 2
+    assert len(_perceived(qwen_omni_emulator)) == 2
 
 
-def test_spoken_reply_invoke_is_an_exact_wav(emulator: Any) -> None:
+def test_spoken_reply_invoke_is_an_exact_wav(qwen_omni_emulator: Any) -> None:
     result = ChatQwenOmni(modalities=["text", "audio"], voice="Ethan").invoke("Say hello.")
-    body = emulator.requests.chat()[-1].body
+    body = qwen_omni_emulator.requests.chat()[-1].body
     assert body["modalities"] == ["text", "audio"]
     assert body["audio"] == {"voice": "Ethan", "format": "wav"}
     wav = base64.b64decode(next(b for b in result.content if b["type"] == "audio")["base64"])
@@ -176,7 +182,7 @@ def test_spoken_reply_invoke_is_an_exact_wav(emulator: Any) -> None:
     assert usage["output_token_details"]["audio"] > 0
 
 
-async def test_spoken_reply_streams_audio_as_it_arrives(emulator: Any) -> None:
+async def test_spoken_reply_streams_audio_as_it_arrives(qwen_omni_emulator: Any) -> None:
     model = ChatQwenOmni(modalities=["text", "audio"])
     chunks: list[AIMessageChunk] = [c async for c in model.astream("Tell me a short story.")]
     audio_chunks = [

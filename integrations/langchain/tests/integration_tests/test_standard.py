@@ -45,7 +45,7 @@ def _standard_media() -> dict[str, bytes]:
 
 
 @pytest.fixture(autouse=True)
-def _offline_standard_media(emulator: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def _offline_standard_media(qwen_omni_emulator: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     media = _standard_media()
     real_get = httpx.get
 
@@ -57,7 +57,7 @@ def _offline_standard_media(emulator: Any, monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(httpx, "get", get)
     monkeypatch.setenv("LANGCHAIN_TESTS_USER_AGENT", "qwen-omni-tests/0.1 (offline, local media)")
     for url, data in media.items():
-        emulator.host_media(url, data)
+        qwen_omni_emulator.host_media(url, data)
 
 
 @functools.cache

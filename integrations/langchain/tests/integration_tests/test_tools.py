@@ -12,8 +12,8 @@ from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_tests.integration_tests import ToolsIntegrationTests
 
 from langchain_qwen_omni import AnalyzeVideoTool, ChatQwenOmni, QwenOmniToolkit
-from qwen_omni.emulator import Reply
 from qwen_omni.tasks import AnalyzeResult, MentionResult, TranscriptResult
+from qwen_omni_emulator import Reply
 
 
 @functools.cache
@@ -56,7 +56,7 @@ def _call(name: str, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_analyze_video_reads_the_allowed_file(
-    emulator: Any, toolkit: QwenOmniToolkit, media: dict[str, Path]
+    qwen_omni_emulator: Any, toolkit: QwenOmniToolkit, media: dict[str, Path]
 ) -> None:
     message = _tools(toolkit)["analyze_video"].invoke(
         _call("analyze_video", {"source": str(media["video"]), "question": "What happens?"})
@@ -65,7 +65,7 @@ def test_analyze_video_reads_the_allowed_file(
     assert message.status == "success"
     result = message.artifact
     assert isinstance(result, AnalyzeResult)
-    (seen,) = emulator.requests.chat()[-1].perceived
+    (seen,) = qwen_omni_emulator.requests.chat()[-1].perceived
     assert seen["modality"] == "video"
     assert result.sent.usage is not None
     assert result.sent.usage.input_video_tokens == seen["tokens"] > 0
@@ -73,13 +73,13 @@ def test_analyze_video_reads_the_allowed_file(
 
 
 async def test_async_tools_run_on_the_callers_loop(
-    emulator: Any, toolkit: QwenOmniToolkit, media: dict[str, Path]
+    qwen_omni_emulator: Any, toolkit: QwenOmniToolkit, media: dict[str, Path]
 ) -> None:
     tools = _tools(toolkit)
     audio = await tools["transcribe"].ainvoke(_call("transcribe", {"source": str(media["audio"])}))
     assert isinstance(audio.artifact, TranscriptResult)
     # The emulator's unscripted JSON does not follow a schema given in the prompt: script it.
-    emulator.script(
+    qwen_omni_emulator.script(
         Reply.json(
             {
                 "mentions": [
@@ -113,7 +113,7 @@ async def test_async_tools_run_on_the_callers_loop(
     ],
 )
 def test_unsafe_sources_are_refused_as_tool_messages(
-    emulator: Any, toolkit: QwenOmniToolkit, source: str, reason: str
+    qwen_omni_emulator: Any, toolkit: QwenOmniToolkit, source: str, reason: str
 ) -> None:
     message = _tools(toolkit)["analyze_video"].invoke(
         _call("analyze_video", {"source": source, "question": "?"})
@@ -121,11 +121,11 @@ def test_unsafe_sources_are_refused_as_tool_messages(
     assert message.status == "error"
     assert message.content.startswith("Tool refused (access_denied)")
     assert reason in message.content
-    assert emulator.requests.chat() == []  # nothing reached the model
+    assert qwen_omni_emulator.requests.chat() == []  # nothing reached the model
 
 
 def test_wrong_modality_is_refused(
-    emulator: Any, toolkit: QwenOmniToolkit, media: dict[str, Path]
+    qwen_omni_emulator: Any, toolkit: QwenOmniToolkit, media: dict[str, Path]
 ) -> None:
     message = _tools(toolkit)["analyze_image"].invoke(
         _call("analyze_image", {"source": str(media["audio"]), "question": "?"})
@@ -135,7 +135,7 @@ def test_wrong_modality_is_refused(
 
 
 def test_agent_answers_about_a_generated_video_by_calling_analyze_video(
-    emulator: Any, toolkit: QwenOmniToolkit, media: dict[str, Path]
+    qwen_omni_emulator: Any, toolkit: QwenOmniToolkit, media: dict[str, Path]
 ) -> None:
     from langchain.agents import create_agent
 
@@ -155,14 +155,14 @@ def test_agent_answers_about_a_generated_video_by_calling_analyze_video(
     # The answer is built on what the tool saw in the clip.
     assert "video: 3.00 s mp4 160x120" in final.text
     # Requests: the agent's call, the tool's own request with the video, the final answer.
-    bodies = [r.body for r in emulator.requests.chat()]
+    bodies = [r.body for r in qwen_omni_emulator.requests.chat()]
     assert len(bodies) == 3
     assert [bool(b.get("tools")) for b in bodies] == [True, False, True]
     assert bodies[2]["messages"][-1]["role"] == "tool"
 
 
 async def test_langgraph_react_agent_streams_the_same_loop(
-    emulator: Any, toolkit: QwenOmniToolkit, media: dict[str, Path]
+    qwen_omni_emulator: Any, toolkit: QwenOmniToolkit, media: dict[str, Path]
 ) -> None:
     import warnings
 
@@ -176,4 +176,4 @@ async def test_langgraph_react_agent_streams_the_same_loop(
     async for update in agent.astream({"messages": [HumanMessage(question)]}):
         nodes.extend(update)
     assert nodes == ["agent", "tools", "agent"]
-    assert len(emulator.requests.chat()) == 3
+    assert len(qwen_omni_emulator.requests.chat()) == 3

@@ -11,12 +11,8 @@ from pathlib import Path
 import pytest
 import pytest_socket
 
-from qwen_omni.emulator import pytest_plugin
-
-# The emulator's fixtures (a session emulator, reset per test), without a root-level plugin.
-qwen_omni_emulator = pytest_plugin.qwen_omni_emulator
-emulator = pytest_plugin.emulator
-
+# ``qwen_omni_emulator`` (a session emulator, reset per test) comes from the pytest plugin that
+# the qwen-omni-emulator distribution registers.
 pytestmark = pytest.mark.integration
 
 
@@ -41,12 +37,12 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture
-def llm_factory(emulator):
+def llm_factory(qwen_omni_emulator):
     from llama_index.llms.qwen_omni import QwenOmni
 
     def make(**kwargs):
-        kwargs.setdefault("base_url", emulator.base_url)
-        kwargs.setdefault("api_key", emulator.api_key)
+        kwargs.setdefault("base_url", qwen_omni_emulator.base_url)
+        kwargs.setdefault("api_key", qwen_omni_emulator.api_key)
         return QwenOmni(**kwargs)
 
     return make
@@ -103,9 +99,9 @@ def colour_video():
 
 
 @pytest.fixture
-def colour_vision(emulator):
+def colour_vision(qwen_omni_emulator):
     """Make the emulator 'see' colours: a video request is answered with its dominant colour."""
-    from qwen_omni.emulator import Reply
+    from qwen_omni_emulator import Reply
 
     def respond(request):
         videos = [m for m in request.media if m.kind == "video"]
@@ -114,5 +110,5 @@ def colour_vision(emulator):
         colour = seen_colour(videos[0].url)
         return Reply.text(f"The screen is filled with a solid {colour} colour. Nothing is said.")
 
-    emulator.responder = respond
+    qwen_omni_emulator.responder = respond
     return respond

@@ -17,8 +17,8 @@ from llama_index.core.base.llms.types import (
 from llama_index.core.tools import FunctionTool
 from pydantic import BaseModel
 
-from qwen_omni.emulator import Reply, ToolCall
 from qwen_omni.errors import AuthenticationError, RequestValidationError
+from qwen_omni_emulator import Reply, ToolCall
 
 CDN = "https://cdn.example.com"
 
@@ -27,20 +27,20 @@ def _ask(block):
     return [ChatMessage(role="user", blocks=[block, TextBlock(text="What is this?")])]
 
 
-def _sent_part(emulator):
+def _sent_part(qwen_omni_emulator):
     """The media part of the last chat request, as it went over the wire."""
-    body = emulator.requests.chat()[-1].body
+    body = qwen_omni_emulator.requests.chat()[-1].body
     return body["messages"][-1]["content"][0]
 
 
-def _make_block(kind, source, media, emulator):
+def _make_block(kind, source, media, qwen_omni_emulator):
     path = media[kind]
     if source == "path":
         kwargs = {"path": path}
     elif source == "bytes":
         kwargs = {kind: path.read_bytes()}
     else:
-        kwargs = {"url": emulator.host_media(f"{CDN}/{path.name}", path.read_bytes())}
+        kwargs = {"url": qwen_omni_emulator.host_media(f"{CDN}/{path.name}", path.read_bytes())}
     if kind == "video":
         return VideoBlock(**kwargs, fps=2)
     if kind == "audio":
@@ -58,13 +58,15 @@ PERCEIVED = {
 
 @pytest.mark.parametrize("source", ["path", "bytes", "url"])
 @pytest.mark.parametrize("kind", ["video", "audio", "image"])
-def test_each_block_from_each_source_reaches_the_model(kind, source, llm, media, emulator):
-    block = _make_block(kind, source, media, emulator)
+def test_each_block_from_each_source_reaches_the_model(
+    kind, source, llm, media, qwen_omni_emulator
+):
+    block = _make_block(kind, source, media, qwen_omni_emulator)
     answer = llm.chat(_ask(block)).message.content
 
     # The emulator decoded the medium itself: the answer reports what it perceived.
     assert PERCEIVED[kind] in answer
-    part = _sent_part(emulator)
+    part = _sent_part(qwen_omni_emulator)
     assert part["type"] == WIRE_TYPE[kind]
     if source == "url":
         sent_url = (part.get("video_url") or part.get("image_url") or {}).get("url") or part[
@@ -77,7 +79,7 @@ def test_each_block_from_each_source_reaches_the_model(kind, source, llm, media,
         assert part["input_audio"]["format"] == "wav"
 
 
-def test_one_modality_rule_refuses_before_sending(llm, media, emulator):
+def test_one_modality_rule_refuses_before_sending(llm, media, qwen_omni_emulator):
     mixed = ChatMessage(
         role="user",
         blocks=[
@@ -88,10 +90,10 @@ def test_one_modality_rule_refuses_before_sending(llm, media, emulator):
     )
     with pytest.raises(RequestValidationError, match="ONE other modality"):
         llm.chat([mixed])
-    assert emulator.requests.chat() == []
+    assert qwen_omni_emulator.requests.chat() == []
 
 
-def test_two_turns_with_different_modalities(llm, media, emulator):
+def test_two_turns_with_different_modalities(llm, media, qwen_omni_emulator):
     history = [
         ChatMessage(role="user", blocks=[ImageBlock(path=media["image"]), TextBlock(text="a?")]),
         ChatMessage(role="assistant", content="An image."),
@@ -99,14 +101,14 @@ def test_two_turns_with_different_modalities(llm, media, emulator):
     ]
     answer = llm.chat(history).message.content
     assert "2 media item(s)" in answer
-    kinds = [p["kind"] for p in emulator.requests.chat()[-1].perceived]
+    kinds = [p["kind"] for p in qwen_omni_emulator.requests.chat()[-1].perceived]
     assert kinds == ["image", "audio"]
 
 
-def test_document_block_is_refused(llm, emulator):
+def test_document_block_is_refused(llm, qwen_omni_emulator):
     with pytest.raises(RequestValidationError, match="not documents"):
         llm.chat([ChatMessage(role="user", blocks=[DocumentBlock(data=b"%PDF-1.4\n")])])
-    assert emulator.requests.chat() == []
+    assert qwen_omni_emulator.requests.chat() == []
 
 
 def test_wrong_key_is_an_authentication_error(llm_factory):
@@ -117,17 +119,17 @@ def test_wrong_key_is_an_authentication_error(llm_factory):
 # --- streaming --------------------------------------------------------------------------------
 
 
-def test_stream_chat_delivers_the_service_deltas(llm, emulator):
-    emulator.script(Reply.stream(["Once", " upon", " a", " time"]))
+def test_stream_chat_delivers_the_service_deltas(llm, qwen_omni_emulator):
+    qwen_omni_emulator.script(Reply.stream(["Once", " upon", " a", " time"]))
     chunks = list(llm.stream_chat([ChatMessage(role="user", content="story")]))
     assert [c.delta for c in chunks] == ["Once", " upon", " a", " time", ""]
     assert chunks[-2].message.content == "Once upon a time"
-    assert chunks[-1].raw["usage"] == emulator.requests.chat()[-1].usage
-    assert emulator.requests.chat()[-1].body["stream"] is True
+    assert chunks[-1].raw["usage"] == qwen_omni_emulator.requests.chat()[-1].usage
+    assert qwen_omni_emulator.requests.chat()[-1].body["stream"] is True
 
 
-async def test_astream_chat_is_truly_streamed(llm, emulator):
-    emulator.script(Reply.stream(["a", "b", "c"], chunk_delay=0.05))
+async def test_astream_chat_is_truly_streamed(llm, qwen_omni_emulator):
+    qwen_omni_emulator.script(Reply.stream(["a", "b", "c"], chunk_delay=0.05))
     gen = await llm.astream_chat([ChatMessage(role="user", content="abc")])
     import time
 
@@ -139,15 +141,15 @@ async def test_astream_chat_is_truly_streamed(llm, emulator):
     assert arrivals[2][0] - arrivals[0][0] >= 0.08
 
 
-async def test_async_complete_family(llm, emulator):
-    emulator.script(Reply.text("Paris"), Reply.stream(["Pa", "ris"]))
+async def test_async_complete_family(llm, qwen_omni_emulator):
+    qwen_omni_emulator.script(Reply.text("Paris"), Reply.stream(["Pa", "ris"]))
     assert (await llm.acomplete("Capital of France?")).text == "Paris"
     gen = await llm.astream_complete("again")
     assert [c.text async for c in gen] == ["Pa", "Paris", "Paris"]
 
 
-def test_complete_and_stream_complete(llm, emulator):
-    emulator.script(Reply.text("Paris"), Reply.stream(["Pa", "ris"]))
+def test_complete_and_stream_complete(llm, qwen_omni_emulator):
+    qwen_omni_emulator.script(Reply.text("Paris"), Reply.stream(["Pa", "ris"]))
     assert llm.complete("Capital of France?").text == "Paris"
     assert [c.delta for c in llm.stream_complete("again")] == ["Pa", "ris", ""]
 
@@ -165,29 +167,29 @@ def get_time(city: str) -> str:
     return f"It is noon in {city}."
 
 
-def test_the_model_calls_an_offered_tool(llm, emulator):
+def test_the_model_calls_an_offered_tool(llm, qwen_omni_emulator):
     tool = FunctionTool.from_defaults(get_weather)
     resp = llm.chat_with_tools([tool], user_msg="What is the weather in 'Paris'?")
     (call,) = llm.get_tool_calls_from_response(resp)
     assert call.tool_name == "get_weather"
     assert isinstance(call.tool_kwargs["city"], str)
-    body = emulator.requests.chat()[-1].body
+    body = qwen_omni_emulator.requests.chat()[-1].body
     assert body["tools"][0]["function"]["name"] == "get_weather"
     assert body["tool_choice"] == "auto"
 
 
-def test_tool_required_forces_the_single_tool(llm, emulator):
+def test_tool_required_forces_the_single_tool(llm, qwen_omni_emulator):
     tool = FunctionTool.from_defaults(get_weather)
     resp = llm.chat_with_tools([tool], user_msg="hello there", tool_required=True)
     assert [c.tool_name for c in llm.get_tool_calls_from_response(resp)] == ["get_weather"]
-    assert emulator.requests.chat()[-1].body["tool_choice"] == {
+    assert qwen_omni_emulator.requests.chat()[-1].body["tool_choice"] == {
         "type": "function",
         "function": {"name": "get_weather"},
     }
 
 
-def test_parallel_tool_calls(llm, emulator):
-    emulator.script(
+def test_parallel_tool_calls(llm, qwen_omni_emulator):
+    qwen_omni_emulator.script(
         Reply.parallel_tool_calls(
             ToolCall.of("get_weather", {"city": "Paris"}, id="c1"),
             ToolCall.of("get_time", {"city": "Rome"}, id="c2"),
@@ -196,10 +198,10 @@ def test_parallel_tool_calls(llm, emulator):
     tools = [FunctionTool.from_defaults(get_weather), FunctionTool.from_defaults(get_time)]
     out = llm.predict_and_call(tools, user_msg="weather and time", allow_parallel_tool_calls=True)
     assert [s.content for s in out.sources] == ["It is sunny in Paris.", "It is noon in Rome."]
-    assert emulator.requests.chat()[-1].body["parallel_tool_calls"] is True
+    assert qwen_omni_emulator.requests.chat()[-1].body["parallel_tool_calls"] is True
 
 
-def test_tool_results_go_back_and_the_model_answers(llm, emulator):
+def test_tool_results_go_back_and_the_model_answers(llm, qwen_omni_emulator):
     tool = FunctionTool.from_defaults(get_weather)
     first = llm.chat_with_tools([tool], user_msg="What is the weather in 'Paris'?")
     (call,) = llm.get_tool_calls_from_response(first)
@@ -214,7 +216,7 @@ def test_tool_results_go_back_and_the_model_answers(llm, emulator):
     ]
     answer = llm.chat_with_tools([tool], chat_history=history).message.content
     assert "It is sunny in" in answer
-    wire = emulator.requests.chat()[-1].body["messages"]
+    wire = qwen_omni_emulator.requests.chat()[-1].body["messages"]
     assert wire[1]["tool_calls"][0]["id"] == call.tool_id
     assert wire[2] == {
         "role": "tool",
@@ -226,7 +228,7 @@ def test_tool_results_go_back_and_the_model_answers(llm, emulator):
 # --- audio out and thinking ---------------------------------------------------------------------
 
 
-def test_spoken_reply_as_audio_block(llm_factory, emulator):
+def test_spoken_reply_as_audio_block(llm_factory, qwen_omni_emulator):
     llm = llm_factory(modalities=["text", "audio"], voice="Ethan")
     resp = llm.chat([ChatMessage(role="user", content="Say hello")])
     (audio,) = [b for b in resp.message.blocks if isinstance(b, AudioBlock)]
@@ -234,7 +236,7 @@ def test_spoken_reply_as_audio_block(llm_factory, emulator):
         assert (wav.getframerate(), wav.getnchannels(), wav.getsampwidth()) == (24_000, 1, 2)
         assert wav.getnframes() > 0
     assert resp.message.content  # the transcript
-    body = emulator.requests.chat()[-1].body
+    body = qwen_omni_emulator.requests.chat()[-1].body
     assert body["modalities"] == ["text", "audio"]
     assert body["audio"] == {"voice": "Ethan", "format": "wav"}
     assert resp.raw["usage"]["completion_tokens_details"]["audio_tokens"] > 0
@@ -266,12 +268,12 @@ class Clip(BaseModel):
     seconds: float
 
 
-def test_structured_predict(llm, emulator):
+def test_structured_predict(llm, qwen_omni_emulator):
     from llama_index.core.prompts import PromptTemplate
 
     clip = llm.structured_predict(Clip, PromptTemplate("Describe {name}"), name="'intro.mp4'")
     assert isinstance(clip, Clip)
-    assert emulator.requests.chat()[-1].body["tool_choice"]["function"]["name"] == "Clip"
+    assert qwen_omni_emulator.requests.chat()[-1].body["tool_choice"]["function"]["name"] == "Clip"
 
 
 async def test_astructured_predict(llm):
@@ -280,17 +282,17 @@ async def test_astructured_predict(llm):
     assert isinstance(await llm.astructured_predict(Clip, PromptTemplate("Describe it")), Clip)
 
 
-def test_structured_llm_over_a_video(llm, media, emulator):
+def test_structured_llm_over_a_video(llm, media, qwen_omni_emulator):
     sllm = llm.as_structured_llm(Clip)
     resp = sllm.chat(_ask(VideoBlock(path=media["video"])))
     assert isinstance(resp.raw, Clip)
-    assert emulator.requests.chat()[-1].perceived[0]["kind"] == "video"
+    assert qwen_omni_emulator.requests.chat()[-1].perceived[0]["kind"] == "video"
 
 
-def test_multimodal_completion_program(llm, media, emulator):
+def test_multimodal_completion_program(llm, media, qwen_omni_emulator):
     from llama_index.core.program.multi_modal_llm_program import MultiModalLLMCompletionProgram
 
-    emulator.script(Reply.json({"title": "gradient", "seconds": 0}))
+    qwen_omni_emulator.script(Reply.json({"title": "gradient", "seconds": 0}))
     program = MultiModalLLMCompletionProgram.from_defaults(
         output_cls=Clip,
         prompt_template_str="Name this picture as JSON.",
@@ -298,10 +300,10 @@ def test_multimodal_completion_program(llm, media, emulator):
         image_documents=[ImageBlock(path=media["image"])],
     )
     assert program() == Clip(title="gradient", seconds=0)
-    assert emulator.requests.chat()[-1].perceived[0]["kind"] == "image"
+    assert qwen_omni_emulator.requests.chat()[-1].perceived[0]["kind"] == "image"
 
 
-def test_multimodal_query_engine(llm, media, emulator):
+def test_multimodal_query_engine(llm, media, qwen_omni_emulator):
     from llama_index.core import VectorStoreIndex
     from llama_index.core.embeddings import MockEmbedding
     from llama_index.core.query_engine import RetrieverQueryEngine
@@ -314,4 +316,4 @@ def test_multimodal_query_engine(llm, media, emulator):
     )
     answer = engine.query("What does the photo show?")
     assert "image: 64x48 png" in str(answer)
-    assert emulator.requests.chat()[-1].perceived[0]["kind"] == "image"
+    assert qwen_omni_emulator.requests.chat()[-1].perceived[0]["kind"] == "image"

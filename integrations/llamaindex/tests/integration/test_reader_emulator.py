@@ -47,9 +47,9 @@ def stripes(tmp_path, colour_video):
 
 
 @pytest.fixture
-def reader(emulator):
+def reader(qwen_omni_emulator):
     return QwenOmniMediaReader(
-        segment_seconds=3, base_url=emulator.base_url, api_key=emulator.api_key
+        segment_seconds=3, base_url=qwen_omni_emulator.base_url, api_key=qwen_omni_emulator.api_key
     )
 
 
@@ -57,14 +57,16 @@ def colour_at(seconds: float) -> str:
     return COLOURS[min(int(seconds // 3), 2)]
 
 
-def test_each_segment_describes_what_it_shows(reader, stripes, colour_vision, emulator):
+def test_each_segment_describes_what_it_shows(reader, stripes, colour_vision, qwen_omni_emulator):
     docs = reader.load_data(stripes)
     assert len(docs) >= 3
     for doc in docs:
         middle = (doc.metadata["start_time"] + doc.metadata["end_time"]) / 2
         assert f"solid {colour_at(middle)} colour" in doc.text, doc.metadata
     assert docs[-1].metadata["end_time"] == pytest.approx(9.0, abs=0.1)
-    assert [r.perceived[0]["kind"] for r in emulator.requests.chat()] == ["video"] * len(docs)
+    assert [r.perceived[0]["kind"] for r in qwen_omni_emulator.requests.chat()] == ["video"] * len(
+        docs
+    )
 
 
 async def test_aload_data_matches_load_data(reader, stripes, colour_vision):
@@ -73,7 +75,7 @@ async def test_aload_data_matches_load_data(reader, stripes, colour_vision):
     assert [(d.id_, d.text) for d in async_docs] == [(d.id_, d.text) for d in sync_docs]
 
 
-def test_index_answers_which_segment_shows_what(reader, stripes, colour_vision, emulator):
+def test_index_answers_which_segment_shows_what(reader, stripes, colour_vision, qwen_omni_emulator):
     docs = reader.load_data(stripes)
     index = VectorStoreIndex.from_documents(docs, embed_model=WordEmbedding())
 
@@ -84,13 +86,13 @@ def test_index_answers_which_segment_shows_what(reader, stripes, colour_vision, 
 
     from llama_index.llms.qwen_omni import QwenOmni
 
-    llm = QwenOmni(base_url=emulator.base_url, api_key=emulator.api_key)
+    llm = QwenOmni(base_url=qwen_omni_emulator.base_url, api_key=qwen_omni_emulator.api_key)
     engine = index.as_query_engine(llm=llm, similarity_top_k=1)
     answer = engine.query("Which part of the video is blue?")
     blue = answer.source_nodes[0].node.metadata
     assert colour_at((blue["start_time"] + blue["end_time"]) / 2) == "blue"
     # The model was given that segment, with its time range, as context.
-    prompt = emulator.requests.chat()[-1].body["messages"][-1]["content"]
+    prompt = qwen_omni_emulator.requests.chat()[-1].body["messages"][-1]["content"]
     prompt = prompt if isinstance(prompt, str) else str(prompt)
     assert blue["time_range"] in prompt
     assert "solid blue colour" in prompt

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from llama_index.core.agent.workflow import FunctionAgent, ToolCall, ToolCallResult
 
-from qwen_omni.emulator import Reply
 from qwen_omni.tasks import AccessPolicy
+from qwen_omni_emulator import Reply
 
 pytestmark = pytest.mark.filterwarnings(
     # llama-index-workflows inspects pydantic members of the agent (not our code).
@@ -26,13 +26,13 @@ def media_root(media, tmp_path, colour_video):
 
 
 @pytest.fixture
-def spec(emulator, media_root):
+def spec(qwen_omni_emulator, media_root):
     from llama_index.tools.qwen_omni import QwenOmniToolSpec
 
     spec = QwenOmniToolSpec(
         policy=AccessPolicy(roots=[media_root]),
-        base_url=emulator.base_url,
-        api_key=emulator.api_key,
+        base_url=qwen_omni_emulator.base_url,
+        api_key=qwen_omni_emulator.api_key,
     )
     yield spec
     spec.close()
@@ -47,16 +47,16 @@ def spec(emulator, media_root):
         ("transcribe", {"source": "tone.wav"}, "audio: 2.00 s wav"),
     ],
 )
-async def test_tools_sync_and_async(spec, emulator, tool, kwargs, perceived):
+async def test_tools_sync_and_async(spec, qwen_omni_emulator, tool, kwargs, perceived):
     sync_text = getattr(spec, tool)(**kwargs)
     async_text = await getattr(spec, f"a{tool}")(**kwargs)
     for text in (sync_text, async_text):
         assert perceived in text
-    assert len(emulator.requests.chat()) == 2
+    assert len(qwen_omni_emulator.requests.chat()) == 2
 
 
-def test_did_call_mention(spec, emulator):
-    emulator.script(
+def test_did_call_mention(spec, qwen_omni_emulator):
+    qwen_omni_emulator.script(
         Reply.json(
             {
                 "mentions": [
@@ -70,17 +70,17 @@ def test_did_call_mention(spec, emulator):
     text = spec.did_call_mention("tone.wav", ["pricing", "a refund"])
     assert "pricing: MENTIONED at ~0:01" in text
     assert "a refund: not mentioned" in text
-    assert emulator.requests.chat()[-1].perceived[0]["kind"] == "audio"
+    assert qwen_omni_emulator.requests.chat()[-1].perceived[0]["kind"] == "audio"
 
 
-async def test_caption_product_video(spec, emulator):
+async def test_caption_product_video(spec, qwen_omni_emulator):
     caption = {
         "scene_description": "A gradient with a moving box.",
         "product_features": ["moves", "colourful"],
         "target_audience": "testers",
         "music_style": "a steady tone",
     }
-    emulator.script(Reply.json(caption))
+    qwen_omni_emulator.script(Reply.json(caption))
     text = await spec.acaption_product_video("clip.mp4")
     assert text.splitlines() == [
         "scene_description: A gradient with a moving box.",
@@ -88,10 +88,10 @@ async def test_caption_product_video(spec, emulator):
         "target_audience: testers",
         "music_style: a steady tone",
     ]
-    assert emulator.requests.chat()[-1].perceived[0]["kind"] == "video"
+    assert qwen_omni_emulator.requests.chat()[-1].perceived[0]["kind"] == "video"
 
 
-def test_summarize_long_video_splits(spec, emulator):
+def test_summarize_long_video_splits(spec, qwen_omni_emulator):
     text = spec.summarize_long_video("clip.mp4", focus="the box")
     assert "video: 3.00 s mp4" in text
 
@@ -104,11 +104,11 @@ def test_tools_in_the_list_call_through(spec):
 
 
 async def test_function_agent_answers_about_a_video_with_analyze_video(
-    spec, emulator, colour_vision
+    spec, qwen_omni_emulator, colour_vision
 ):
     from llama_index.llms.qwen_omni import QwenOmni
 
-    llm = QwenOmni(base_url=emulator.base_url, api_key=emulator.api_key)
+    llm = QwenOmni(base_url=qwen_omni_emulator.base_url, api_key=qwen_omni_emulator.api_key)
     agent = FunctionAgent(llm=llm, tools=spec.to_tool_list())
     handler = agent.run("What colour fills the video 'red.mp4'?")
     calls, results = [], []
@@ -124,5 +124,5 @@ async def test_function_agent_answers_about_a_video_with_analyze_video(
     # The tool really watched the file: the emulator decoded the frames and saw red.
     assert "solid red colour" in results[0].tool_output.content
     assert "red" in answer
-    roles = [[m["role"] for m in r.body["messages"]] for r in emulator.requests.chat()]
+    roles = [[m["role"] for m in r.body["messages"]] for r in qwen_omni_emulator.requests.chat()]
     assert roles == [["user"], ["user"], ["user", "assistant", "tool"]]

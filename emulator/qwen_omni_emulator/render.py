@@ -25,10 +25,10 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from qwen_omni.emulator import speech
-from qwen_omni.emulator.replies import Reply
-from qwen_omni.emulator.request import ChatRequest, text_tokens
-from qwen_omni.emulator.sse import DONE, ChunkEncoder
+from qwen_omni_emulator import speech
+from qwen_omni_emulator.replies import Reply
+from qwen_omni_emulator.request import ChatRequest, text_tokens
+from qwen_omni_emulator.sse import DONE, ChunkEncoder
 
 __all__ = ["Rendered", "apply_limits", "compute_usage", "render"]
 

@@ -3,10 +3,10 @@
 This is the gateway's side of the rules, checked independently of the client's own checks
 (``qwen_omni.rules``): an emulator that reused the client's checks could never catch the client
 breaking them. Every limit comes from :mod:`qwen_omni.catalog`; every message from
-:mod:`qwen_omni.emulator.bodies`.
+:mod:`qwen_omni_emulator.bodies`.
 
 Nothing here does I/O. Media is only located (:class:`MediaRef`); fetching, decoding and probing
-happen in :mod:`qwen_omni.emulator.perception`.
+happen in :mod:`qwen_omni_emulator.perception`.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from qwen_omni.catalog import DATA_URI_MAX_BYTES, MODELS, ModelSpec
-from qwen_omni.emulator.bodies import MSG, ServiceError, bad_request, compat_error_body
 from qwen_omni.media.tokens import text_tokens
+from qwen_omni_emulator.bodies import MSG, ServiceError, bad_request, compat_error_body
 
 if TYPE_CHECKING:
-    from qwen_omni.emulator.perception import PerceivedPart
+    from qwen_omni_emulator.perception import PerceivedPart
 
 __all__ = [
     "ChatRequest",

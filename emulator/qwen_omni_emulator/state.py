@@ -1,6 +1,6 @@
 """The emulator's settings and the state shared by the test thread and the server thread.
 
-Tests change the state through :class:`~qwen_omni.emulator.server.Emulator` (script replies,
+Tests change the state through :class:`~qwen_omni_emulator.server.Emulator` (script replies,
 queue faults, set rates, host media); the server's event loop reads it. Queues are guarded by
 a lock; single assignments (``responder``, ``fault_rates``) are atomic in CPython.
 """
@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from qwen_omni.catalog import MODELS, ModelSpec
-from qwen_omni.emulator.faults import Fault, FaultRates
-from qwen_omni.emulator.log import RequestLog
-from qwen_omni.emulator.perception import HostedMedia
-from qwen_omni.emulator.replies import Reply, Responder
+from qwen_omni_emulator.faults import Fault, FaultRates
+from qwen_omni_emulator.log import RequestLog
+from qwen_omni_emulator.perception import HostedMedia
+from qwen_omni_emulator.replies import Reply, Responder
 
 if TYPE_CHECKING:
-    from qwen_omni.emulator.oss import OssState
+    from qwen_omni_emulator.oss import OssState
 
 __all__ = ["DEFAULT_API_KEY", "EmulatorConfig", "EmulatorState", "Endpoint"]
 

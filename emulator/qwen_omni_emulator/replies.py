@@ -14,7 +14,7 @@ error answered with an HTTP status::
     )
 
 A :class:`Responder` (``emulator.responder = fn``) is asked when the queue is empty: it gets the
-parsed :class:`~qwen_omni.emulator.request.ChatRequest` and returns a ``Reply`` or ``None`` (then
+parsed :class:`~qwen_omni_emulator.request.ChatRequest` and returns a ``Reply`` or ``None`` (then
 the default responder answers).
 """
 
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from qwen_omni.emulator.request import ChatRequest
+    from qwen_omni_emulator.request import ChatRequest
 
 __all__ = ["DEFAULT_CHUNK_CHARS", "ErrorReply", "Reply", "Responder", "ToolCall"]
 

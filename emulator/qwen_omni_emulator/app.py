@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
-from qwen_omni.emulator.bodies import (
+from qwen_omni_emulator.bodies import (
     MSG,
     ServiceError,
     bad_request,
@@ -31,14 +31,14 @@ from qwen_omni.emulator.bodies import (
     new_request_id,
     status_error,
 )
-from qwen_omni.emulator.faults import FAULT_HEADER, Fault, FaultSyntaxError, parse_fault_header
-from qwen_omni.emulator.log import RecordedRequest, mask_headers
-from qwen_omni.emulator.perception import MediaSource, perceive
-from qwen_omni.emulator.render import Rendered, apply_limits, prompt_usage, render
-from qwen_omni.emulator.replies import Reply
-from qwen_omni.emulator.request import ChatRequest, ParseOptions, parse_chat_request
-from qwen_omni.emulator.responder import default_reply
-from qwen_omni.emulator.state import EmulatorState, Endpoint
+from qwen_omni_emulator.faults import FAULT_HEADER, Fault, FaultSyntaxError, parse_fault_header
+from qwen_omni_emulator.log import RecordedRequest, mask_headers
+from qwen_omni_emulator.perception import MediaSource, perceive
+from qwen_omni_emulator.render import Rendered, apply_limits, prompt_usage, render
+from qwen_omni_emulator.replies import Reply
+from qwen_omni_emulator.request import ChatRequest, ParseOptions, parse_chat_request
+from qwen_omni_emulator.responder import default_reply
+from qwen_omni_emulator.state import EmulatorState, Endpoint
 
 if TYPE_CHECKING:
     import httpx

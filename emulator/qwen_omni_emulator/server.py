@@ -1,8 +1,8 @@
 """Run the emulator: :class:`Emulator` (in-process, for tests) and :func:`serve` (the CLI).
 
 An :class:`Emulator` starts two uvicorn servers on loopback ports in a background thread, one
-for the model endpoint (:class:`~qwen_omni.emulator.app.ModelApp`) and one for OSS
-(:func:`qwen_omni.emulator.oss.create_oss_app`), and stops them on exit::
+for the model endpoint (:class:`~qwen_omni_emulator.app.ModelApp`) and one for OSS
+(:func:`qwen_omni_emulator.oss.create_oss_app`), and stops them on exit::
 
     with Emulator() as emu:
         client = openai.OpenAI(base_url=emu.base_url, api_key=emu.api_key)
@@ -24,16 +24,16 @@ import time
 from dataclasses import fields, replace
 from typing import TYPE_CHECKING, Any
 
-from qwen_omni.emulator.faults import Fault, FaultRates
-from qwen_omni.emulator.log import RequestLog
-from qwen_omni.emulator.perception import HostedMedia
-from qwen_omni.emulator.replies import Reply, Responder
-from qwen_omni.emulator.state import EmulatorConfig, EmulatorState, Endpoint
+from qwen_omni_emulator.faults import Fault, FaultRates
+from qwen_omni_emulator.log import RequestLog
+from qwen_omni_emulator.perception import HostedMedia
+from qwen_omni_emulator.replies import Reply, Responder
+from qwen_omni_emulator.state import EmulatorConfig, EmulatorState, Endpoint
 
 if TYPE_CHECKING:
     import openai
 
-    from qwen_omni.emulator.oss import OssState
+    from qwen_omni_emulator.oss import OssState
 
 __all__ = ["Emulator", "main", "serve"]
 
@@ -63,7 +63,7 @@ class Emulator:
     """A local DashScope (compatible mode + uploads) and OSS, on real loopback sockets.
 
     Args:
-        config: the settings (:class:`~qwen_omni.emulator.state.EmulatorConfig`); keyword
+        config: the settings (:class:`~qwen_omni_emulator.state.EmulatorConfig`); keyword
             arguments override its fields, e.g. ``Emulator(api_key=None, latency_s=0.05)``.
         host: interface to bind (loopback by default).
         port, oss_port: ports (0: free ports chosen by the OS).
@@ -100,8 +100,8 @@ class Emulator:
             return self
         import uvicorn
 
-        from qwen_omni.emulator.app import ModelApp
-        from qwen_omni.emulator.oss import OssState, create_oss_app
+        from qwen_omni_emulator.app import ModelApp
+        from qwen_omni_emulator.oss import OssState, create_oss_app
 
         model_sock = _bind(self.host, self._ports[0])
         try:
@@ -225,6 +225,11 @@ class Emulator:
     def api_key(self) -> str:
         """A key the emulator accepts (the configured one, or ``emu-key`` when any is accepted)."""
         return self.config.api_key or "emu-key"
+
+    @property
+    def connection(self) -> dict[str, str]:
+        """Client keyword arguments for this emulator: ``OmniClient(**emu.connection)``."""
+        return {"base_url": self.base_url, "api_key": self.api_key}
 
     @property
     def oss(self) -> OssState:
@@ -353,7 +358,7 @@ def serve(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m qwen_omni.emulator``: parse the command line and :func:`serve`."""
+    """``python -m qwen_omni_emulator``: parse the command line and :func:`serve`."""
     import argparse
 
     parser = argparse.ArgumentParser(

@@ -7,7 +7,7 @@
    from the user, a tool is called if the user's text names it (``get_weather``, or a word of its
    name such as "weather"), or, with ``tool_choice="required"`` (when the emulator accepts it), the
    named tool or the first one. Arguments are generated from the tool's JSON schema
-   (:mod:`~qwen_omni.emulator.schema_args`), filled with quoted strings, places and numbers
+   (:mod:`~qwen_omni_emulator.schema_args`), filled with quoted strings, places and numbers
    taken from the user's text.
 2. **Answer to tool results** when the last message is a tool result:
    ``Based on the tool results: get_weather: It's sunny.``
@@ -30,9 +30,9 @@ import json
 import re
 from typing import Any
 
-from qwen_omni.emulator.replies import Reply, ToolCall
-from qwen_omni.emulator.request import ChatRequest, message_text
-from qwen_omni.emulator.schema_args import Hints, value_from_schema
+from qwen_omni_emulator.replies import Reply, ToolCall
+from qwen_omni_emulator.request import ChatRequest, message_text
+from qwen_omni_emulator.schema_args import Hints, value_from_schema
 
 __all__ = ["default_reply", "perceived_report", "tool_arguments"]
 

@@ -1,6 +1,6 @@
 """Receive, probe and measure each media part the way the service does before the model runs.
 
-For every :class:`~qwen_omni.emulator.request.MediaRef`:
+For every :class:`~qwen_omni_emulator.request.MediaRef`:
 
 1. get the bytes: decode a ``data:`` URI; ``GET`` an ``http(s)`` URL (with a timeout and the
    model's size cap; loopback hosts, hosted media and routed hosts only: the emulator never
@@ -26,9 +26,9 @@ from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
-from qwen_omni.emulator.bodies import MSG, ServiceError, bad_request
-from qwen_omni.emulator.request import ChatRequest, MediaRef
 from qwen_omni.errors import QwenOmniError
+from qwen_omni_emulator.bodies import MSG, ServiceError, bad_request
+from qwen_omni_emulator.request import ChatRequest, MediaRef
 
 if TYPE_CHECKING:
     import httpx

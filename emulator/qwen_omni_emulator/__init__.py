@@ -1,8 +1,10 @@
 """A local DashScope (Qwen-Omni, OpenAI-compatible mode) and OSS, on real loopback sockets.
 
-Start it in-process with :class:`Emulator` (a context manager), from pytest with the
-``emulator`` fixture (:mod:`qwen_omni.emulator.pytest_plugin`), or from the shell with
-``qwen-omni emulator`` (:func:`serve`).
+Its own distribution, ``qwen-omni-emulator`` (``pip install qwen-omni-emulator``; it depends on
+``qwen-omni``, which never imports it). Start it in-process with :class:`Emulator` (a context
+manager), from pytest with the ``qwen_omni_emulator`` fixture
+(:mod:`qwen_omni_emulator.pytest_plugin`), or from the shell with ``qwen-omni emulator`` or
+``python -m qwen_omni_emulator`` (:func:`serve`).
 
 What it does (details in each module):
 
@@ -18,7 +20,7 @@ What it does (details in each module):
 
 Quick reference::
 
-    with Emulator() as emu:                       # or the `emulator` pytest fixture
+    with Emulator() as emu:                # or the `qwen_omni_emulator` pytest fixture
         emu.base_url                              # http://127.0.0.1:<port>/compatible-mode/v1
         emu.api_base_url, emu.oss_endpoint, emu.api_key ("emu-key"), emu.oss (OssState)
         emu.script(Reply.text("hi"), Reply.tool_call("f", {"x": 1}), Reply.error(429))
@@ -47,15 +49,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from qwen_omni.emulator.fallback import EMULATOR_NOTICE, service_or_emulator
-    from qwen_omni.emulator.faults import FAULT_HEADER, Fault, FaultRates
-    from qwen_omni.emulator.log import RecordedRequest, RequestLog
-    from qwen_omni.emulator.perception import PerceivedPart
-    from qwen_omni.emulator.replies import Reply, Responder, ToolCall
-    from qwen_omni.emulator.request import ChatRequest
-    from qwen_omni.emulator.responder import default_reply
-    from qwen_omni.emulator.server import Emulator, main, serve
-    from qwen_omni.emulator.state import DEFAULT_API_KEY, EmulatorConfig
+    from qwen_omni.fallback import EMULATOR_NOTICE, service_or_emulator
+    from qwen_omni_emulator.faults import FAULT_HEADER, Fault, FaultRates
+    from qwen_omni_emulator.log import RecordedRequest, RequestLog
+    from qwen_omni_emulator.perception import PerceivedPart
+    from qwen_omni_emulator.replies import Reply, Responder, ToolCall
+    from qwen_omni_emulator.request import ChatRequest
+    from qwen_omni_emulator.responder import default_reply
+    from qwen_omni_emulator.server import Emulator, main, serve
+    from qwen_omni_emulator.state import DEFAULT_API_KEY, EmulatorConfig
 
 __all__ = [
     "DEFAULT_API_KEY",
@@ -95,16 +97,18 @@ _WHERE = {
     "Emulator": "server",
     "main": "server",
     "serve": "server",
-    "service_or_emulator": "fallback",
-    "EMULATOR_NOTICE": "fallback",
+    # The decision "no key -> emulator" lives in the core; re-exported for convenience.
+    "service_or_emulator": "qwen_omni.fallback",
+    "EMULATOR_NOTICE": "qwen_omni.fallback",
 }
 
 
 def __getattr__(name: str) -> Any:
     module = _WHERE.get(name)
     if module is None:
-        raise AttributeError(f"module 'qwen_omni.emulator' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"qwen_omni.emulator.{module}"), name)
+        raise AttributeError(f"module 'qwen_omni_emulator' has no attribute {name!r}")
+    path = module if "." in module else f"qwen_omni_emulator.{module}"
+    value = getattr(importlib.import_module(path), name)
     globals()[name] = value
     return value
 

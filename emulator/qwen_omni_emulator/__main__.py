@@ -1,0 +1,5 @@
+"""``python -m qwen_omni_emulator``."""
+
+from qwen_omni_emulator.server import main
+
+raise SystemExit(main())
