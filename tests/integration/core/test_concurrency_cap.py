@@ -8,7 +8,7 @@ import pytest
 
 from qwen_omni import AsyncOmniClient
 from qwen_omni.client import DEFAULT_MAX_CONCURRENCY
-from qwen_omni.emulator import Reply
+from qwen_omni_emulator import Reply
 
 pytestmark = pytest.mark.integration
 
@@ -32,22 +32,20 @@ async def _peak(client: AsyncOmniClient, n: int) -> int:
     return peak
 
 
-async def test_an_explicit_cap_above_the_default_is_honoured(emulator, caplog):
+async def test_an_explicit_cap_above_the_default_is_honoured(qwen_omni_emulator, caplog):
     n = DEFAULT_MAX_CONCURRENCY + 8
-    emulator.script(*[Reply.text(f"a{i}", delay=0.4) for i in range(n)])
-    async with AsyncOmniClient(
-        base_url=emulator.base_url, api_key=emulator.api_key, max_concurrency=n
-    ) as client:
+    qwen_omni_emulator.script(*[Reply.text(f"a{i}", delay=0.4) for i in range(n)])
+    async with AsyncOmniClient(**qwen_omni_emulator.connection, max_concurrency=n) as client:
         with caplog.at_level(logging.WARNING, logger="qwen_omni"):
             peak = await _peak(client, n)
     assert peak > DEFAULT_MAX_CONCURRENCY
     assert not [r for r in caplog.records if "max_concurrency" in r.getMessage()]
 
 
-async def test_the_default_cap_says_once_that_requests_wait(emulator, caplog):
+async def test_the_default_cap_says_once_that_requests_wait(qwen_omni_emulator, caplog):
     n = DEFAULT_MAX_CONCURRENCY + 6
-    emulator.script(*[Reply.text(f"a{i}", delay=0.3) for i in range(2 * n)])
-    async with AsyncOmniClient(base_url=emulator.base_url, api_key=emulator.api_key) as client:
+    qwen_omni_emulator.script(*[Reply.text(f"a{i}", delay=0.3) for i in range(2 * n)])
+    async with AsyncOmniClient(**qwen_omni_emulator.connection) as client:
         assert client.max_concurrency == DEFAULT_MAX_CONCURRENCY
         with caplog.at_level(logging.WARNING, logger="qwen_omni"):
             peak = await _peak(client, n)
@@ -58,11 +56,9 @@ async def test_the_default_cap_says_once_that_requests_wait(emulator, caplog):
     assert f"max_concurrency={DEFAULT_MAX_CONCURRENCY}" in said[0].getMessage()
 
 
-async def test_an_explicit_cap_below_the_default_waits_quietly(emulator, caplog):
-    emulator.script(*[Reply.text(f"a{i}", delay=0.2) for i in range(6)])
-    async with AsyncOmniClient(
-        base_url=emulator.base_url, api_key=emulator.api_key, max_concurrency=2
-    ) as client:
+async def test_an_explicit_cap_below_the_default_waits_quietly(qwen_omni_emulator, caplog):
+    qwen_omni_emulator.script(*[Reply.text(f"a{i}", delay=0.2) for i in range(6)])
+    async with AsyncOmniClient(**qwen_omni_emulator.connection, max_concurrency=2) as client:
         with caplog.at_level(logging.WARNING, logger="qwen_omni"):
             peak = await _peak(client, 6)
     assert 1 <= peak <= 2

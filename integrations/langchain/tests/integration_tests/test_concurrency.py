@@ -8,7 +8,7 @@ from typing import Any
 
 from langchain_qwen_omni import ChatQwenOmni
 from qwen_omni.client import DEFAULT_MAX_CONCURRENCY
-from qwen_omni.emulator import Reply
+from qwen_omni_emulator import Reply
 
 
 async def _batch_peak(model: ChatQwenOmni, n: int, config: Any) -> int:
@@ -31,16 +31,18 @@ async def _batch_peak(model: ChatQwenOmni, n: int, config: Any) -> int:
     return peak
 
 
-async def test_abatch_max_concurrency_above_the_default_is_honoured(emulator: Any) -> None:
+async def test_abatch_max_concurrency_above_the_default_is_honoured(
+    qwen_omni_emulator: Any,
+) -> None:
     n = DEFAULT_MAX_CONCURRENCY + 8
-    emulator.script(*[Reply.text(f"a{i}", delay=0.4) for i in range(n)])
+    qwen_omni_emulator.script(*[Reply.text(f"a{i}", delay=0.4) for i in range(n)])
     model = ChatQwenOmni()
     peak = await _batch_peak(model, n, {"max_concurrency": n})
     assert peak > DEFAULT_MAX_CONCURRENCY
 
 
-async def test_the_model_field_is_an_explicit_cap(emulator: Any) -> None:
-    emulator.script(*[Reply.text(f"a{i}", delay=0.2) for i in range(8)])
+async def test_the_model_field_is_an_explicit_cap(qwen_omni_emulator: Any) -> None:
+    qwen_omni_emulator.script(*[Reply.text(f"a{i}", delay=0.2) for i in range(8)])
     model = ChatQwenOmni(max_concurrency=3)
     peak = await _batch_peak(model, 8, None)
     assert 1 <= peak <= 3
