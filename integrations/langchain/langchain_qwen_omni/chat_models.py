@@ -166,9 +166,10 @@ class ChatQwenOmni(BaseChatModel):
             open("hello.wav", "wb").write(get_audio(msg))
 
         The reply's content is ``[{"type": "text", ...}, {"type": "audio", "base64": ...,
-        "mime_type": "audio/wav"}]``. Streamed chunks carry the audio as it arrives, each piece
-        decodable on its own (PCM16 mono 24 kHz after the 44-byte header of the first);
-        ``get_audio`` gives the WAV of merged chunks with exact lengths.
+        "mime_type": "audio/wav"}]``, built once from the core's whole answer. Streamed chunks
+        carry the audio as it arrives, one standard audio block per chunk, each a complete WAV
+        (PCM16 mono 24 kHz); merged chunks keep one block per piece (merging stays linear) and
+        ``get_audio`` joins them into one WAV.
 
     Tool calling:
         .. code-block:: python
@@ -182,6 +183,10 @@ class ChatQwenOmni(BaseChatModel):
             llm_tools = llm.bind_tools([GetWeather], tool_choice="auto")
             llm_tools.invoke("Weather in Hangzhou?").tool_calls
             # [{'name': 'GetWeather', 'args': {'city': 'Hangzhou'}, 'id': 'call_…', ...}]
+
+        Streamed, a call is announced as it starts and its arguments come whole in the last
+        chunk. A call cut off by ``max_tokens`` is never callable: it is in
+        ``invalid_tool_calls``.
 
         ``tool_choice``: ``"auto"``, ``"none"``, a tool name (forced), or ``"any"``/
         ``"required"``/``True``: with one tool, that tool is forced; with several, DashScope has
