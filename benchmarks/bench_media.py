@@ -7,9 +7,9 @@ Prints, side by side:
 
 - the headline: wall time of ``prepare_video`` (preset ``static``: 720p, 4 fps, x264
   ``veryfast`` CRF 26, AAC mono 16 kHz) against the ffmpeg CLI doing the same work with the
-  same settings (``-vf fps=4,scale=-2:720 -c:v libx264 -preset veryfast -crf 26 -c:a aac -ac 1
-  -ar 16000 -b:a 48k -g 40``: a keyframe every 10 s, as ours), at each clip length, median of ``--rounds`` fresh processes each:
-  the call alone, and the whole process (interpreter start-up and imports included, as
+  same settings (``-vf fps=4,scale=-2:720 -c:v libx264 -preset veryfast -crf 26 -g 40 -c:a
+  aac -ac 1 -ar 16000 -b:a 48k``: a keyframe every 10 s, as ours), at each clip length,
+  median of ``--rounds`` fresh processes each: the call alone, and the whole process (interpreter start-up and imports included, as
   ffmpeg's own start-up is); CPU too, which a loaded machine distorts less. Target (issue
   #18): ≤ 1.10× same-settings wall at every length, start-up included;
 - for reference, ffmpeg with its own defaults (``-vf "fps=4,scale=-2:720"``: x264 ``medium``
