@@ -9,9 +9,10 @@ Prints, side by side:
   ``veryfast`` CRF 26, AAC mono 16 kHz) against the ffmpeg CLI doing the same work with the
   same settings (``-vf fps=4,scale=-2:720 -c:v libx264 -preset veryfast -crf 26 -g 40 -c:a
   aac -ac 1 -ar 16000 -b:a 48k``: a keyframe every 10 s, as ours), at each clip length,
-  median of ``--rounds`` fresh processes each: the call alone, and the whole process (interpreter start-up and imports included, as
-  ffmpeg's own start-up is); CPU too, which a loaded machine distorts less. Target (issue
-  #18): ≤ 1.10× same-settings wall at every length, start-up included;
+  median of ``--rounds`` fresh processes each: the call alone, and the whole process
+  (interpreter start-up and imports included, as ffmpeg's own start-up is); CPU too, which
+  a loaded machine distorts less. Target (issue #18): ≤ 1.10× same-settings wall at every
+  length, start-up included;
 - for reference, ffmpeg with its own defaults (``-vf "fps=4,scale=-2:720"``: x264 ``medium``
   CRF 23, AAC stereo), which is slower and larger: not the comparison to quote;
 - peak memory (max RSS of a fresh process) on the full clip and on a third of it: bounded and
