@@ -13,11 +13,11 @@ measurable) streams the same answer to four consumers, each in a fresh process:
 Work: 1k / 10k / 100k text deltas; 10 / 100 / 300 s of spoken reply (0.1 s PCM pieces, a
 transcript delta every second piece); one tool call streamed in 1k / 10k / 30k argument
 deltas. Per run: the consumer process's CPU time, wall time and time to the first delta;
-median of ``--rounds`` runs after a warm-up. Memory: the peak of the Python heap during one
-more run under ``tracemalloc`` (what the consumer holds at once), and the peak RSS growth of
-the first run (imports and first-use caches excluded: a warm-up on a tiny answer precedes
-it). Printed: the table, each consumer's CPU relative to raw, and the growth of CPU per ×10
-of work (a ×3 step is scaled to ×10 as ratio ** (1 / log10(3))).
+median of ``--rounds`` runs after a warm-up. Memory: the peak RSS growth of the first run
+(imports and first-use caches excluded: a warm-up on a tiny answer precedes it), and with
+``--heap`` the peak of the Python heap during one more run under ``tracemalloc`` (what the
+consumer holds at once). Printed: the table, each consumer's CPU relative to raw, and the
+growth of CPU per ×10 of work (a ×3 step is scaled to ×10 as ratio ** (1 / log10(3))).
 
 Targets (issue #18): growth ≤ 11× per ×10 everywhere; LangChain ≤ 1.5× raw CPU at every
 size; time to first delta independent of the stream's length.
@@ -285,12 +285,14 @@ def child(name: str, kind: str, base_url: str, warm_url: str, rounds: int) -> No
         first, _ = run()
         cpu, wall = time.process_time() - c0, time.perf_counter() - w0
         results.append({"cpu": cpu, "wall": wall, "first": first})
-    # One more, untimed run under tracemalloc: the peak of what the consumer holds at once.
-    gc.collect()
-    tracemalloc.start()
-    run()
-    heap = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
+    heap = 0
+    if os.environ.get("BENCH_STREAMS_HEAP"):
+        # One more, untimed run under tracemalloc: the peak of what the consumer holds at once.
+        gc.collect()
+        tracemalloc.start()
+        run()
+        heap = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
     for r in results:
         r["rss"] = rss
         r["heap"] = heap
@@ -328,6 +330,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="the two smaller sizes, 1 round")
     parser.add_argument("--only", default="text,audio,tools")
     parser.add_argument("--consumers", default=",".join(CONSUMERS))
+    parser.add_argument(
+        "--heap", action="store_true", help="also trace the Python heap's peak (one more run)"
+    )
     parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     parser.add_argument("--serve", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -341,6 +346,8 @@ def main() -> None:
         return
 
     rounds = 1 if args.quick else args.rounds
+    if args.heap:
+        os.environ["BENCH_STREAMS_HEAP"] = "1"  # read by the consumer processes
     table = QUICK if args.quick else SCENARIOS
     consumers = [c for c in args.consumers.split(",") if c]
     load = os.getloadavg()
@@ -384,7 +391,8 @@ def main() -> None:
                 ratio = m["cpu"] / row["raw"]["cpu"] if "raw" in row else float("nan")
                 print(
                     f"  {c:12}{m['cpu']:9.3f}{m['wall']:9.3f}{m['first'] * 1e3:14.2f}"
-                    f"{m['heap'] / 1e6:14.1f}{m['rss'] / 1e6:9.1f}{ratio:11.2f}x"
+                    + (f"{m['heap'] / 1e6:14.1f}" if m["heap"] else f"{'-':>14}")
+                    + f"{m['rss'] / 1e6:9.1f}{ratio:11.2f}x"
                 )
     print("\nCPU growth per x10 of work (target <= 11x)")
     for family in args.only.split(","):
