@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from qwen_omni_emulator.faults import FAULT_HEADER, Fault, FaultRates
     from qwen_omni_emulator.log import RecordedRequest, RequestLog
     from qwen_omni_emulator.perception import PerceivedPart
+    from qwen_omni_emulator.realtime import RealtimeFault, RealtimeLog, RealtimeReply
     from qwen_omni_emulator.replies import Reply, Responder, ToolCall
     from qwen_omni_emulator.request import ChatRequest
     from qwen_omni_emulator.responder import default_reply
@@ -69,6 +70,9 @@ __all__ = [
     "Fault",
     "FaultRates",
     "PerceivedPart",
+    "RealtimeFault",
+    "RealtimeLog",
+    "RealtimeReply",
     "RecordedRequest",
     "Reply",
     "RequestLog",
@@ -89,6 +93,9 @@ _WHERE = {
     "RecordedRequest": "log",
     "RequestLog": "log",
     "PerceivedPart": "perception",
+    "RealtimeFault": "realtime",
+    "RealtimeLog": "realtime",
+    "RealtimeReply": "realtime",
     "Reply": "replies",
     "Responder": "replies",
     "ToolCall": "replies",

@@ -4,7 +4,8 @@ Routes:
 
 - ``POST /compatible-mode/v1/chat/completions``: the streaming chat endpoint;
 - ``GET  /compatible-mode/v1/models``: the served models (OpenAI list shape);
-- ``GET  /api/v1/uploads?action=getPolicy&model=…``: a temporary-upload policy (§7).
+- ``GET  /api/v1/uploads?action=getPolicy&model=…``: a temporary-upload policy (§7);
+- ``WS   /api-ws/v1/realtime?model=…``: realtime sessions (:mod:`qwen_omni_emulator.realtime`).
 
 The app is a plain ASGI callable rather than a framework router so that it holds uvicorn's
 own ``send``: a dropped connection is a real reset (``transport.abort()``), not an error page,
@@ -141,6 +142,16 @@ class ModelApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
+            return
+        if scope["type"] == "websocket":
+            from qwen_omni_emulator.realtime import REALTIME_PATH, serve_realtime
+
+            if scope["path"].rstrip("/") == REALTIME_PATH:
+                await serve_realtime(
+                    self.state, scope, receive, send, api_key=self._api_key, abort=_abort_connection
+                )
+            else:
+                await send({"type": "websocket.close", "code": 1008, "reason": "not found"})
             return
         if scope["type"] != "http":
             return

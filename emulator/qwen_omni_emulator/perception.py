@@ -358,7 +358,9 @@ def _video(ref: MediaRef, info: VideoInfo, request: ChatRequest) -> PerceivedPar
         raise _Refused(MSG.VIDEO_TOO_LONG)
     width, height = info.display_size
     _check_shape(width, height, spec, MSG.MEDIA_FORMAT)
-    frames = tk.video_sample_frames(info.duration_s, consts, total_frames=info.frame_count)
+    frames = tk.video_sample_frames(
+        info.duration_s, consts, total_frames=info.frame_count, video_fps=info.fps or None
+    )
     seen = tk.video_frame_size(width, height, frames, consts, **_pixel_knobs(ref))
     tokens = tk.video_tokens(
         width,
@@ -366,6 +368,7 @@ def _video(ref: MediaRef, info: VideoInfo, request: ChatRequest) -> PerceivedPar
         info.duration_s,
         consts,
         total_frames=info.frame_count,
+        video_fps=info.fps or None,
         **_pixel_knobs(ref),
     )
     track = info.audio

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from qwen_omni.catalog import DATA_URI_MAX_BYTES, MODELS, ModelSpec
-from qwen_omni.media.tokens import text_tokens
+from qwen_omni.media import text_tokens
 from qwen_omni_emulator.bodies import MSG, ServiceError, bad_request, compat_error_body
 
 if TYPE_CHECKING:

@@ -56,9 +56,7 @@ class Hints:
         numbers = [float(m.group(0)) for m in _NUMBER.finditer(unquoted)]
         snippet = " ".join(text.split())[:80]
         bullets = [m.group(1).strip() for m in _BULLET.finditer(text)]
-        return cls(
-            strings=strings, numbers=numbers, fallback=snippet or "example", bullets=bullets
-        )
+        return cls(strings=strings, numbers=numbers, fallback=snippet or "example", bullets=bullets)
 
     def take_string(self) -> str | None:
         return self.strings.pop(0) if self.strings else None

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     import openai
 
     from qwen_omni_emulator.oss import OssState
+    from qwen_omni_emulator.realtime import RealtimeFault, RealtimeLog, RealtimeReply
 
 __all__ = ["Emulator", "main", "serve"]
 
@@ -125,6 +126,8 @@ class Emulator:
             "access_log": False,
             "lifespan": "on",
             "http": "h11",
+            # the realtime route; the sans-I/O implementation runs on the locked websockets
+            "ws": "websockets-sansio",
             "loop": "asyncio",
             "timeout_graceful_shutdown": 2,
             "timeout_keep_alive": 30,
@@ -261,6 +264,26 @@ class Emulator:
     @responder.setter
     def responder(self, fn: Responder | None) -> None:
         self.state.responder = fn
+
+    def script_realtime(self, *replies: RealtimeReply) -> Emulator:
+        """Queue realtime replies; each ``response.create`` (or VAD turn) takes the next one."""
+        self.state.script_realtime(*replies)
+        return self
+
+    def fail_realtime(self, fault: RealtimeFault) -> Emulator:
+        """Apply ``fault`` to the next realtime reply (drop mid-reply, cancel without done)."""
+        self.state.queue_realtime_fault(fault)
+        return self
+
+    @property
+    def realtime_url(self) -> str:
+        """``ws://127.0.0.1:<port>/api-ws/v1/realtime`` (add ``?model=…``)."""
+        return f"ws://{_url_host(self.host)}:{self.port}/api-ws/v1/realtime"
+
+    @property
+    def realtime_log(self) -> list[RealtimeLog]:
+        """One :class:`~qwen_omni_emulator.realtime.RealtimeLog` per realtime connection."""
+        return self.state.realtime_log
 
     def fail_next(self, fault: Fault, *, times: int = 1, endpoint: Endpoint = "chat") -> Emulator:
         """Inject ``fault`` into the next ``times`` requests to ``endpoint``: ``chat``,

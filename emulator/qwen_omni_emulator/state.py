@@ -21,6 +21,7 @@ from qwen_omni_emulator.replies import Reply, Responder
 
 if TYPE_CHECKING:
     from qwen_omni_emulator.oss import OssState
+    from qwen_omni_emulator.realtime import RealtimeFault, RealtimeLog, RealtimeReply
 
 __all__ = ["DEFAULT_API_KEY", "EmulatorConfig", "EmulatorState", "Endpoint"]
 
@@ -51,6 +52,8 @@ class EmulatorConfig:
         log_size: requests kept in the log.
         log_data_uri_chars: data URIs longer than this are elided in the logged body (the
             perceived part keeps their size and sha256).
+        realtime_idle_s, realtime_max_session_s, realtime_vad_rms: the realtime route's idle
+            cut, session-length cut and VAD threshold.
     """
 
     api_key: str | None = DEFAULT_API_KEY
@@ -65,6 +68,12 @@ class EmulatorConfig:
     oss_bandwidth_bps: float | None = None
     log_size: int = 1000
     log_data_uri_chars: int = 256
+    #: realtime: the socket is closed after this long without a client event (service: ~300 s)
+    realtime_idle_s: float = 300.0
+    #: realtime: the longest session (the service's value is UNCONFIRMED: 20-120 min)
+    realtime_max_session_s: float = 1800.0
+    #: realtime energy VAD: a 20 ms frame is speech above this RMS (fraction of full scale)
+    realtime_vad_rms: float = 0.02
 
 
 class EmulatorState:
@@ -80,6 +89,10 @@ class EmulatorState:
         self.hosted: dict[str, HostedMedia] = {}
         self.routes: dict[str, str] = {}
         self._replies: deque[Reply] = deque()
+        self._rt_replies: deque[RealtimeReply] = deque()
+        self._rt_faults: deque[RealtimeFault] = deque()
+        #: one entry per realtime connection, in order
+        self.realtime_log: list[RealtimeLog] = []
         self._faults: deque[tuple[Fault, Endpoint]] = deque()
         self._lock = threading.Lock()
 
@@ -97,6 +110,28 @@ class EmulatorState:
     def pending_replies(self) -> int:
         with self._lock:
             return len(self._replies)
+
+    # --- realtime ---------------------------------------------------------------------------
+
+    def script_realtime(self, *replies: RealtimeReply) -> None:
+        with self._lock:
+            self._rt_replies.extend(replies)
+
+    def next_realtime(self) -> RealtimeReply | None:
+        with self._lock:
+            return self._rt_replies.popleft() if self._rt_replies else None
+
+    def peek_realtime(self) -> RealtimeReply | None:
+        with self._lock:
+            return self._rt_replies[0] if self._rt_replies else None
+
+    def queue_realtime_fault(self, fault: RealtimeFault) -> None:
+        with self._lock:
+            self._rt_faults.append(fault)
+
+    def next_realtime_fault(self) -> RealtimeFault | None:
+        with self._lock:
+            return self._rt_faults.popleft() if self._rt_faults else None
 
     # --- faults ----------------------------------------------------------------------------
 
@@ -129,6 +164,9 @@ class EmulatorState:
         with self._lock:
             self._replies.clear()
             self._faults.clear()
+            self._rt_replies.clear()
+            self._rt_faults.clear()
+        self.realtime_log.clear()
         self.responder = None
         self.fault_rates = None
         self.hosted.clear()

@@ -7,13 +7,13 @@ Quick start::
     print(client.complete([video("clip.mp4"), "Describe this clip."]).text)
 """
 
-from qwen_omni._wire import RequestParams
 from qwen_omni.catalog import ModelSpec, get_model, known_models
 from qwen_omni.client import AsyncOmniClient, AsyncOmniStream, OmniClient, OmniStream
 from qwen_omni.config import REGIONS, Settings, Timeouts, resolve_settings
 from qwen_omni.content import (
     Audio,
     Image,
+    InvalidToolCall,
     Message,
     Part,
     Text,
@@ -33,6 +33,7 @@ from qwen_omni.errors import (
     AuthenticationError,
     BadRequestError,
     ConfigurationError,
+    MalformedResponseError,
     MediaAccessDenied,
     MediaError,
     MediaFetchError,
@@ -53,6 +54,8 @@ from qwen_omni.errors import (
     UnsupportedModalityError,
     UploadError,
 )
+from qwen_omni.params import RequestParams
+from qwen_omni.redact import install_log_filter as _install_log_filter
 from qwen_omni.response import (
     AudioDelta,
     Event,
@@ -89,6 +92,7 @@ __all__ = [
     "MediaNotFetchableError",
     "MediaNotFoundError",
     "MediaTooLargeError",
+    "MalformedResponseError",
     "MediaTooLongError",
     "Message",
     "ModelSpec",
@@ -112,6 +116,7 @@ __all__ = [
     "Text",
     "TextDelta",
     "Timeouts",
+    "InvalidToolCall",
     "ToolCall",
     "ToolCallDelta",
     "UnsupportedMediaError",
@@ -131,3 +136,6 @@ __all__ = [
     "video",
     "video_frames",
 ]
+
+# Secrets never reach a log record, even when a service echoes one back (see redact).
+_install_log_filter()

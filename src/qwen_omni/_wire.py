@@ -13,50 +13,13 @@ Media parts must already be delivered (``url`` set): the client does that before
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
 
 from qwen_omni.content import Audio, Image, Message, Part, Text, Video, VideoFrames
 from qwen_omni.errors import RequestValidationError
+from qwen_omni.params import RequestParams
 
-__all__ = ["RequestParams", "build_body", "message_to_wire", "part_to_wire"]
-
-
-class RequestParams(BaseModel):
-    """Generation parameters. Unknown names are rejected (a typo must not pass silently)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    modalities: tuple[Literal["text", "audio"], ...] | None = None
-    """``("text",)`` (default) or ``("text", "audio")`` for a spoken reply."""
-    voice: str | None = None
-    """Voice of the spoken reply (e.g. "Cherry"); defaults to the model's default voice."""
-    audio_format: str = "wav"
-    """``audio.format``; the service only supports "wav" (and sends raw PCM anyway)."""
-    temperature: float | None = None
-    top_p: float | None = None
-    top_k: int | None = None
-    max_tokens: int | None = None
-    seed: int | None = None
-    presence_penalty: float | None = None
-    repetition_penalty: float | None = None
-    enable_thinking: bool | None = None
-    """Qwen3-Omni-Flash only: stream reasoning before the answer."""
-    tools: tuple[dict[str, Any], ...] | None = None
-    """OpenAI-style tool definitions: ``{"type": "function", "function": {...}}``."""
-    tool_choice: str | dict[str, Any] | None = None
-    parallel_tool_calls: bool | None = None
-    response_format: dict[str, Any] | None = None
-    """``{"type": "json_object"}`` (the prompt must mention JSON)."""
-    stop: str | tuple[str, ...] | None = None
-    extra_body: dict[str, Any] = Field(default_factory=dict)
-    """Extra top-level fields, e.g. ``{"vl_high_resolution_images": True}``."""
-
-    @property
-    def wants_audio(self) -> bool:
-        """True when a spoken reply is requested."""
-        return bool(self.modalities and "audio" in self.modalities)
+__all__ = ["build_body", "message_to_wire", "part_to_wire"]
 
 
 _PIXEL_KEYS = ("min_pixels", "max_pixels", "total_pixels")

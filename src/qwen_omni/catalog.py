@@ -14,15 +14,28 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 __all__ = [
+    "CONSERVATIVE_CONTEXT_WINDOW",
     "DATA_URI_MAX_BYTES",
     "GENERIC",
+    "IMAGE_BUDGET_MAX_PIXELS",
+    "IMAGE_BUDGET_MIN_PIXELS",
     "MODELS",
     "ModelSpec",
     "Prices",
+    "RealtimeFacts",
     "TokenConstants",
     "get_model",
     "known_models",
+    "planning_window",
+    "realtime_models",
 ]
+
+#: The field guide's image budget (seeds/qwen-omni-field-guide): ``max_pixels=1280*720`` —
+#: "almost no quality loss, big cost savings" — and ``min_pixels=640*480`` "so the model never
+#: scales up tiny crops". Sent with every image that has no bounds of its own, unless the
+#: client is built with ``image_budget=False``.
+IMAGE_BUDGET_MAX_PIXELS = 1280 * 720
+IMAGE_BUDGET_MIN_PIXELS = 640 * 480
 
 #: Gateway cap on one data-URI item, encoded (§4.1: "max bytes per data-uri item : 10485760").
 DATA_URI_MAX_BYTES = 10_485_760
@@ -56,6 +69,11 @@ class TokenConstants:
     audio_out_tokens_per_s: float
     frame_factor: int = 2
     max_ratio: int = 200
+    #: the most a request's video ``max_pixels`` may ask for (APIREF: 2,048,000 on
+    #: Qwen3.5-Omni); None: UNCONFIRMED, a request may only lower ``video_max_pixels``
+    video_max_pixels_limit: int | None = None
+    #: the least a request's video ``min_pixels`` may ask for (APIREF: 4,096 on Qwen3.5-Omni)
+    video_min_pixels_limit: int | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +91,37 @@ class Prices:
     output_audio: float
     confirmed: bool = True
     currency: str = "CNY"
+
+
+@dataclass(frozen=True)
+class RealtimeFacts:
+    """What a realtime (WebSocket) model takes, from ``shared/reference/realtime.md``.
+
+    Attributes:
+        schema: ``flat`` (turbo / 3 / 3.5: ``voice``, ``input_audio_format`` at the top of the
+            session) or ``nested`` (``qwen3.8-omni-flash-realtime``: ``audio.input.format``,
+            ``audio.output.voice``).
+        vad_types: the ``turn_detection.type`` values the model accepts (None: manual).
+        chat_model: the chat-completions model of the same family (for hints).
+        max_session_s: the longest session. The sources disagree (120 min EN, 30 min ID mirror,
+            LiveKit's default 20 min): UNCONFIRMED, we keep the shortest documented value.
+        idle_timeout_s: the service closes a socket idle this long; WebSocket pings do not
+            count (measured by a gateway; the exact activity rule is UNCONFIRMED).
+    """
+
+    schema: Literal["flat", "nested"]
+    vad_types: tuple[str, ...]
+    chat_model: str
+    input_sample_rate: int = 16_000
+    output_sample_rate: int = 24_000
+    #: ``input_image_buffer.append``: JPEG, at most 256 KB of base64, at most 1 frame/s
+    image_max_base64_bytes: int = 256 * 1024
+    image_max_fps: float = 1.0
+    image_max_side: int = 1080
+    max_session_s: float = 30 * 60
+    idle_timeout_s: float = 300.0
+    #: ``response.create`` may omit ``response`` and ``session.finish`` is not acknowledged
+    finish_acknowledged: bool = True
 
 
 @dataclass(frozen=True)
@@ -116,6 +165,13 @@ class ModelSpec:
     system_prompt_with_audio: bool = True
     #: the input modalities the model takes (Omni: all four; companion models fewer)
     inputs: tuple[str, ...] = ("text", "image", "audio", "video")
+    #: False when the token constants are borrowed from another family (not documented for
+    #: this model): estimates say so
+    tokens_confirmed: bool = True
+    #: ``chat``: chat completions (HTTP); ``realtime``: the realtime WebSocket only
+    api: Literal["chat", "realtime"] = "chat"
+    #: the realtime protocol facts (only for ``api == "realtime"``)
+    realtime: RealtimeFacts | None = None
 
     def max_input(self, *, thinking: bool) -> int:
         """Max input tokens for the chosen mode."""
@@ -146,6 +202,8 @@ TOKENS_QWEN35 = TokenConstants(
     video_total_pixels=180224 * _F32,
     audio_in_tokens_per_s=7.0,
     audio_out_tokens_per_s=12.5,
+    video_max_pixels_limit=2_048_000,
+    video_min_pixels_limit=4_096,
 )
 
 # OMNI-35 gives VIDEO_MIN_PIXELS 64*32*32 and FPS_MIN_FRAMES 2 for Flash; the older OMNI-2602
@@ -210,7 +268,13 @@ PRICES_TURBO = {
     "beijing": Prices(0.4, 25.0, 1.5, 1.6, 4.5, 50.0),
     "singapore": Prices(0.514, 32.586, 1.541, 1.982, 4.624, 65.246),
 }
-PRICES_QWEN25_7B = {"beijing": Prices(0.6, 38.0, 2.0, 2.4, 6.0, 76.0)}
+PRICES_QWEN25_7B = {
+    "beijing": Prices(0.6, 38.0, 2.0, 2.4, 6.0, 76.0),
+    # The reference gives only the per-1K Beijing prices (§6.4); these Singapore figures are
+    # the price page's as quoted in issue 17, not in the reference: UNCONFIRMED. Their ratios
+    # to Beijing (×1.22 text, ×1.31 audio, ×1.03 image/video) match qwen-omni-turbo's.
+    "singapore": Prices(0.734, 49.613, 2.055, 2.936, 6.165, 99.153, confirmed=False),
+}
 # Qwen3.5-Omni prices conflict between doc revisions: UNCONFIRMED (PRICE page values).
 PRICES_QWEN35_PLUS = {
     "beijing": Prices(7.0, 53.0, 7.0, 40.0, 40.0, 213.0, confirmed=False),
@@ -349,16 +413,20 @@ def _build() -> dict[str, ModelSpec]:
     )
     add(
         replace(
-            _turbo("qwen2.5-omni-7b", regions=("beijing",)),
+            _turbo("qwen2.5-omni-7b", regions=("beijing", "singapore")),
             family="qwen2.5-omni",
             voices=VOICES_QWEN25_7B,
             default_voice="Chelsie",
             prices=PRICES_QWEN25_7B,
         )
     )
-    # qwen3.8-omni-flash: text output only, thinking on by default, function calling (Q38).
-    # Its media limits are not documented in the reference: UNCONFIRMED, we use Qwen3.5-Omni's
-    # and do not enforce them (confirmed=False).
+    # qwen3.8-omni-flash (Q38): text output only, thinking on by default, function calling,
+    # web search, six regions; context 1M, input 991,808 (983,616 thinking), output 131,072.
+    # Its media limits (durations, file counts, URL sizes, frame lists) and token constants are
+    # NOT documented: no limit of Qwen3.5-Omni's is copied as a rule (the gateway's 10 MB
+    # inline cap still holds), and estimates use Qwen3.5-Omni's constants flagged UNCONFIRMED.
+    # Prices: the reference has none (third-party USD figures only), so estimates carry no
+    # price and say so.
     add(
         replace(
             _qwen35("qwen3.8-omni-flash", {}),
@@ -369,13 +437,117 @@ def _build() -> dict[str, ModelSpec]:
             max_output_tokens=131_072,
             thinking="default_on",
             audio_output=False,
-            web_search=False,
+            tools=True,
+            web_search=True,
+            voices=(),
             default_voice=None,
-            confirmed=False,
+            max_audio_files=None,
+            max_video_files=None,
+            audio_max_seconds=None,
+            video_max_seconds=None,
+            image_url_max_bytes=None,
+            audio_url_max_bytes=None,
+            video_url_max_bytes=None,
+            frames_min=GENERIC.frames_min,
+            frames_max=GENERIC.frames_max,
+            confirmed=True,
+            tokens_confirmed=False,
             regions=("beijing", "singapore", "hongkong", "tokyo", "frankfurt", "us"),
         )
     )
+    # Open-weight Qwen3-Omni served by plain vLLM (oss.md Part C): the registry maps them to
+    # the *thinker*, so they answer in text only (speech needs vLLM-Omni, another API shape).
+    # The Captioner describes audio and takes nothing else. Their limits are the server's
+    # (--max-model-len, --limit-mm-per-prompt): not enforced here (confirmed=False); 32-px
+    # patches as for Qwen3-Omni-Flash (UNCONFIRMED, §10.2).
+    for variant, thinking, inputs in (
+        ("Instruct", "none", ("text", "image", "audio", "video")),
+        ("Thinking", "default_on", ("text", "image", "audio", "video")),
+        ("Captioner", "none", ("audio",)),
+    ):
+        add(
+            replace(
+                GENERIC,
+                name=f"Qwen/Qwen3-Omni-30B-A3B-{variant}",
+                family="qwen3-omni-open",
+                known=True,
+                confirmed=False,
+                tokens_confirmed=False,
+                audio_output=False,
+                thinking=thinking,  # type: ignore[arg-type]
+                tools=variant != "Captioner",
+                inputs=inputs,
+                default_voice=None,
+                regions=(),
+            )
+        )
+    models.update(_realtime_models(models))
     return models
+
+
+# Per 1M tokens, quoted from the model market by one third-party comment (qwen-audio-agent#130):
+# audio in 80, audio out 300, non-audio in 10, non-audio out 60. UNCONFIRMED.
+PRICES_QWEN35_PLUS_REALTIME = {"beijing": Prices(10.0, 80.0, 10.0, 60.0, 60.0, 300.0, False)}
+
+
+def _realtime_models(chat: dict[str, ModelSpec]) -> dict[str, ModelSpec]:
+    """The ``-realtime`` models: the chat family's media facts, the realtime protocol's rules.
+
+    Realtime prices other than qwen3.5-omni-plus-realtime's are not in the reference: unknown
+    (costs are then None), never guessed from the chat prices.
+    """
+    flat_35 = ("server_vad", "semantic_vad")  # semantic_vad: Qwen3.5-Omni only
+
+    def rt(name: str, base: str, facts: RealtimeFacts, **changes: object) -> ModelSpec:
+        changes.setdefault("prices", {})
+        return replace(chat[base], name=name, api="realtime", realtime=facts, **changes)  # type: ignore[arg-type]
+
+    out = {
+        "qwen3.5-omni-plus-realtime": rt(
+            "qwen3.5-omni-plus-realtime",
+            "qwen3.5-omni-plus",
+            RealtimeFacts("flat", flat_35, "qwen3.5-omni-plus"),
+            prices=PRICES_QWEN35_PLUS_REALTIME,
+        ),
+        "qwen3.5-omni-flash-realtime": rt(
+            "qwen3.5-omni-flash-realtime",
+            "qwen3.5-omni-flash",
+            RealtimeFacts("flat", flat_35, "qwen3.5-omni-flash"),
+        ),
+        # Tools over realtime are documented for Qwen3.5-Omni only; Flash's chat model has
+        # function calling, so we let it through (UNCONFIRMED for realtime).
+        "qwen3-omni-flash-realtime": rt(
+            "qwen3-omni-flash-realtime",
+            "qwen3-omni-flash",
+            RealtimeFacts("flat", ("server_vad",), "qwen3-omni-flash"),
+            thinking="none",
+            max_input_tokens_thinking=None,
+        ),
+        "qwen-omni-turbo-realtime": rt(
+            "qwen-omni-turbo-realtime",
+            "qwen-omni-turbo",
+            RealtimeFacts("flat", ("server_vad",), "qwen-omni-turbo"),
+            default_voice="Chelsie",
+        ),
+        # dashscope 2.0.2, protocol omni_v38: nested session, default voice longanlingxin, no
+        # session.finished ACK. It speaks over realtime (the chat model answers in text only).
+        "qwen3.8-omni-flash-realtime": rt(
+            "qwen3.8-omni-flash-realtime",
+            "qwen3.8-omni-flash",
+            RealtimeFacts(
+                "nested", ("server_vad",), "qwen3.8-omni-flash", finish_acknowledged=False
+            ),
+            audio_output=True,
+            thinking="none",
+            max_input_tokens_thinking=None,
+            default_voice="longanlingxin",
+            voices=(),
+        ),
+    }
+    out["qwen-omni-turbo-realtime-latest"] = replace(
+        out["qwen-omni-turbo-realtime"], name="qwen-omni-turbo-realtime-latest"
+    )
+    return out
 
 
 def _companion(name: str, family: str, inputs: tuple[str, ...]) -> ModelSpec:
@@ -406,8 +578,6 @@ COMPANIONS = {
     "qwen-flash": ("text", ("text",)),
     "qwen3-asr-flash": ("asr", ("text", "audio")),
 }
-
-MODELS: dict[str, ModelSpec] = _build()
 
 #: The rules for a model this table does not know: only the gateway's own limits.
 GENERIC = ModelSpec(
@@ -442,6 +612,8 @@ GENERIC = ModelSpec(
 )
 
 
+MODELS: dict[str, ModelSpec] = _build()
+
 MODELS.update(
     {name: _companion(name, family, inputs) for name, (family, inputs) in COMPANIONS.items()}
 )
@@ -455,6 +627,28 @@ def get_model(name: str) -> ModelSpec:
     return replace(GENERIC, name=name)
 
 
+#: The window frameworks are told for a model this table does not know (a new snapshot, a
+#: self-hosted endpoint): the smallest Omni window (qwen-omni-turbo's), so that memory buffers
+#: and trimming stay on the safe side. Requests are not refused on it: the endpoint decides.
+CONSERVATIVE_CONTEXT_WINDOW = 32_768
+
+
+def planning_window(spec: ModelSpec) -> tuple[int, int]:
+    """``(context_window, max_input_tokens)`` for a framework to plan with (memory, trimming).
+
+    The catalog's figures for a known model; :data:`CONSERVATIVE_CONTEXT_WINDOW` for both when
+    the model is unknown (the generic rules' gateway maximum is far too optimistic for that).
+    """
+    if spec.known:
+        return spec.context_window, spec.max_input_tokens
+    return CONSERVATIVE_CONTEXT_WINDOW, CONSERVATIVE_CONTEXT_WINDOW
+
+
 def known_models() -> list[str]:
     """Every model id and alias the catalog knows."""
     return sorted(MODELS)
+
+
+def realtime_models() -> list[str]:
+    """The realtime (WebSocket-only) model ids."""
+    return sorted(name for name, spec in MODELS.items() if spec.api == "realtime")

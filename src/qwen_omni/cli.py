@@ -15,10 +15,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Optional, TypeVar
 
 import typer
 from rich.console import Console
@@ -33,6 +34,7 @@ from qwen_omni.errors import (
     RequestValidationError,
     StreamInterrupted,
 )
+from qwen_omni.redact import redact
 
 __all__ = ["app", "exit_code_for", "main"]
 
@@ -59,7 +61,24 @@ ModelOpt = typer.Option(None, "--model", help="Model id (default qwen3-omni-flas
 EmulatorOpt = typer.Option(
     None, "--emulator/--live", help="Force the local emulator, or forbid falling back to it."
 )
-BaseUrlOpt = typer.Option(None, "--base-url", help="Any OpenAI-compatible endpoint.")
+
+
+def _check_base_url(value: str | None) -> str | None:
+    """``--base-url`` must be an http(s) URL; say so naming the option (exit 2)."""
+    if value is None:
+        return None
+    from qwen_omni.config import check_base_url
+    from qwen_omni.errors import ConfigurationError
+
+    try:
+        return check_base_url(value)
+    except ConfigurationError as exc:
+        raise typer.BadParameter(str(exc), param_hint="'--base-url'") from None
+
+
+BaseUrlOpt = typer.Option(
+    None, "--base-url", help="Any OpenAI-compatible endpoint.", callback=_check_base_url
+)
 JsonOpt = typer.Option(False, "--json", help="Print one JSON object (for scripts).")
 
 
@@ -96,6 +115,18 @@ def connection(
         yield conn
 
 
+def _clean(text: str) -> str:
+    """Text for the terminal: secrets masked, Rich markup escaped."""
+    from rich.markup import escape
+
+    return escape(redact(text))
+
+
+def _print_json(text: str) -> None:
+    """One JSON object on stdout, configured secrets masked (even if a service echoed one)."""
+    out.print_json(redact(text))
+
+
 def _fail(exc: BaseException, *, as_json: bool) -> typer.Exit:
     code = exit_code_for(exc)
     partial = getattr(exc, "partial", None)
@@ -104,12 +135,23 @@ def _fail(exc: BaseException, *, as_json: bool) -> typer.Exit:
         payload["exit_code"] = code
         if partial is not None:
             payload["partial_text"] = partial.text
-        out.print_json(json.dumps(payload))
+        _print_json(json.dumps(payload))
     else:
-        err.print(f"[bold red]{type(exc).__name__}[/]: {exc}")
+        err.print(f"[bold red]{type(exc).__name__}[/]: {_clean(str(exc))}", markup=True)
         if partial is not None and partial.text:
-            err.print(f"[dim]partial answer so far:[/] {partial.text}")
+            err.print(f"[dim]partial answer so far:[/] {_clean(partial.text)}")
     return typer.Exit(code)
+
+
+@contextlib.contextmanager
+def _exit_codes(*, as_json: bool) -> Iterator[None]:
+    """Turn our errors, bad input and Ctrl-C into the documented exit codes."""
+    try:
+        yield
+    except (QwenOmniError, ValueError, OSError) as exc:
+        raise _fail(exc, as_json=as_json) from exc
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
 
 
 def _run_task(
@@ -124,7 +166,7 @@ def _run_task(
     """Run one task on ``AsyncOmniTasks`` with a progress display; map errors to exit codes."""
     from qwen_omni.tasks import AsyncOmniTasks
 
-    try:
+    with _exit_codes(as_json=as_json):
         bar = Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
@@ -137,9 +179,11 @@ def _run_task(
         bars: dict[str, Any] = {}
 
         def on_progress(p: Any) -> None:
+            # Messages name the user's file: "[" in a file name is text, not markup.
+            message = _clean(p.message or p.stage)
             if p.stage not in bars:
-                bars[p.stage] = bar.add_task(p.message or p.stage, total=p.total)
-            bar.update(bars[p.stage], completed=p.done, total=p.total, description=p.message)
+                bars[p.stage] = bar.add_task(message, total=p.total)
+            bar.update(bars[p.stage], completed=p.done, total=p.total, description=message)
 
         with connection(emulator=emulator, base_url=base_url, notice_to_stderr=as_json) as conn:
 
@@ -150,12 +194,6 @@ def _run_task(
 
             with bar:
                 return asyncio.run(go())
-    except QwenOmniError as exc:
-        raise _fail(exc, as_json=as_json) from exc
-    except (ValueError, OSError) as exc:
-        raise _fail(exc, as_json=as_json) from exc
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
 
 
 def _kind_of(source: str) -> str:
@@ -181,9 +219,10 @@ def _kind_of(source: str) -> str:
 
 def _print_result(result: Any, *, as_json: bool) -> None:
     if as_json:
-        out.print_json(result.model_dump_json())
+        _print_json(result.model_dump_json())
     else:
-        out.print(result.to_text())
+        # Model text is printed as text: "[/x]" in an answer is not Rich markup.
+        out.print(redact(result.to_text()), markup=False)
 
 
 @app.command()
@@ -215,7 +254,7 @@ def analyze(
 
     def on_text(text: str) -> None:
         if not as_json:
-            out.print(text, end="")
+            out.print(text, end="", markup=False)
 
     async def work(tasks: Any, progress: Callable[[Any], None]) -> Any:
         method = getattr(tasks, f"analyze_{kind}")
@@ -230,7 +269,7 @@ def analyze(
         tasks_kwargs={"prepare": prepare},
     )
     if as_json:
-        out.print_json(result.model_dump_json())
+        _print_json(result.model_dump_json())
         return
     out.print()
     sent = result.sent
@@ -242,7 +281,21 @@ def analyze(
     )
     tokens = f"{usage.input_tokens:,} tokens in, {usage.output_tokens:,} out" if usage else ""
     cost = f" · ~{sent.cost_cny:.4f} CNY" if sent.cost_cny is not None else ""
-    err.print(f"[dim]{sent.model} · {media} · {tokens}{cost}[/]")
+    err.print(f"[dim]{_clean(f'{sent.model} · {media} · {tokens}{cost}')}[/]")
+
+
+def _save_target_problem(path: Path) -> str | None:
+    """Why the spoken reply could not be written to ``path`` (None when it can)."""
+    if path.is_dir():
+        return "is a directory: give a file name, e.g. reply.wav"
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        return f"the folder {parent} does not exist: create it or choose another path"
+    if not os.access(parent, os.W_OK):
+        return f"the folder {parent} is not writable: choose another path"
+    if path.exists() and not os.access(path, os.W_OK):
+        return "exists and is not writable: choose another path"
+    return None
 
 
 def _analyze_spoken(
@@ -260,6 +313,10 @@ def _analyze_spoken(
     from qwen_omni.content import audio, image, video
     from qwen_omni.response import TextDelta
 
+    problem = _save_target_problem(save_audio)
+    if problem is not None:
+        # Checked before anything is paid for.
+        raise _fail(ValueError(f"--save-audio {save_audio}: {problem}"), as_json=as_json)
     try:
         builders: dict[str, Callable[[str], Any]] = {"image": image, "audio": audio, "video": video}
         builder = builders[_kind_of(source)]
@@ -271,119 +328,136 @@ def _analyze_spoken(
                 with client.stream([builder(source), question], **params) as stream:
                     for event in stream:
                         if isinstance(event, TextDelta) and not as_json:
-                            out.print(event.text, end="")
+                            out.print(event.text, end="", markup=False)
                 response = stream.response
+        save_error: str | None = None
         if response.audio_pcm:
-            response.save_audio(save_audio)
+            try:
+                response.save_audio(save_audio)
+            except OSError as exc:
+                # The reply is paid for: it is printed anyway, with where it could not go.
+                save_error = f"could not save the spoken reply to {save_audio}: {exc.strerror}"
         if as_json:
-            out.print_json(
+            _print_json(
                 json.dumps(
                     {
                         "text": response.text,
                         "model": response.model,
                         "request_id": response.request_id,
-                        "audio_file": str(save_audio) if response.audio_pcm else None,
+                        "audio_file": (
+                            str(save_audio) if response.audio_pcm and not save_error else None
+                        ),
                         "audio_seconds": round(response.audio_seconds, 3),
+                        "audio_error": save_error,
                         "usage": response.usage.raw if response.usage else None,
                     }
                 )
             )
         else:
             out.print()
-            err.print(f"[dim]spoken reply: {response.audio_seconds:.1f} s → {save_audio}[/]")
+            if save_error:
+                err.print(f"[bold red]{_clean(save_error)}[/] (the text reply is above)")
+            else:
+                err.print(f"[dim]spoken reply: {response.audio_seconds:.1f} s → {save_audio}[/]")
+        if save_error:
+            raise typer.Exit(EXIT_BAD_INPUT)
     except QwenOmniError as exc:
         raise _fail(exc, as_json=as_json) from exc
 
 
-@app.command()
-def mention(
-    source: str = typer.Argument(..., help="A call recording (audio or video file, or URL)."),
-    topics: list[str] = typer.Argument(..., help="Topics to look for, e.g. pricing refund."),
-    model: str | None = ModelOpt,
-    emulator: bool | None = EmulatorOpt,
-    base_url: str | None = BaseUrlOpt,
-    as_json: bool = JsonOpt,
-) -> None:
-    """Did a call mention these topics? Evidence, time and confidence per topic."""
+# --- one command per agent tool, generated from the registry (qwen_omni.tasks.TOOLS) ---------
 
-    async def work(tasks: Any, progress: Callable[[Any], None]) -> Any:
-        return await tasks.did_call_mention(source, topics, progress=progress)
-
-    result = _run_task(work, model=model, emulator=emulator, base_url=base_url, as_json=as_json)
-    _print_result(result, as_json=as_json)
+#: Help of the AsyncOmniTasks settings a tool may offer as options (ToolDef.cli_settings).
+SETTING_HELP = {
+    "summary_model": "Text model for the final summary.",
+    "asr_model": "A cheaper speech-recognition model (paraformer-v2, qwen3-asr-flash…).",
+}
 
 
-@app.command()
-def caption(
-    source: str = typer.Argument(..., help="A product video file or URL."),
-    model: str | None = ModelOpt,
-    emulator: bool | None = EmulatorOpt,
-    base_url: str | None = BaseUrlOpt,
-    as_json: bool = JsonOpt,
-) -> None:
-    """A structured caption: scene, product features, target audience, music style."""
+def _tool_help(description: str) -> str:
+    # The agent-facing note on what a source may be is not for a terminal user.
+    from qwen_omni.tasks.tool import SOURCES_NOTE
 
-    async def work(tasks: Any, progress: Callable[[Any], None]) -> Any:
-        return await tasks.caption_product_video(source, progress=progress)
-
-    result = _run_task(work, model=model, emulator=emulator, base_url=base_url, as_json=as_json)
-    _print_result(result, as_json=as_json)
+    return description.replace(SOURCES_NOTE, "")
 
 
-@app.command()
-def summarize(
-    source: str = typer.Argument(..., help="A (long) video file or URL."),
-    focus: str | None = typer.Option(None, help="What the summary should focus on."),
-    segment_seconds: float | None = typer.Option(
-        None, help="Segment length in seconds (default 90, capped by the model's limit)."
-    ),
-    summary_model: str | None = typer.Option(None, help="Text model for the final summary."),
-    model: str | None = ModelOpt,
-    emulator: bool | None = EmulatorOpt,
-    base_url: str | None = BaseUrlOpt,
-    as_json: bool = JsonOpt,
-) -> None:
-    """Summarize a long video: split, analyze segments concurrently, summarize the summaries."""
+def _tool_command(tool: Any) -> Callable[..., None]:
+    """A typer command for ``tool``: its required arguments positional, the optional ones as
+    options, its ``cli_settings`` and the model-command options."""
+    import inspect
 
-    async def work(tasks: Any, progress: Callable[[Any], None]) -> Any:
-        return await tasks.summarize_long_video(
-            source,
-            focus=focus,
-            segment_seconds=segment_seconds,
-            summary_model=summary_model,
-            progress=progress,
+    params: list[inspect.Parameter] = []
+    fields = tool.input_model.model_fields
+    for name, info in fields.items():
+        if info.is_required():
+            help_text = "A media file or URL." if name == "source" else info.description
+            default: Any = typer.Argument(..., help=help_text)
+        else:
+            default = typer.Option(
+                info.default, f"--{name.replace('_', '-')}", help=info.description
+            )
+        kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+        params.append(inspect.Parameter(name, kind, default=default, annotation=info.annotation))
+    for setting in tool.cli_settings:
+        option = typer.Option(
+            None, f"--{setting.replace('_', '-')}", help=SETTING_HELP.get(setting, setting)
         )
-
-    result = _run_task(work, model=model, emulator=emulator, base_url=base_url, as_json=as_json)
-    _print_result(result, as_json=as_json)
-
-
-@app.command()
-def transcribe(
-    source: str = typer.Argument(..., help="An audio or video file or URL."),
-    language: str | None = typer.Option(None, help="Language hint, e.g. en or zh."),
-    asr_model: str | None = typer.Option(
-        None, help="A cheaper speech-recognition model (paraformer-v2, qwen3-asr-flash…)."
-    ),
-    model: str | None = ModelOpt,
-    emulator: bool | None = EmulatorOpt,
-    base_url: str | None = BaseUrlOpt,
-    as_json: bool = JsonOpt,
-) -> None:
-    """Transcribe speech (Paraformer when --asr-model is set, else Qwen-Omni)."""
-
-    async def work(tasks: Any, progress: Callable[[Any], None]) -> Any:
-        return await tasks.transcribe(source, language=language, progress=progress)
-
-    result = _run_task(
-        work,
-        model=model,
-        emulator=emulator,
-        base_url=base_url,
-        as_json=as_json,
-        tasks_kwargs={"asr_model": asr_model} if asr_model else None,
+        params.append(
+            inspect.Parameter(
+                setting, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=option,
+                annotation=Optional[str],
+            )
+        )  # fmt: skip
+    common = {"model": ModelOpt, "emulator": EmulatorOpt, "base_url": BaseUrlOpt}
+    annotations = {"model": Optional[str], "emulator": Optional[bool], "base_url": Optional[str]}
+    for name, option in common.items():
+        params.append(
+            inspect.Parameter(
+                name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=option,
+                annotation=annotations[name],
+            )
+        )  # fmt: skip
+    params.append(
+        inspect.Parameter(
+            "as_json", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=JsonOpt, annotation=bool
+        )
     )
-    _print_result(result, as_json=as_json)
+
+    def command(**values: Any) -> None:
+        arguments = {k: values[k] for k in fields if values.get(k) is not None}
+        settings = {k: values[k] for k in tool.cli_settings if values.get(k)}
+
+        async def work(tasks: Any, progress: Callable[[Any], None]) -> Any:
+            return await getattr(tasks, tool.name)(**arguments, progress=progress)
+
+        result = _run_task(
+            work,
+            model=values["model"],
+            emulator=values["emulator"],
+            base_url=values["base_url"],
+            as_json=values["as_json"],
+            tasks_kwargs=settings or None,
+        )
+        _print_result(result, as_json=values["as_json"])
+
+    command.__name__ = tool.name
+    command.__doc__ = _tool_help(tool.description)
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    return command
+
+
+def add_tool_commands(target: typer.Typer | None = None) -> None:
+    """Register a command for every tool of the registry that has a ``cli_name``."""
+    from qwen_omni.tasks import TOOLS
+
+    target = target or app
+    registered = {c.name for c in target.registered_commands}
+    for tool in TOOLS:
+        if tool.cli_name and tool.cli_name not in registered:
+            target.command(tool.cli_name)(_tool_command(tool))
+
+
+add_tool_commands()
 
 
 @app.command()
@@ -397,13 +471,24 @@ def plan(
     from qwen_omni.media import plan_media
 
     try:
-        result = plan_media(source, model=model, region=region)
+        result = plan_media(source, model=model, region=_check_region(region))
     except QwenOmniError as exc:
         raise _fail(exc, as_json=as_json) from exc
     if as_json:
-        out.print_json(json.dumps(_plan_dict(result)))
+        _print_json(json.dumps(_plan_dict(result)))
     else:
-        out.print(result.summary())
+        out.print(result.summary(), markup=False)
+
+
+def _check_region(region: str) -> str:
+    """The region's canonical name; an unknown ``--region`` is a configuration error naming
+    the known ones (exit 3)."""
+    from qwen_omni.config import _normalise_region
+
+    try:
+        return _normalise_region(region)
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"--region: {exc}") from None
 
 
 def _plan_dict(p: Any) -> dict[str, Any]:
@@ -439,6 +524,81 @@ def _plan_dict(p: Any) -> dict[str, Any]:
 
 
 @app.command()
+def talk(
+    source: Path = typer.Argument(..., help="An audio or video file (WAV, MP3, MP4…)."),
+    out_file: Path = typer.Option(Path("reply.wav"), "--out", "-o", help="The spoken reply."),
+    model: str = typer.Option("qwen3-omni-flash-realtime", "--model", help="A -realtime model."),
+    voice: str = typer.Option(None, "--voice", help="Reply voice (default: the model's)."),
+    instructions: str = typer.Option(None, "--instructions", "-i", help="System prompt."),
+    pace: bool = typer.Option(
+        True, "--pace/--no-pace", help="Send in real time, as a live source would."
+    ),
+    emulator: bool = EmulatorOpt,
+    base_url: str = BaseUrlOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """One realtime voice turn over a file: its sound (and 1 fps frames of a video) go in as a
+    live stream, the transcripts are printed and the spoken reply is saved as WAV."""
+    from qwen_omni.realtime import (
+        AsyncRealtimeSession,
+        InputTranscript,
+        ResponseDone,
+        TranscriptDelta,
+        feed_file,
+    )
+    from qwen_omni.realtime.protocol import DEFAULT_TRANSCRIPTION_MODEL
+
+    async def go(conn: dict[str, Any]) -> tuple[Any, str, Any]:
+        heard = ""
+        async with AsyncRealtimeSession(
+            model=model,
+            voice=voice,
+            instructions=instructions,
+            turn_detection=None,  # one turn: the whole file, then a reply
+            input_transcription=DEFAULT_TRANSCRIPTION_MODEL,
+            **conn,
+        ) as session:
+            fed = await feed_file(session, source, pace=pace)
+            await session.commit()
+            await session.respond()
+            async for event in session.events():
+                if isinstance(event, InputTranscript) and event.final:
+                    heard = event.text
+                    if not as_json:
+                        err.print(f"[dim]you:[/] {event.text}")
+                elif isinstance(event, TranscriptDelta) and not as_json:
+                    out.print(event.text, end="")
+                elif isinstance(event, ResponseDone):
+                    return event.turn, heard, fed
+        raise APIConnectionError("the realtime session closed before the reply ended")
+
+    with _exit_codes(as_json=as_json):
+        if not source.exists():
+            raise MediaError(f"{source}: no such file", source=str(source))
+        with connection(emulator=emulator, base_url=base_url, notice_to_stderr=as_json) as conn:
+            turn, heard, fed = asyncio.run(go(conn))
+        if turn.audio_pcm:
+            turn.save_audio(out_file)
+    if as_json:
+        payload = {
+            "heard": heard,
+            "reply": turn.transcript or turn.text,
+            "status": turn.status,
+            "audio_file": str(out_file) if turn.audio_pcm else None,
+            "audio_seconds": round(turn.audio_seconds, 3),
+            "sent_audio_seconds": round(fed.audio_seconds, 3),
+            "frames_sent": fed.frames_sent,
+            "usage": turn.usage,
+            "cost": turn.cost,
+        }
+        out.print_json(json.dumps(payload))
+    else:
+        out.print()
+        saved = f" → {out_file}" if turn.audio_pcm else " (no audio)"
+        err.print(f"[dim]spoken reply: {turn.audio_seconds:.1f} s{saved}[/]")
+
+
+@app.command()
 def models() -> None:
     """The models the catalog knows, with their main limits."""
     from qwen_omni.catalog import MODELS
@@ -450,6 +610,7 @@ def models() -> None:
             f"video ≤ {video_limit:>6}  "
             f"{'mixed media' if spec.mixed_modalities else 'one medium/message':18}  "
             f"{'tools' if spec.tools else 'no tools':8}  {'speech' if spec.audio_output else ''}"
+            + ("  realtime only (qwen-omni talk)" if spec.api == "realtime" else "")
         )
 
 
@@ -497,8 +658,19 @@ def mcp_cmd(ctx: typer.Context) -> None:
     raise typer.Exit(mcp_main(args))
 
 
+def _ascii_safe_streams() -> None:
+    """On a terminal that cannot encode some characters (``LANG=C``, an ASCII pipe), print
+    a replacement instead of failing with ``UnicodeEncodeError``."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        if encoding != "utf8" and hasattr(stream, "reconfigure"):
+            with contextlib.suppress(ValueError, OSError):
+                stream.reconfigure(errors="replace")
+
+
 def main() -> None:
     """Console-script entry point."""
+    _ascii_safe_streams()
     try:
         app()
     except KeyboardInterrupt:

@@ -24,6 +24,7 @@ import uuid
 from collections.abc import (
     AsyncGenerator,
     AsyncIterator,
+    Callable,
     Generator,
     Iterable,
     Iterator,
@@ -38,12 +39,20 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import ValidationError
 
 from qwen_omni import _wire
+from qwen_omni._sse import DEFAULT_MAX_EVENT_BYTES, StreamBody
 from qwen_omni._stream import ResponseBuilder, StreamDecoder
-from qwen_omni.catalog import DATA_URI_MAX_BYTES, ModelSpec, get_model
+from qwen_omni.catalog import (
+    DATA_URI_MAX_BYTES,
+    IMAGE_BUDGET_MAX_PIXELS,
+    IMAGE_BUDGET_MIN_PIXELS,
+    ModelSpec,
+    get_model,
+)
 from qwen_omni.config import Dialect, Settings, Timeouts, resolve_settings
 from qwen_omni.content import (
     Audio,
     Image,
+    InvalidToolCall,
     Message,
     Part,
     Text,
@@ -58,9 +67,11 @@ from qwen_omni.errors import (
     RateLimitError,
     RequestValidationError,
     StreamInterrupted,
+    StreamTimedOut,
     is_retryable,
     map_api_error,
 )
+from qwen_omni.params import RequestParams
 from qwen_omni.response import Event, OmniResponse, Started
 from qwen_omni.rules import check_request
 
@@ -88,8 +99,11 @@ OSS_RESOLVE_HEADER = "X-DashScope-OssResourceResolve"
 #: Backoff: first delay, growth factor, cap (seconds); Retry-After is honoured up to the cap.
 RETRY_BASE_S = 0.5
 RETRY_MAX_S = 30.0
-#: Extra validity a delivered URL needs beyond the request's own total timeout.
+#: Extra validity a URL we sign gets beyond the request's own total timeout.
 URL_VALIDITY_MARGIN_S = 300.0
+#: Extra validity a caller's signed URL needs beyond the time to the first byte: the service
+#: downloads media when it starts working on the request, before it answers.
+URL_FETCH_MARGIN_S = 60.0
 
 MessagesInput = str | Part | Sequence[str | Message | Part | Mapping[str, Any]]
 
@@ -122,10 +136,17 @@ class _Attempt:
             raise APITimeoutError(f"total timeout of {self.total:g} s expired")
         return left
 
+    def check_deadline(self) -> None:
+        """Raise once the total timeout has passed (checked before every read)."""
+        if time.monotonic() >= self.deadline:
+            raise APITimeoutError(
+                f"total timeout of {self.total:g} s expired while streaming; raise timeout= "
+                "(Timeouts(total=…)) for long answers"
+            )
+
     def events(self, chunk: Any) -> list[Event]:
         """The events of one chunk that the caller should see now."""
-        if time.monotonic() > self.deadline:
-            raise APITimeoutError(f"total timeout of {self.total:g} s expired while streaming")
+        self.check_deadline()
         out: list[Event] = []
         for event in self.decoder.feed(chunk):
             self.builder.add(event)
@@ -152,7 +173,7 @@ class _Request:
 
     spec: ModelSpec
     messages: list[Message]
-    params: _wire.RequestParams
+    params: RequestParams
     extra_headers: dict[str, str]
 
 
@@ -243,18 +264,64 @@ def _check_text(messages: list[Message]) -> None:
 PrepareMode = Literal["auto", "always", "never"]
 
 
+def _map_media(messages: list[Message], fn: Callable[[Any], Any]) -> list[Message]:
+    """Messages with every media part (frames included) replaced by ``fn(part)``."""
+
+    def swap(part: Any) -> Any:
+        if isinstance(part, VideoFrames):
+            return part.model_copy(update={"frames": tuple(swap(f) for f in part.frames)})
+        if isinstance(part, (Image, Audio, Video)):
+            return fn(part)
+        return part
+
+    out = []
+    for message in messages:
+        if isinstance(message.content, str):
+            out.append(message)
+        else:
+            out.append(
+                message.model_copy(update={"content": tuple(swap(p) for p in message.content)})
+            )
+    return out
+
+
+def _with_image_budget(messages: list[Message]) -> list[Message]:
+    """Images without pixel bounds get the field guide's budget (1280×720 max, 640×480 min).
+
+    Sent as the part's ``max_pixels``/``min_pixels``, so the service resizes to them and the
+    estimate counts them: a 1920×1080 photo costs 882 tokens instead of 1,224. An image with
+    either bound set by the caller keeps the caller's values.
+    """
+
+    def budget(part: Any) -> Any:
+        if (
+            not isinstance(part, Image)
+            or part.min_pixels is not None
+            or part.max_pixels is not None
+        ):
+            return part
+        return part.model_copy(
+            update={"min_pixels": IMAGE_BUDGET_MIN_PIXELS, "max_pixels": IMAGE_BUDGET_MAX_PIXELS}
+        )
+
+    return _map_media(messages, budget)
+
+
 def _ready_local_media(
     part: Image | Audio | Video, spec: ModelSpec, mode: PrepareMode, workdir: Path
 ) -> Image | Audio | Video:
     """Measure a local medium, refuse what the model cannot take, and prepare it when asked.
 
-    ``auto`` prepares a medium too large to send inline (to the field guide's budgets: images
+    ``auto`` prepares audio in a format the service does not list (M4A, FLAC, OGG…) and a
+    medium too large to send inline (to the field guide's budgets: images
     to 1280×720, video to 720p at the motion preset's frame rate, audio to mono MP3), so it
     usually fits and always costs less; ``always`` prepares every local medium; ``never``
     sends it as it is. Needs the ``[media]`` extra (PyAV, Pillow); without it the medium goes
     as it is and the service is left to judge.
     """
     if part.url is not None:
+        if part.url[:5].lower() == "data:":
+            _check_data_uri_kind(part)
         return part
     try:
         from qwen_omni.media import check_media, prepare_media, probe
@@ -265,9 +332,16 @@ def _ready_local_media(
         info = probe(source)
     except ImportError:  # pragma: no cover - av or PIL missing
         return part
+    fmt = getattr(info, "format", None) or getattr(info, "container", None) or ""
+    _check_kind(part, info.kind, str(fmt))
     check_media(info, spec)
-    inline_bytes = (info.size_bytes + 2) // 3 * 4 + 32
-    if mode == "never" or (mode == "auto" and inline_bytes <= DATA_URI_MAX_BYTES):
+    from qwen_omni.media.audio import SENDABLE_AUDIO_FORMATS, inline_size
+
+    # an audio format outside the documented list (M4A, FLAC, OGG…) is converted in "auto"
+    # too: the service would refuse it however small it is
+    foreign = info.kind == "audio" and getattr(info, "format", None) not in SENDABLE_AUDIO_FORMATS
+    fits = inline_size(info.size_bytes) <= DATA_URI_MAX_BYTES
+    if mode == "never" or (mode == "auto" and fits and not foreign):
         return part
     suffix = {"video": ".mp4", "audio": ".mp3"}.get(info.kind, "")
     prepared = prepare_media(source, workdir / f"{uuid.uuid4().hex}{suffix}")
@@ -283,12 +357,92 @@ def _ready_local_media(
     return part.model_copy(update=update)
 
 
+_PART_KIND = {Image: "image", Audio: "audio", Video: "video"}
+_MAKER = {"image": "image()", "audio": "audio()", "video": "video()"}
+
+
+def _check_kind(part: Image | Audio | Video, found: str, fmt: str) -> None:
+    """Refuse a part whose content is another kind than it was declared as (a WAV passed as
+    ``image()``): the service would reject it after upload, or worse, misread it."""
+    declared = _PART_KIND[type(part)]
+    if found == declared:
+        return
+    from qwen_omni.errors import UnsupportedMediaError
+
+    raise UnsupportedMediaError(
+        f"{part.source_label} was passed as {declared} but its content is {found}"
+        + (f" ({fmt.upper()})" if fmt else "")
+        + f": pass it as {_MAKER.get(found, found)} or give the right file",
+        source=part.source_label,
+        value=found,
+        limit=declared,
+    )
+
+
+def _check_data_uri_kind(part: Image | Audio | Video) -> None:
+    """The same check for a ``data:`` URI, from its first bytes (when they are recognised)."""
+    from qwen_omni.delivery.formats import _data_uri_parts
+    from qwen_omni.media.sniff import _sniff
+
+    _, head = _data_uri_parts(part.url or "")
+    found = _sniff(head) if head else None
+    if found is None or found.ambiguous:
+        return  # MP4/Ogg/Matroska may hold either; the service settles it
+    _check_kind(part, found.kind, found.format)
+
+
 def backoff_delay(attempt: int, err: QwenOmniError) -> float:
     """Seconds to wait before retry ``attempt`` (0-based): Retry-After, else full jitter."""
     if isinstance(err, RateLimitError) and err.retry_after is not None:
         return min(RETRY_MAX_S, err.retry_after)
     ceiling = min(RETRY_MAX_S, RETRY_BASE_S * (2**attempt))
     return random.uniform(ceiling / 2, ceiling)
+
+
+def _max_event_bytes(value: int | None) -> int:
+    """The SSE line/event cap: argument > ``QWEN_OMNI_MAX_EVENT_BYTES`` > 4 MiB."""
+    import os
+
+    from qwen_omni.errors import ConfigurationError
+
+    raw: Any = value if value is not None else os.environ.get("QWEN_OMNI_MAX_EVENT_BYTES")
+    if raw is None or raw == "":
+        return DEFAULT_MAX_EVENT_BYTES
+    try:
+        cap = int(raw)
+    except (TypeError, ValueError):
+        raise ConfigurationError(
+            f"max_event_bytes (QWEN_OMNI_MAX_EVENT_BYTES) must be an integer, got {raw!r}"
+        ) from None
+    if cap < 1024:
+        raise ConfigurationError(f"max_event_bytes must be at least 1024, got {cap}")
+    return cap
+
+
+def _transport_failures() -> tuple[type[BaseException], ...]:
+    """What a failed attempt may raise that is the network's or the service's doing.
+
+    Anything else (a ``KeyError``, a ``TypeError``…) is a bug of ours and propagates as it is,
+    never disguised as "the stream broke" (as openai-python maps only transport errors).
+    """
+    import httpx2
+    import openai
+
+    kinds: list[type[BaseException]] = [
+        QwenOmniError,
+        openai.APIError,
+        httpx2.TransportError,
+        httpx2.DecodingError,
+        OSError,
+        TimeoutError,
+    ]
+    try:
+        import httpx
+
+        kinds += [httpx.TransportError, httpx.DecodingError]
+    except ImportError:  # pragma: no cover - httpx comes with the tools
+        pass
+    return tuple(kinds)
 
 
 class _ClientBase:
@@ -308,8 +462,12 @@ class _ClientBase:
         default_headers: Mapping[str, str] | None = None,
         http_client: Any = None,
         prepare: PrepareMode | bool = "auto",
+        max_event_bytes: int | None = None,
+        image_budget: bool = True,
     ) -> None:
         self._http_client = http_client
+        self.max_event_bytes = _max_event_bytes(max_event_bytes)
+        self.image_budget = bool(image_budget)
         if prepare is True or prepare is False:
             prepare = "always" if prepare else "never"
         if prepare not in ("auto", "always", "never"):
@@ -334,9 +492,11 @@ class _ClientBase:
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
+        from qwen_omni.redact import mask_userinfo
+
         s = self.settings
         return (
-            f"{type(self).__name__}(model={s.model!r}, base_url={s.base_url!r}, "
+            f"{type(self).__name__}(model={s.model!r}, base_url={mask_userinfo(s.base_url)!r}, "
             f"region={s.region!r}, dialect={s.dialect!r})"
         )
 
@@ -366,9 +526,9 @@ class _ClientBase:
         if isinstance(kw.get("stop"), list):
             kw["stop"] = tuple(kw["stop"])
         try:
-            params = _wire.RequestParams(**kw)
+            params = RequestParams(**kw)
         except ValidationError as exc:
-            accepted = ", ".join(sorted(_wire.RequestParams.model_fields))
+            accepted = ", ".join(sorted(RequestParams.model_fields))
             raise RequestValidationError(
                 f"invalid parameter: {_pydantic_problems(exc)}; accepted parameters: {accepted}, "
                 "plus extra_headers",
@@ -377,7 +537,10 @@ class _ClientBase:
         spec = get_model(model or self.settings.model)
         msgs = _coerce_messages(messages)
         _check_text(msgs)
-        check_request(spec, msgs, params)
+        check_request(spec, msgs, params, self.settings.dialect)
+        if self.image_budget and not params.high_resolution:
+            # in high-resolution mode the service ignores max_pixels (APIREF): no budget then
+            msgs = _with_image_budget(msgs)
         return _Request(spec, msgs, params, extra_headers)
 
     def estimate(
@@ -391,22 +554,48 @@ class _ClientBase:
     ) -> RequestEstimate:
         """What this request would cost, without sending it: input tokens by kind (local media
         measured with the service's estimators, text estimated) and the price in CNY from the
-        catalog. The request is checked as if it were sent (same errors). ``output_tokens``
-        defaults to ``max_tokens`` (the most the answer may cost), else 0; a spoken reply
-        (``modalities=["text", "audio"]``) is priced as audio. ``region`` defaults to the
-        client's (Beijing prices for custom endpoints)."""
+        catalog.
+
+        The request goes through what :meth:`complete` does before sending — the same checks
+        (a clip too long for the model raises ``MediaTooLongError`` here too) and the same
+        preparation (``prepare``), and the estimate is of what would be **sent**; when
+        preparation changed the media, ``.original`` holds the estimate of the media as given
+        and ``summary()`` shows both. ``output_tokens`` defaults to ``max_tokens`` (the most
+        the answer may cost), else 0; a spoken reply (``modalities=["text", "audio"]``) is
+        priced as audio. ``region`` defaults to the client's (Beijing prices for custom
+        endpoints)."""
+        from dataclasses import replace as _replace
+
         from qwen_omni.media.budget import estimate_request
 
         req = self._request(messages, model, dict(params))
         out = output_tokens if output_tokens is not None else (req.params.max_tokens or 0)
-        return estimate_request(
-            req.messages,
-            req.spec,
-            region=region or self.settings.region or "beijing",
-            output_tokens=out,
-            spoken=req.params.wants_audio,
-            tools=list(req.params.tools) if req.params.tools else None,
-        )
+
+        def priced(msgs: list[Message]) -> RequestEstimate:
+            return estimate_request(
+                msgs,
+                req.spec,
+                region=region or self.settings.region or "beijing",
+                output_tokens=out,
+                spoken=req.params.wants_audio,
+                tools=list(req.params.tools) if req.params.tools else None,
+                high_resolution=req.params.high_resolution,
+            )
+
+        with tempfile.TemporaryDirectory(prefix="qwen-omni-estimate-") as tmp:
+            changed = False
+
+            def ready(part: Any) -> Any:
+                nonlocal changed
+                sent = _ready_local_media(part, req.spec, self.prepare, Path(tmp))
+                changed = changed or sent is not part
+                return sent
+
+            to_send = _map_media(req.messages, ready)
+            sent = priced(to_send)
+            if not changed:
+                return sent
+            return _replace(sent, original=priced(req.messages))
 
     def _delivery_context(self, spec: ModelSpec) -> DeliveryContext:
         from qwen_omni.delivery import DeliveryContext
@@ -418,6 +607,7 @@ class _ClientBase:
             api_key=s.api_key.get_secret_value() if s.api_key else None,
             region=s.region,
             deadline_s=s.timeouts.total + URL_VALIDITY_MARGIN_S,
+            fetch_within_s=s.timeouts.first_byte + URL_FETCH_MARGIN_S,
             api_base_url=s.api_base_url,
         )
 
@@ -438,25 +628,13 @@ class _ClientBase:
         """Messages with every media part replaced by its delivered URL."""
 
         def swap(part: Any) -> Any:
-            if isinstance(part, VideoFrames):
-                return part.model_copy(update={"frames": tuple(swap(f) for f in part.frames)})
-            if isinstance(part, (Image, Audio, Video)):
-                url, fmt = delivered[id(part)]
-                update: dict[str, Any] = {"url": url, "path": None, "data": None}
-                if isinstance(part, Audio):
-                    update["format"] = fmt
-                return part.model_copy(update=update)
-            return part
+            url, fmt = delivered[id(part)]
+            update: dict[str, Any] = {"url": url, "path": None, "data": None}
+            if isinstance(part, Audio):
+                update["format"] = fmt
+            return part.model_copy(update=update)
 
-        out = []
-        for message in req.messages:
-            if isinstance(message.content, str):
-                out.append(message)
-            else:
-                out.append(
-                    message.model_copy(update={"content": tuple(swap(p) for p in message.content)})
-                )
-        return out
+        return _map_media(req.messages, swap)
 
     def _body_and_headers(
         self, req: _Request, messages: list[Message], oss_resolve: bool
@@ -482,22 +660,50 @@ class _ClientBase:
             )
         return body, headers
 
-    def _after_failure(self, exc: Exception, state: _Attempt, attempt: int) -> float | None:
+    def _after_failure(self, exc: BaseException, state: _Attempt, attempt: int) -> float | None:
         """What to do after an attempt failed: seconds to wait before retrying, None when the
         answer is in fact complete, or raise (mapped error, or StreamInterrupted)."""
+        from qwen_omni.redact import redact_exception
+
+        redact_exception(exc)  # the SDK's error is kept as the cause: no echoed secret in it
         err = map_api_error(exc)
         builder, deadline = state.builder, state.deadline
         if state.decoder.finished is not None and isinstance(err, APIConnectionError):
             # The answer was complete; only the trailing usage chunk was lost.
             logger.warning("stream closed after finish, before usage: %s", err)
             return None
+        left = deadline - time.monotonic()
+        if left <= 0 and isinstance(err, APIConnectionError):
+            err = APITimeoutError(
+                f"total timeout of {state.total:g} s expired; raise timeout= (Timeouts(total=…)) "
+                "if the answer is legitimately long"
+            )
         if state.emitted or builder.has_output:
-            raise StreamInterrupted(
+            cls = StreamTimedOut if isinstance(err, APITimeoutError) else StreamInterrupted
+            raise cls(
                 f"the stream broke after output had arrived ({err}); "
                 "the partial answer is in .partial",
                 partial=builder.build(),
             ) from exc
-        left = deadline - time.monotonic()
+        if isinstance(err, RateLimitError) and err.retry_after is not None:
+            wait_limit = min(left, RETRY_MAX_S)
+            if err.retry_after > wait_limit or attempt >= self.settings.max_retries:
+                # Sleeping into the timeout helps no one: the caller learns at once.
+                raise type(err)(
+                    f"{err.message} — the service asks to wait {err.retry_after:g} s before "
+                    f"retrying"
+                    + (
+                        f", more than the {wait_limit:.3g} s this request may still wait; "
+                        "retry after that time (see .retry_after)"
+                        if err.retry_after > wait_limit
+                        else "; retry after that time (see .retry_after)"
+                    ),
+                    retry_after=err.retry_after,
+                    status_code=err.status_code,
+                    code=err.code,
+                    request_id=err.request_id,
+                    body=err.body,
+                ) from exc
         if attempt < self.settings.max_retries and is_retryable(err) and left > 0:
             delay = min(backoff_delay(attempt, err), left)
             logger.info("retrying after %s (attempt %d, %.2f s)", err, attempt + 1, delay)
@@ -505,6 +711,27 @@ class _ClientBase:
         if err is exc:
             raise err
         raise err from exc
+
+    def _post_args(
+        self, body: dict[str, Any], headers: dict[str, str], state: _Attempt, stream_cls: Any
+    ) -> dict[str, Any]:
+        """The SDK ``post`` arguments of one attempt (the body is read by ``_body_reader``)."""
+        return {
+            "path": "/chat/completions",
+            "body": body,
+            "cast_to": object,
+            "stream": True,
+            "stream_cls": stream_cls,
+            "options": self._sdk_options(headers, state.remaining()),
+        }
+
+    def _body_reader(self, response: Any, state: _Attempt) -> StreamBody:
+        """The bounded reader of one response body (see ``_sse``)."""
+        return StreamBody(
+            content_encoding=response.headers.get("content-encoding"),
+            max_event_bytes=self.max_event_bytes,
+            request_id=state.decoder.request_id,
+        )
 
     def _sdk_options(self, headers: dict[str, str], remaining: float) -> dict[str, Any]:
         import openai
@@ -520,15 +747,27 @@ class _ClientBase:
             ),
         }
 
-    def _sdk_kwargs(self) -> dict[str, Any]:
+    def _check_key(self) -> None:
+        """Raise ``ConfigurationError`` naming ``DASHSCOPE_API_KEY`` when the endpoint is
+        DashScope's and no key is set: before any upload or request (decided by endpoint)."""
+        if self.settings.needs_key:
+            self.settings.require_key()
+
+    def _sdk_kwargs(self, default_http_client: Any = None) -> dict[str, Any]:
         s = self.settings
+        http_client = self._http_client if self._http_client is not None else default_http_client
+        if s.needs_key:
+            key = s.require_key()  # ConfigurationError naming DASHSCOPE_API_KEY, nothing sent
+        else:
+            # The emulator and self-hosted servers (vLLM) take no key; the SDK needs a string.
+            key = s.api_key.get_secret_value() if s.api_key else "EMPTY"
         return {
-            # An empty key still lets the SDK build; the service (or emulator) answers 401.
-            "api_key": s.api_key.get_secret_value() if s.api_key else "missing-key",
+            "api_key": key,
             "base_url": s.base_url,
             "max_retries": 0,  # retries are ours: a stream may only retry before output
-            "default_headers": {"User-Agent": "qwen-omni/0.1"},
-            **({"http_client": self._http_client} if self._http_client is not None else {}),
+            # Streams are read raw (bounded, see _sse): a compressed stream is not asked for.
+            "default_headers": {"User-Agent": "qwen-omni/0.1", "Accept-Encoding": "identity"},
+            **({"http_client": http_client} if http_client is not None else {}),
         }
 
 
@@ -575,10 +814,10 @@ class OmniStream:
         """The answer assembled from the events seen so far."""
         return self._builder.build()
 
-    def tool_calls(self) -> list[ToolCall]:
-        """The tool calls so far, each decoded once; a call whose arguments are not a
-        complete JSON object (still streaming, or cut off) carries ``error``. Cheaper than
-        ``response`` (which joins all text and audio so far)."""
+    def tool_calls(self) -> list[ToolCall | InvalidToolCall]:
+        """The tool calls so far in stream order, each judged once by the core: a call whose
+        arguments are not a complete JSON object (still streaming, or cut off) is an
+        ``InvalidToolCall``. Cheaper than ``response`` (which joins all text and audio)."""
         return self._builder.tool_calls()
 
     def partial_tool_calls(self) -> list[ToolCall]:
@@ -620,6 +859,14 @@ class OmniClient(_ClientBase):
             inline to the field guide's budgets, ``always`` prepares every local medium,
             ``never`` sends media as given. Either way local media is measured first, and
             what the model cannot take is refused before sending.
+        max_event_bytes: the largest SSE line or event accepted from the service (default
+            4 MiB, or ``QWEN_OMNI_MAX_EVENT_BYTES``); more is a ``MalformedResponseError``,
+            so memory stays bounded whatever the server sends. The total timeout is enforced
+            on wall-clock time at the socket, whatever the server sends (drip, keep-alives).
+        image_budget: True (default) sends every image that has no ``min_pixels``/``max_pixels``
+            of its own with the field guide's budget (``max_pixels=1280*720``,
+            ``min_pixels=640*480``): a 1920×1080 photo costs 882 tokens instead of 1,224.
+            False sends images with the model's defaults (up to 1,280 tokens each).
     """
 
     def __init__(self, **kwargs: Any) -> None:
@@ -633,7 +880,9 @@ class OmniClient(_ClientBase):
                 if self._openai is None:
                     import openai
 
-                    self._openai = openai.OpenAI(**self._sdk_kwargs())
+                    from qwen_omni._transport import sync_http_client
+
+                    self._openai = openai.OpenAI(**self._sdk_kwargs(sync_http_client()))
         return self._openai
 
     def close(self) -> None:
@@ -689,6 +938,7 @@ class OmniClient(_ClientBase):
         return self._apply_delivery(req, delivered), oss_resolve, results
 
     def _run(self, req: _Request, builder: ResponseBuilder) -> Generator[Event, None, None]:
+        self._check_key()
         deadline = time.monotonic() + self.settings.timeouts.total
         messages, oss_resolve, delivered = self._deliver(req)
         try:
@@ -708,21 +958,31 @@ class OmniClient(_ClientBase):
     ) -> Generator[Event, None, None]:
         import openai
 
+        from qwen_omni._transport import deadline_scope
+
+        failures = _transport_failures()
         attempt = 0
         while True:
             state = _Attempt(builder, deadline, self.settings.timeouts.total)
             try:
-                sdk_stream = self._sdk.post(
-                    "/chat/completions",
-                    body=body,
-                    cast_to=object,
-                    stream=True,
-                    stream_cls=openai.Stream[object],
-                    options=self._sdk_options(headers, state.remaining()),
-                )
-                state.decoder.request_id = _request_id(sdk_stream.response)
+                with deadline_scope(deadline):
+                    sdk_stream = self._sdk.post(
+                        **self._post_args(body, headers, state, openai.Stream[object])
+                    )
+                response = sdk_stream.response
+                state.decoder.request_id = _request_id(response)
                 try:
-                    for chunk in sdk_stream:
+                    reader = self._body_reader(response, state)
+                    raw = response.iter_raw()
+                    while not reader.done:
+                        state.check_deadline()
+                        with deadline_scope(deadline):
+                            data = next(raw, None)
+                        if data is None:
+                            break
+                        for chunk in reader.feed(data):
+                            yield from state.events(chunk)
+                    for chunk in reader.end():
                         yield from state.events(chunk)
                 finally:
                     sdk_stream.close()
@@ -730,7 +990,7 @@ class OmniClient(_ClientBase):
                 return
             except GeneratorExit:
                 raise
-            except Exception as exc:
+            except failures as exc:
                 delay = self._after_failure(exc, state, attempt)
                 if delay is None:
                     return
@@ -767,10 +1027,10 @@ class AsyncOmniStream:
         """The answer assembled from the events seen so far."""
         return self._builder.build()
 
-    def tool_calls(self) -> list[ToolCall]:
-        """The tool calls so far, each decoded once; a call whose arguments are not a
-        complete JSON object (still streaming, or cut off) carries ``error``. Cheaper than
-        ``response`` (which joins all text and audio so far)."""
+    def tool_calls(self) -> list[ToolCall | InvalidToolCall]:
+        """The tool calls so far in stream order, each judged once by the core: a call whose
+        arguments are not a complete JSON object (still streaming, or cut off) is an
+        ``InvalidToolCall``. Cheaper than ``response`` (which joins all text and audio)."""
         return self._builder.tool_calls()
 
     def partial_tool_calls(self) -> list[ToolCall]:
@@ -838,7 +1098,9 @@ class AsyncOmniClient(_ClientBase):
         if self._openai is None:
             import openai
 
-            self._openai = openai.AsyncOpenAI(**self._sdk_kwargs())
+            from qwen_omni._transport import async_http_client
+
+            self._openai = openai.AsyncOpenAI(**self._sdk_kwargs(async_http_client()))
         return self._openai
 
     def _semaphore(self) -> asyncio.Semaphore | None:
@@ -919,6 +1181,7 @@ class AsyncOmniClient(_ClientBase):
         return self._apply_delivery(req, delivered), oss_resolve, list(results)
 
     async def _run(self, req: _Request, builder: ResponseBuilder) -> AsyncGenerator[Event, None]:
+        self._check_key()
         deadline = time.monotonic() + self.settings.timeouts.total
         messages, oss_resolve, delivered = await self._deliver(req)
         try:
@@ -949,30 +1212,43 @@ class AsyncOmniClient(_ClientBase):
     ) -> AsyncGenerator[Event, None]:
         import openai
 
+        failures = _transport_failures()
         attempt = 0
         while True:
             state = _Attempt(builder, deadline, self.settings.timeouts.total)
             try:
-                sdk_stream = await self._sdk.post(
-                    "/chat/completions",
-                    body=body,
-                    cast_to=object,
-                    stream=True,
-                    stream_cls=openai.AsyncStream[object],
-                    options=self._sdk_options(headers, state.remaining()),
-                )
-                state.decoder.request_id = _request_id(sdk_stream.response)
+                # Each await is cut at the deadline: the read timeout restarts on every byte,
+                # the total timeout must not.
+                async with asyncio.timeout(state.remaining()):
+                    sdk_stream = await self._sdk.post(
+                        **self._post_args(body, headers, state, openai.AsyncStream[object])
+                    )
+                response = sdk_stream.response
+                state.decoder.request_id = _request_id(response)
                 try:
-                    async for chunk in sdk_stream:
-                        for event in state.events(chunk):
-                            yield event
+                    reader = self._body_reader(response, state)
+                    raw = response.aiter_raw()
+                    try:
+                        while not reader.done:
+                            async with asyncio.timeout(state.remaining()):
+                                data = await anext(raw, None)
+                            if data is None:
+                                break
+                            for chunk in reader.feed(data):
+                                for event in state.events(chunk):
+                                    yield event
+                        for chunk in reader.end():
+                            for event in state.events(chunk):
+                                yield event
+                    finally:
+                        await raw.aclose()
                 finally:
                     await sdk_stream.close()
                 state.finish()
                 return
             except (GeneratorExit, asyncio.CancelledError):
                 raise
-            except Exception as exc:
+            except failures as exc:
                 delay = self._after_failure(exc, state, attempt)
                 if delay is None:
                     return

@@ -26,6 +26,7 @@ __all__ = [
     "Dialect",
     "Settings",
     "Timeouts",
+    "check_base_url",
     "native_api_base",
     "region_of",
     "resolve_settings",
@@ -98,19 +99,37 @@ class Settings:
     timeouts: Timeouts
     max_retries: int
 
+    def __repr__(self) -> str:
+        from qwen_omni.redact import mask_userinfo
+
+        return (
+            f"Settings(api_key={'**********' if self.api_key else None}, "
+            f"base_url={mask_userinfo(self.base_url)!r}, region={self.region!r}, "
+            f"model={self.model!r}, dialect={self.dialect!r}, timeouts={self.timeouts!r}, "
+            f"max_retries={self.max_retries})"
+        )
+
+    @property
+    def needs_key(self) -> bool:
+        """True when the endpoint is DashScope's (any region or workspace domain), which
+        refuses a request without a key: the client then raises ``ConfigurationError`` before
+        sending. The emulator and self-hosted servers (vLLM) are asked without one."""
+        host = (urlparse(self.base_url).hostname or "").lower()
+        return region_of(self.base_url) is not None or host.endswith(".aliyuncs.com")
+
     @property
     def is_local(self) -> bool:
         """True when the endpoint is on loopback or a private network (emulator, vLLM)."""
-        from ipaddress import ip_address
+        from qwen_omni.addresses import classify_address, classify_name, parse_ip_literal
 
         host = urlparse(self.base_url).hostname or ""
-        if host == "localhost" or host.endswith(".localhost"):
-            return True
+        addr = parse_ip_literal(host)
+        if addr is not None:
+            return classify_address(addr) in ("loopback", "private", "link_local")
         try:
-            addr = ip_address(host)
+            return classify_name(host) == "loopback"
         except ValueError:
             return False
-        return addr.is_loopback or addr.is_private or addr.is_link_local
 
     @property
     def api_base_url(self) -> str:
@@ -158,6 +177,28 @@ def _normalise_region(region: str) -> str:
     return key
 
 
+def check_base_url(base: str) -> str:
+    """``base`` if it is a usable http(s) endpoint URL, else a ConfigurationError saying why."""
+    if not isinstance(base, str):
+        raise ConfigurationError(
+            f"base_url must be an http(s) URL string, got {type(base).__name__}"
+        )
+    shown = repr(base[:200])
+    hint = "; e.g. https://dashscope.aliyuncs.com/compatible-mode/v1 or http://127.0.0.1:8000/v1"
+    try:
+        parsed = urlparse(base.strip())
+        port = parsed.port  # a malformed port raises here
+        host = parsed.hostname
+    except ValueError as exc:
+        raise ConfigurationError(f"base_url {shown} is not a valid URL ({exc}){hint}") from None
+    if parsed.scheme not in ("http", "https") or not host:
+        raise ConfigurationError(f"base_url must be an http(s) URL with a host, got {shown}{hint}")
+    if any(c.isspace() or ord(c) < 32 for c in base.strip()):
+        raise ConfigurationError(f"base_url {shown} contains spaces or control characters{hint}")
+    del port
+    return base.strip()
+
+
 def resolve_settings(
     *,
     api_key: str | SecretStr | None = None,
@@ -179,14 +220,19 @@ def resolve_settings(
     base = base_url or env.get("QWEN_OMNI_BASE_URL")
     region_name = region or env.get("QWEN_OMNI_REGION")
     if base:
-        parsed = urlparse(base)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise ConfigurationError(f"base_url must be an http(s) URL, got {base!r}")
+        base = check_base_url(base)
+        from qwen_omni.redact import register_secret
+
+        register_secret(urlparse(base).password)  # a gateway password is a secret too
         resolved_region = _normalise_region(region_name) if region_name else region_of(base)
     else:
         resolved_region = _normalise_region(region_name or DEFAULT_REGION)
         base = REGIONS[resolved_region]
 
+    if key is not None:
+        from qwen_omni.redact import register_secret
+
+        register_secret(key.get_secret_value())
     chosen_dialect = dialect or env.get("QWEN_OMNI_DIALECT") or "dashscope"
     if chosen_dialect not in ("dashscope", "vllm"):
         raise ConfigurationError(f"dialect must be 'dashscope' or 'vllm', got {chosen_dialect!r}")

@@ -17,11 +17,12 @@ import os
 from pathlib import Path
 from typing import Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "Audio",
     "Image",
+    "InvalidToolCall",
     "MediaPart",
     "Message",
     "Part",
@@ -152,91 +153,39 @@ Part = Union[Text, Image, Audio, Video, VideoFrames]
 
 
 class ToolCall(BaseModel):
-    """A function call made by the model. ``arguments`` is the raw JSON string.
-
-    ``error`` is set on a call from the service whose arguments are not one complete JSON
-    object (the answer was cut off by ``max_tokens``, or the stream ended mid-arguments): such
-    a call must be shown to the agent as a failed call, never executed.
-    """
+    """A function call made by the model. ``arguments`` is the raw JSON string."""
 
     model_config = ConfigDict(frozen=True)
     id: str
     name: str
     arguments: str = "{}"
-    error: str | None = None
-    """Why this call cannot be executed; None when its arguments are complete."""
-
-    # Decoded once (``checked``) and reused: arguments can be large.
-    _parsed: dict[str, Any] | None = PrivateAttr(default=None)
-
-    @classmethod
-    def checked(
-        cls, id: str, name: str, arguments: str, *, finish_reason: str | None = None
-    ) -> ToolCall:
-        """A call from the service, its arguments decoded once; ``error`` set when they are
-        not a complete JSON object (``finish_reason`` explains why when it is ``length``)."""
-        import json
-
-        parsed: Any = None
-        problem = None
-        if not arguments.strip():
-            parsed = {}
-        else:
-            try:
-                parsed = json.loads(arguments)
-            except json.JSONDecodeError as exc:
-                problem = f"its arguments are not complete JSON ({exc.msg} at {exc.pos})"
-            else:
-                if not isinstance(parsed, dict):
-                    problem = f"its arguments are JSON {type(parsed).__name__}, not an object"
-        if problem is None:
-            call = cls(id=id, name=name, arguments=arguments)
-            call._parsed = parsed
-            return call
-        why = (
-            "the answer was cut off by max_tokens (finish_reason='length'); raise max_tokens"
-            if finish_reason == "length"
-            else "the stream ended before the call was complete"
-            if finish_reason is None
-            else "the service sent malformed arguments"
-        )
-        return cls(
-            id=id,
-            name=name,
-            arguments=arguments,
-            error=f"tool call {name!r} was not executed: {problem}; {why}",
-        )
-
-    def _key(self) -> tuple[str, str, str, str | None]:
-        return (self.id, self.name, self.arguments, self.error)
-
-    def __eq__(self, other: object) -> bool:
-        # The fields only: the cached decoding is not part of a call's identity.
-        if isinstance(other, ToolCall):
-            return self._key() == other._key()
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(self._key())
 
     def parsed_arguments(self) -> dict[str, Any]:
-        """The arguments decoded from JSON ({} when empty).
-
-        Raises:
-            ValueError: the arguments are not a complete JSON object (see ``error``).
-        """
-        if self._parsed is not None:
-            return self._parsed
+        """The arguments decoded from JSON ({} when empty)."""
         import json
 
-        if self.error is not None:
-            raise ValueError(self.error)
         if not self.arguments.strip():
             return {}
         value = json.loads(self.arguments)
         if not isinstance(value, dict):
             raise ValueError(f"tool call {self.name!r} arguments are not a JSON object")
         return value
+
+
+class InvalidToolCall(BaseModel):
+    """A tool call the model did not finish: never executable.
+
+    Its ``arguments`` are not one complete JSON object (the answer was cut off by
+    ``max_tokens`` — finish reason ``length`` — or the stream ended in the middle of them), or
+    it has no name. ``error`` says which; ``index`` is the call's position in the stream.
+    """
+
+    model_config = ConfigDict(frozen=True)
+    id: str
+    name: str
+    arguments: str
+    error: str
+    index: int | None = None
 
 
 class Message(BaseModel):

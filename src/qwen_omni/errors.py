@@ -24,9 +24,12 @@
     │   ├── RateLimitError              429 (``retry_after`` when the service says)
     │   │   └── QuotaExceededError          429/400 quota or arrears: retrying will not help
     │   └── ServiceError                5xx
+    │       └── MalformedResponseError      a response we cannot read: bad JSON or base64, an
+    │                                       unknown chunk shape, an event over the size cap
     ├── APIConnectionError          no answer: connection refused, reset, DNS
     │   └── APITimeoutError             connect, first-byte or total timeout
     └── StreamInterrupted           the stream failed after text reached you; ``partial`` holds it
+        └── StreamTimedOut              … because the total timeout expired (also APITimeoutError)
 
 ``map_api_error`` is the one place that turns the ``openai`` SDK's exceptions and DashScope
 error bodies into this tree; it always keeps the original as ``__cause__``.
@@ -53,6 +56,7 @@ __all__ = [
     "MediaNotFetchableError",
     "MediaNotFoundError",
     "MediaTooLargeError",
+    "MalformedResponseError",
     "MediaTooLongError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -63,9 +67,13 @@ __all__ = [
     "ServiceError",
     "ServiceMediaTooLargeError",
     "StreamInterrupted",
+    "StreamTimedOut",
     "UnsupportedMediaError",
     "UnsupportedModalityError",
     "UploadError",
+    "error_from_body",
+    "excerpt",
+    "is_context_overflow",
     "is_retryable",
     "map_api_error",
 ]
@@ -77,7 +85,16 @@ FETCH_HINT = (
 
 
 class QwenOmniError(Exception):
-    """Base class of every error raised by qwen-omni."""
+    """Base class of every error raised by qwen-omni.
+
+    Configured secrets (the API key, the OSS secret) are masked in the message, even when a
+    service or gateway echoed one back (:mod:`qwen_omni.redact`).
+    """
+
+    def __init__(self, *args: Any) -> None:
+        from qwen_omni.redact import redact_value
+
+        super().__init__(*(redact_value(a) for a in args))
 
 
 class ConfigurationError(QwenOmniError):
@@ -166,12 +183,15 @@ class APIError(QwenOmniError):
         request_id: str | None = None,
         body: Any = None,
     ) -> None:
+        from qwen_omni.redact import redact, redact_value
+
+        message = redact(message)
         super().__init__(message)
         self.message = message
         self.status_code = status_code
         self.code = code
         self.request_id = request_id
-        self.body = body
+        self.body = redact_value(body)
 
     def __str__(self) -> str:
         parts = [self.message]
@@ -231,6 +251,15 @@ class ServiceError(APIError):
     """HTTP 5xx: the service failed. Retried with backoff."""
 
 
+class MalformedResponseError(ServiceError):
+    """The service (or a proxy in between) sent something that is not a valid response.
+
+    Bad JSON in a chunk, invalid base64 audio, a chunk of an unknown shape, a non-stream body,
+    or one SSE line/event over the size cap. Retried like a 5xx before any output; if it
+    persists, check that ``base_url`` points at an OpenAI-compatible endpoint.
+    """
+
+
 class APIConnectionError(QwenOmniError):
     """No answer from the service: connection refused or reset, DNS failure, TLS error."""
 
@@ -250,6 +279,10 @@ class StreamInterrupted(QwenOmniError):
         self.partial = partial
 
 
+class StreamTimedOut(StreamInterrupted, APITimeoutError):
+    """The total timeout expired after part of the answer had reached the caller."""
+
+
 # --- the one mapping point -----------------------------------------------------------------
 
 _FETCH_MARKERS = (
@@ -263,22 +296,98 @@ _MODALITY_MARKERS = ("tool call is not supported", "does not support", "modality
 _QUOTA_CODES = {"insufficient_quota", "arrearage", "throttling.allocationquota"}
 
 
+#: The most of an error body kept in a message or on the exception: an HTML error page of
+#: hundreds of KB must not travel whole into logs and an agent's tool message.
+ERROR_EXCERPT_CHARS = 500
+
+
+def excerpt(text: str, limit: int = ERROR_EXCERPT_CHARS) -> str:
+    """``text`` with markup and runs of whitespace removed, cut to ``limit`` characters."""
+    if "<" in text and ">" in text:
+        import re
+
+        text = re.sub(r"(?is)<(script|style)\b.*?</\1\s*>", " ", text[: limit * 200])
+        text = re.sub(r"(?s)<[^>]{0,2000}>", " ", text)
+    text = " ".join(text[: limit * 200].split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _bounded(body: Any) -> Any:
+    """The body as kept on an exception: large text is cut to an excerpt."""
+    if isinstance(body, bytes):
+        body = body[: ERROR_EXCERPT_CHARS * 200].decode("utf-8", "replace")
+    if isinstance(body, str) and len(body) > ERROR_EXCERPT_CHARS:
+        return excerpt(body)
+    return body
+
+
 def _error_fields(body: Any) -> tuple[str | None, str | None, str | None]:
     """(message, code, request_id) from an OpenAI-compatible or DashScope-native error body."""
     if isinstance(body, (bytes, str)):
         try:
             body = json.loads(body)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, RecursionError):
             text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-            return text, None, None
+            return (excerpt(text) or None), None, None
     if not isinstance(body, dict):
         return None, None, None
-    request_id = body.get("request_id")
+    request_id = _short(body.get("request_id"))
     err = body.get("error")
     if isinstance(err, dict):
-        return err.get("message"), err.get("code") or err.get("type"), request_id
-    # DashScope-native flat body, or the openai SDK having already unwrapped "error".
-    return body.get("message"), body.get("code") or body.get("type"), request_id
+        message, code = err.get("message"), err.get("code") or err.get("type")
+    elif isinstance(err, str):
+        message, code = err, body.get("code")
+    else:
+        # DashScope-native flat body, or the openai SDK having already unwrapped "error".
+        message, code = body.get("message"), body.get("code") or body.get("type")
+    message = excerpt(message) if isinstance(message, str) else None
+    return message, _short(code), request_id
+
+
+def _short(value: Any) -> str | None:
+    """A code or id as text, bounded (None when absent or not a scalar)."""
+    if value is None or isinstance(value, (dict, list, bool)):
+        return None
+    return str(value)[:200]
+
+
+#: Error codes → the HTTP status they come with (reference: error tables), for error bodies
+#: that arrive inside a stream or with HTTP 200.
+_CODE_STATUS = (
+    ("invalid_api_key", 401),
+    ("invalidapikey", 401),
+    ("access_denied", 403),
+    ("accessdenied", 403),
+    ("model_not_found", 404),
+    ("modelnotfound", 404),
+    ("throttling", 429),
+    ("limit_requests", 429),
+    ("limit_burst_rate", 429),
+    ("rate_limit", 429),
+    ("internal_error", 500),
+    ("internalerror", 500),
+    ("service_unavailable", 503),
+    ("invalid", 400),
+    ("data_inspection", 400),
+    ("datainspection", 400),
+)
+
+
+def error_from_body(
+    body: Any, *, request_id: str | None = None, status: int | None = None, headers: Any = None
+) -> APIError:
+    """The error an error body means when it came inside a stream or with HTTP 200.
+
+    The status is taken from the code (``Arrearage`` → quota, ``Throttling`` → 429,
+    ``InternalError`` → 5xx, ``DataInspectionFailed`` → 400 …), so it maps like the same
+    error sent with its HTTP status. An unknown code stays a plain ``APIError``.
+    """
+    _, code, _ = _error_fields(body)
+    code_low = (code or "").lower().replace(".", "_")
+    inferred = next((st for key, st in _CODE_STATUS if key in code_low), None)
+    err = error_from_status(inferred or 0, body, headers=headers, request_id=request_id)
+    err.status_code = status
+    return err
 
 
 def _parse_retry_after(headers: Any) -> float | None:
@@ -302,7 +411,10 @@ def _parse_retry_after(headers: Any) -> float | None:
                 continue
         if name == "retry-after-ms":
             seconds /= 1000.0
-        return max(0.0, seconds)
+        if seconds != seconds:  # NaN: no usable hint
+            continue
+        # inf or absurd values stay large (the client then raises at once instead of waiting)
+        return min(max(0.0, seconds), 10.0**9)
     return None
 
 
@@ -317,15 +429,15 @@ def error_from_status(
     message, code, body_request_id = _error_fields(body)
     request_id = body_request_id or request_id
     if headers is not None and not request_id:
-        request_id = headers.get("x-request-id") or headers.get("x-dashscope-request-id")
-    message = (message or f"HTTP {status}").strip()
+        request_id = _short(headers.get("x-request-id") or headers.get("x-dashscope-request-id"))
+    message = (message or (f"HTTP {status}" if status else "error")).strip()
     low = message.lower()
     code_low = (code or "").lower()
     kw: dict[str, Any] = {
         "status_code": status,
         "code": code,
         "request_id": request_id,
-        "body": body,
+        "body": _bounded(body),
     }
     if code_low in _QUOTA_CODES or "quota" in low or "arrearage" in code_low:
         return QuotaExceededError(
@@ -359,7 +471,11 @@ def error_from_status(
     if status == 429:
         return RateLimitError(message, retry_after=_parse_retry_after(headers), **kw)
     if status >= 500:
-        return ServiceError(message, **kw)
+        return ServiceError(
+            f"{message} — the service failed; it was retried if retries were left: try again "
+            "later, and quote the request_id to support if it persists",
+            **kw,
+        )
     return APIError(message, **kw)
 
 
@@ -409,3 +525,23 @@ def is_retryable(err: QwenOmniError) -> bool:
     if isinstance(err, (RateLimitError, ServiceError, APIConnectionError)):
         return True
     return isinstance(err, APIError) and err.status_code in (408, 409)
+
+
+#: The service's words for an input over the model's window (reference, error table:
+#: "Range of input length should be [1, xxx]"); "max_tokens" ranges are a different mistake.
+_CONTEXT_OVERFLOW_MARKERS = ("range of input length", "input length should be")
+
+
+def is_context_overflow(err: BaseException) -> bool:
+    """Whether ``err`` says the input is longer than the model's context window.
+
+    Two sources: the catalog (``RequestValidationError`` with rule ``context_window``, raised
+    before sending when the text alone is over the model's input limit) and the service
+    (a 400 whose message is "Range of input length should be [1, N]"). Frameworks map it to
+    their own "context overflow" error (LangChain's summarization middleware reacts to it).
+    """
+    if isinstance(err, RequestValidationError):
+        return err.rule == "context_window"
+    if isinstance(err, BadRequestError):
+        return any(m in str(err).lower() for m in _CONTEXT_OVERFLOW_MARKERS)
+    return False

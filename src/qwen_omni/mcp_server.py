@@ -20,12 +20,25 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from qwen_omni.errors import AuthenticationError, ConfigurationError, PermissionDeniedError
-from qwen_omni.tasks import TOOLS, AccessPolicy, AsyncOmniTasks, Progress, ToolDef, ToolRefusal
-from qwen_omni.tasks.registry import to_text
+from qwen_omni.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    PermissionDeniedError,
+    QwenOmniError,
+)
+from qwen_omni.tasks import (
+    TOOLS,
+    AccessPolicy,
+    AsyncOmniTasks,
+    Progress,
+    ToolDef,
+    ToolRefusal,
+    to_text,
+)
 
 if TYPE_CHECKING:
     from mcp.server.lowlevel.server import Server
@@ -38,12 +51,13 @@ SERVER_NAME = "qwen-omni"
 DEFAULT_HTTP_PORT = 8765
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
-INSTRUCTIONS = (
-    "Tools that see and hear media with Qwen-Omni: analyze_video, analyze_image, analyze_audio, "
-    "did_call_mention, caption_product_video, summarize_long_video, transcribe. Give each tool "
-    "a public http(s) URL of the media file, or a path under the media directory the user "
-    "allowed. A refused call explains why and what to pass instead."
-)
+def instructions(tools: Sequence[ToolDef]) -> str:
+    """What the server tells an agent about its tools (named from the registry)."""
+    return (
+        f"Tools that see and hear media with Qwen-Omni: {', '.join(t.name for t in tools)}. "
+        "Give each tool a public http(s) URL of the media file, or a path under the media "
+        "directory the user allowed. A refused call explains why and what to pass instead."
+    )
 
 
 def _schema(model_schema: dict[str, Any]) -> dict[str, Any]:
@@ -149,7 +163,9 @@ def build_server(
             return types.CallToolResult(
                 content=[types.TextContent(type="text", text=text)], is_error=True
             )
-        structured = result.model_dump(mode="json")
+        from qwen_omni.redact import redact_value
+
+        structured = redact_value(result.model_dump(mode="json"))
         return types.CallToolResult(
             content=[types.TextContent(type="text", text=text)],
             structured_content=structured,
@@ -165,7 +181,7 @@ def build_server(
     return Server(
         name,
         version=server_version,
-        instructions=INSTRUCTIONS + " Access policy: " + tasks.policy.describe(),
+        instructions=instructions(chosen) + " Access policy: " + tasks.policy.describe(),
         on_list_tools=list_tools,
         on_call_tool=call_tool,
     )
@@ -194,12 +210,14 @@ async def serve_async(
         return
     if transport != "http":
         raise ValueError(f"transport must be 'stdio' or 'http', got {transport!r}")
-    if host not in _LOOPBACK and not allow_remote:
+    if not _is_loopback(host) and not allow_remote:
         from qwen_omni.errors import ConfigurationError
 
         raise ConfigurationError(
-            f"the MCP HTTP server binds to loopback only (got host {host!r}); it has no "
-            "authentication. Pass allow_remote=True only behind an authenticating proxy"
+            f"the MCP HTTP server binds to loopback only (got --host {host}); it has no "
+            "authentication, so anyone who can reach the port could spend your API key and "
+            "read your media roots. Use --host 127.0.0.1, or pass --allow-remote deliberately "
+            "(allow_remote=True) when an authenticating proxy sits in front"
         )
     import uvicorn
 
@@ -238,6 +256,15 @@ def serve(
     anyio.run(run)
 
 
+def _is_loopback(host: str) -> bool:
+    from qwen_omni.addresses import classify_address, parse_ip_literal
+
+    if host in _LOOPBACK:
+        return True
+    addr = parse_ip_literal(host)
+    return addr is not None and classify_address(addr) == "loopback" and not addr.is_unspecified
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m qwen_omni.mcp_server``: parse the command line and :func:`serve`."""
     import argparse
@@ -247,6 +274,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--transport", choices=("stdio", "http"), default="stdio")
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="listen on a non-loopback --host (no authentication: only behind an auth proxy)",
+    )
     parser.add_argument("--port", type=int, default=DEFAULT_HTTP_PORT)
     parser.add_argument(
         "--root", action="append", default=[], help="allow local files under this directory"
@@ -277,7 +309,11 @@ def main(argv: list[str] | None = None) -> int:
         overrides["allowed_hosts"] = tuple(args.allow_host)
     if args.allow_private_host:
         overrides["allow_private_hosts"] = tuple(args.allow_private_host)
-    policy = AccessPolicy.from_env(**overrides)
+    try:
+        policy = AccessPolicy.from_env(**overrides)
+    except ValueError as exc:
+        sys.stderr.write(f"qwen-omni mcp: invalid tool policy setting: {exc}\n")
+        return 3
     tasks_kwargs: dict[str, Any] = {}
     if args.model:
         tasks_kwargs["model"] = args.model
@@ -288,14 +324,27 @@ def main(argv: list[str] | None = None) -> int:
     if args.base_url:
         tasks_kwargs["base_url"] = args.base_url
     logging.basicConfig(level=logging.WARNING)
-    serve(
-        args.transport,
-        args.host,
-        args.port,
-        policy=policy,
-        tools=args.tool,
-        **tasks_kwargs,
-    )
+    if args.allow_remote and not _is_loopback(args.host):
+        sys.stderr.write(
+            f"warning: serving the MCP tools on {args.host}:{args.port} without authentication "
+            "(--allow-remote); put an authenticating proxy in front\n"
+        )
+    try:
+        serve(
+            args.transport,
+            args.host,
+            args.port,
+            policy=policy,
+            tools=args.tool,
+            allow_remote=args.allow_remote,
+            **tasks_kwargs,
+        )
+    except QwenOmniError as exc:
+        from qwen_omni.redact import redact
+
+        # stdout is the MCP channel: a user's mistake is one line on stderr, no traceback.
+        sys.stderr.write(f"qwen-omni mcp: {redact(str(exc))}\n")
+        return 3
     return 0
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
-from qwen_omni.content import ToolCall
+from qwen_omni.content import InvalidToolCall, ToolCall
 
 __all__ = [
     "AUDIO_CHANNELS",
@@ -26,9 +26,12 @@ __all__ = [
     "ToolCallDelta",
     "Usage",
     "UsageEvent",
+    "WAV_HEADER_BYTES",
     "WavStreamEncoder",
     "fix_streamed_wav",
+    "pcm_seconds",
     "pcm_to_wav",
+    "save_wav",
     "wav_header",
 ]
 
@@ -127,9 +130,15 @@ class UsageEvent:
 
 @dataclass(frozen=True, slots=True)
 class Finish:
-    """The answer is complete: ``stop``, ``length`` or ``tool_calls``."""
+    """The answer is complete: ``stop``, ``length`` or ``tool_calls``.
+
+    ``invalid_tool_calls`` lists the calls (by their ``index`` in the stream's
+    ``ToolCallDelta`` events) whose arguments are not one complete JSON object — cut off by
+    ``max_tokens`` or malformed. They must never be executed; surfaces report them instead.
+    """
 
     reason: str
+    invalid_tool_calls: tuple[InvalidToolCall, ...] = ()
 
 
 Event = Union[Started, TextDelta, ReasoningDelta, AudioDelta, ToolCallDelta, UsageEvent, Finish]
@@ -150,6 +159,20 @@ def pcm_to_wav(
         out.setframerate(sample_rate)
         out.writeframes(pcm)
     return buf.getvalue()
+
+
+def pcm_seconds(pcm: bytes) -> float:
+    """Duration of PCM16 mono 24 kHz audio (the service's speech format)."""
+    return len(pcm) / (AUDIO_SAMPLE_RATE * AUDIO_SAMPLE_WIDTH * AUDIO_CHANNELS)
+
+
+def save_wav(pcm: bytes, path: str | Path) -> Path:
+    """Write PCM16 mono 24 kHz speech as a WAV file; ValueError when there is no audio."""
+    if not pcm:
+        raise ValueError("this reply has no audio: request modalities=['text', 'audio']")
+    target = Path(path)
+    target.write_bytes(pcm_to_wav(pcm))
+    return target
 
 
 WAV_HEADER_BYTES = 44
@@ -231,7 +254,10 @@ class OmniResponse:
         text: the answer text (from ``delta.content``, or the audio transcript when the model
             only sent that).
         reasoning: the thinking text (thinking mode), else "".
-        tool_calls: the function calls, in index order.
+        tool_calls: the function calls, in index order: only calls whose arguments are one
+            complete JSON object (safe to execute).
+        invalid_tool_calls: calls that were cut off (finish reason ``length``, or the stream
+            ended mid-arguments) or are malformed: never execute them; ``error`` says why.
         finish_reason: ``stop``, ``length``, ``tool_calls`` (None only on a partial response).
         model: the model that answered.
         id: the completion id.
@@ -245,6 +271,7 @@ class OmniResponse:
     text: str = ""
     reasoning: str = ""
     tool_calls: list[ToolCall] = field(default_factory=list)
+    invalid_tool_calls: list[InvalidToolCall] = field(default_factory=list)
     finish_reason: str | None = None
     model: str = ""
     id: str = ""
@@ -264,13 +291,8 @@ class OmniResponse:
     @property
     def audio_seconds(self) -> float:
         """Duration of the spoken reply."""
-        return len(self.audio_pcm) / (AUDIO_SAMPLE_RATE * AUDIO_SAMPLE_WIDTH * AUDIO_CHANNELS)
+        return pcm_seconds(self.audio_pcm)
 
     def save_audio(self, path: str | Path) -> Path:
         """Write the spoken reply as a WAV file; raises ValueError when there is none."""
-        wav = self.audio_wav
-        if wav is None:
-            raise ValueError("this response has no audio: request modalities=['text', 'audio']")
-        target = Path(path)
-        target.write_bytes(wav)
-        return target
+        return save_wav(self.audio_pcm, path)

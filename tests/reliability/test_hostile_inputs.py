@@ -18,6 +18,7 @@ device and credential paths, private and metadata addresses (also through DNS, p
 from __future__ import annotations
 
 import asyncio
+import base64
 import dataclasses
 import json
 import os
@@ -188,11 +189,13 @@ def files(tmp_path_factory) -> Files:
     make_image(media / "tiny.png", width=4, height=4)
     _noise_png(media / "noise.png", width=1800, height=1500)  # valid, ~8 MB: over the inline cap
     (media / "bomb.png").write_bytes(_png_header(30_000, 30_000))
+    (media / "mid-bomb.png").write_bytes(_png_header(13_000, 13_000))  # under Pillow's error
     make_audio(media / "voice.m4a", seconds=1, format="m4a")
     make_audio(media / "call.wav", seconds=1)
 
     shutil.copy(clip, root / "clip.mp4")
     shutil.copy(pic, root / "pic.png")
+    (root / "mid-bomb.png").write_bytes(_png_header(13_000, 13_000))
     shutil.copy(media / "call.wav", root / "call.wav")
     shutil.copy(clip, root / ".hidden.mp4")
     (root / "big.mp4").write_bytes(b"\0" * (TOOL_MAX_BYTES + 1))
@@ -451,6 +454,10 @@ def _mcp_model(payload: str) -> Callable[[H], Any]:
     return action
 
 
+def _data_uri(mime: str, path: Path) -> str:
+    return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode()
+
+
 def _q(source: str, question: str = "What happens?") -> dict[str, str]:
     return {"source": source, "question": question}
 
@@ -640,6 +647,33 @@ ROWS: list[Row] = [
         McpError(), ("../../etc/shadow", "give a path under")),
     Row("mcp-deeply-nested-json-from-model", "tools", _mcp_model(DEEP_JSON),
         McpError(), ("valid answer",)),
+    # --- issue 12: encoded tricks and hostile media ----------------------------------------
+    Row("file-url-nul", "tools", lambda h: h.tool("analyze_video", _q("file:///x/clip%00.mp4")),
+        Refused("access_denied", "invalid"), ("NUL",)),
+    Row("file-url-nul-in-root", "tools",
+        lambda h: h.tool("analyze_video", _q(f"file://{h.files.root}/clip.mp4%00.png")),
+        Refused("access_denied", "invalid"), ("NUL",)),
+    Row("file-url-bad-escape", "tools",
+        lambda h: h.tool("analyze_video", _q(f"file://{h.files.root}/%ff%fe.mp4")),
+        Refused("access_denied", "invalid"), ("path",)),
+    Row("lone-surrogate-path", "tools", lambda h: h.tool("analyze_video", _q("clip\ud800.mp4")),
+        Refused("invalid_arguments"), ("source", "unicode")),
+    Row("mcp-file-url-nul", "tools",
+        lambda h: h.mcp("analyze_video", _q("file:///x/clip%00.mp4")), McpError(), ("NUL",)),
+    Row("declared-13000-square-png", "tools", lambda h: h.tool("analyze_image", _q("mid-bomb.png")),
+        Refused("media"), ("13000×13000", "downscale")),
+    Row("mid-bomb-client", "media",
+        lambda h: h.local().complete([image(h.files["mid-bomb.png"]), "?"]),
+        Raises(MediaTooLargeError), ("13000×13000", "downscale")),
+    Row("wav-as-image", "client",
+        lambda h: h.local().complete([image(h.files["call.wav"]), "?"]),
+        Raises(UnsupportedMediaError), ("passed as image", "audio", "audio()")),
+    Row("mp4-as-audio", "client",
+        lambda h: h.local().complete([audio(h.files["clip.mp4"]), "?"]),
+        Raises(UnsupportedMediaError), ("passed as audio", "video")),
+    Row("wav-data-uri-as-image", "client",
+        lambda h: h.local().complete([image(_data_uri("image/png", h.files["call.wav"])), "?"]),
+        Raises(UnsupportedMediaError), ("passed as image", "audio")),
     # --- integrations ------------------------------------------------------------------------
     Row("lc-unsupported-block", "langchain",
         _lc_invoke([{"type": "hologram", "data": "x"}, {"type": "text", "text": "?"}]),
@@ -684,6 +718,10 @@ ROWS: list[Row] = [
         AgentMessage(), ("169.254.169.254", "public")),
     Row("li-tool-symlink-escape", "llamaindex", _li_tool(_q("escape.mp4")),
         AgentMessage(), ("escape.mp4", "real file")),
+    Row("lc-tool-file-url-nul", "langchain", _lc_tool(_q("file:///x/clip%00.mp4")),
+        AgentMessage(), ("NUL",)),
+    Row("li-tool-file-url-nul", "llamaindex", _li_tool(_q("file:///x/clip%00.mp4")),
+        AgentMessage(), ("NUL",)),
     # --- CLI ------------------------------------------------------------------------------------
     Row("missing-file", "cli", lambda h: h.cli("analyze", "/nope/clip.mp4", "?", "--emulator"),
         Exits(2), ("/nope/clip.mp4", "no such file")),

@@ -42,7 +42,7 @@ from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, Us
 from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call_chunk
 from langchain_core.outputs import ChatGenerationChunk
 
-from qwen_omni.content import ToolCall
+from qwen_omni.content import InvalidToolCall, ToolCall
 from qwen_omni.response import (
     AUDIO_SAMPLE_WIDTH,
     WAV_HEADER_BYTES,
@@ -169,8 +169,8 @@ def _response_metadata(
     return meta
 
 
-def _args_of(call: ToolCall) -> str:
-    return call.arguments if call.error is None else CUT_OFF_MARK + call.arguments
+def _args_of(call: ToolCall | InvalidToolCall) -> str:
+    return CUT_OFF_MARK + call.arguments if isinstance(call, InvalidToolCall) else call.arguments
 
 
 class ChunkAssembler:
@@ -294,7 +294,7 @@ class ChunkAssembler:
             self.model, self.response_model, self.finish_reason, self.request_id, self.response_id
         )
 
-    def _final_tool_call_chunks(self, calls: Sequence[ToolCall]) -> list[Any]:
+    def _final_tool_call_chunks(self, calls: Sequence[ToolCall | InvalidToolCall]) -> list[Any]:
         """Each call's whole arguments under the index it was announced with; the id and
         name only where the announcement lacked them (merging concatenates strings)."""
         # The core orders calls by (stream index, arrival), as sorted here.
@@ -322,7 +322,9 @@ class ChunkAssembler:
         return out
 
     def last(
-        self, tool_calls: Sequence[ToolCall] | Callable[[], Sequence[ToolCall]] = ()
+        self,
+        tool_calls: Sequence[ToolCall | InvalidToolCall]
+        | Callable[[], Sequence[ToolCall | InvalidToolCall]] = (),
     ) -> ChatGenerationChunk:
         """The final chunk: whole tool calls, usage and metadata; ``chunk_position="last"``."""
         calls = tool_calls() if callable(tool_calls) else tool_calls
@@ -361,15 +363,14 @@ def message_from_response(response: OmniResponse, *, model: str, blocks: bool) -
             content.append(block)
     else:
         content = response.text
-    valid = []
-    invalid = []
-    for call in response.tool_calls:
-        if call.error is None:
-            valid.append(tool_call(name=call.name, args=call.parsed_arguments(), id=call.id))
-        else:
-            invalid.append(
-                invalid_tool_call(name=call.name, args=call.arguments, id=call.id, error=call.error)
-            )
+    valid = [
+        tool_call(name=call.name, args=call.parsed_arguments(), id=call.id)
+        for call in response.tool_calls
+    ]
+    invalid = [
+        invalid_tool_call(name=call.name, args=call.arguments, id=call.id, error=call.error)
+        for call in response.invalid_tool_calls
+    ]
     additional: dict[str, Any] = {}
     if response.reasoning:
         additional["reasoning_content"] = response.reasoning

@@ -33,9 +33,11 @@ from langchain_core.messages import (
     ToolMessage,
 )
 
+from qwen_omni import data_uri
 from qwen_omni.content import Message, Part, Text, ToolCall, image, video_frames
 from qwen_omni.content import audio as audio_part
 from qwen_omni.content import video as video_part
+from qwen_omni.tool_results import lift_tool_media
 
 __all__ = ["block_to_part", "content_to_parts", "to_core_message", "to_core_messages"]
 
@@ -59,8 +61,7 @@ def _data_uri(payload: str, mime_type: str | None, kind: str) -> str:
     """
     if _looks_like_url(payload):
         return payload
-    mime = (mime_type or "") if kind == "image" else ""
-    return f"data:{mime};base64,{payload}"
+    return data_uri.build(payload, kind, mime_type)
 
 
 def _kind_of_mime(mime_type: str | None) -> str | None:
@@ -121,6 +122,37 @@ def _standard_block(kind: str, block: Mapping[str, Any]) -> Part:
     return _make(kind, source, mime_type, block)
 
 
+def _plain_text(block: Mapping[str, Any]) -> str:
+    """A ``text-plain`` block's text: given inline, as base64 (decoded), or as a data URI.
+
+    A remote URL or a ``file_id`` is refused: the service does not fetch text documents, and
+    dropping the block silently would answer without it.
+    """
+    if block.get("text") is not None:
+        return str(block["text"])
+    payload = block.get("base64")
+    url = block.get("url")
+    if payload is None and isinstance(url, str) and url.startswith("data:"):
+        payload = url.partition(",")[2] if data_uri.is_base64(url) else None
+        if payload is None:  # a plain data URI: percent-encoded text
+            from urllib.parse import unquote
+
+            return unquote(url.partition(",")[2])
+    if payload is not None:
+        try:
+            return data_uri.decode("," + str(payload)).decode("utf-8")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ValueError(
+                f"a text-plain block's base64 is not UTF-8 text ({exc}): pass text=... instead"
+            ) from exc
+    where = f"url {url!r}" if url else ("file_id" if block.get("file_id") else "no text")
+    raise ValueError(
+        f"a text-plain block with {where} cannot be sent: Qwen-Omni does not fetch text "
+        "documents; read the text yourself and pass {'type': 'text-plain', 'text': ...} (or "
+        "base64)"
+    )
+
+
 def _nested_url(block: Mapping[str, Any], key: str) -> str:
     value = block.get(key)
     if isinstance(value, str):
@@ -138,7 +170,7 @@ def block_to_part(block: str | Mapping[str, Any]) -> Part:
     if kind == "text":
         return Text(text=str(block.get("text", "")))
     if kind == "text-plain":
-        return Text(text=str(block.get("text", "")))
+        return Text(text=_plain_text(block))
     if kind == "image_url":
         return _make("image", _nested_url(block, "image_url"), None, block)
     if kind == "video_url":
@@ -184,19 +216,29 @@ def _text_of(content: str | Sequence[Any]) -> str:
     return "".join(pieces)
 
 
-def _tool_result_text(content: str | Sequence[Any]) -> str:
-    """Tool results go back as text: text blocks joined, other blocks as JSON."""
+_MEDIA_BLOCKS = (*_MEDIA_KINDS, "file", "image_url", "video_url", "audio_url", "input_audio")
+
+
+def _tool_result(content: str | Sequence[Any]) -> str | tuple[Part, ...]:
+    """A tool result: text blocks as text, media blocks as parts (moved to a following user
+    message by ``qwen_omni.tool_results.lift_tool_media``), other blocks as JSON text."""
     if isinstance(content, str):
         return content
-    pieces = []
+    parts: list[Part] = []
     for block in content:
         if isinstance(block, str):
-            pieces.append(block)
-        elif isinstance(block, Mapping) and block.get("type") == "text":
-            pieces.append(str(block.get("text", "")))
+            parts.append(Text(text=block))
+        elif isinstance(block, Mapping) and block.get("type") in (
+            "text",
+            "text-plain",
+            *_MEDIA_BLOCKS,
+        ):
+            parts.append(block_to_part(block))
         else:
-            pieces.append(json.dumps(block, ensure_ascii=False, default=str))
-    return "\n".join(pieces)
+            parts.append(Text(text=json.dumps(block, ensure_ascii=False, default=str)))
+    if all(isinstance(p, Text) for p in parts):
+        return "\n".join(p.text for p in parts if isinstance(p, Text))
+    return tuple(parts)
 
 
 def _tool_calls(message: AIMessage) -> tuple[ToolCall, ...]:
@@ -233,11 +275,11 @@ def to_core_message(message: BaseMessage) -> Message:
     if isinstance(message, ToolMessage):
         return Message(
             role="tool",
-            content=_tool_result_text(message.content),
+            content=_tool_result(message.content),
             tool_call_id=message.tool_call_id,
         )
     if isinstance(message, FunctionMessage):
-        return Message(role="tool", content=_tool_result_text(message.content))
+        return Message(role="tool", content=_tool_result(message.content))
     if isinstance(message, ChatMessage):
         role = {"human": "user", "ai": "assistant"}.get(message.role, message.role)
         if role == "user":
@@ -250,5 +292,6 @@ def to_core_message(message: BaseMessage) -> Message:
 
 
 def to_core_messages(messages: Sequence[BaseMessage]) -> list[Message]:
-    """LangChain messages → core messages, in order."""
-    return [to_core_message(m) for m in messages]
+    """LangChain messages → core messages, in order; media a tool returned follows its result
+    as a user message (``qwen_omni.tool_results``, shared with LlamaIndex's ``QwenOmni``)."""
+    return lift_tool_media(to_core_message(m) for m in messages)

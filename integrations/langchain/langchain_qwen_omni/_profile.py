@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from qwen_omni.catalog import get_model
+from qwen_omni.catalog import get_model, planning_window
 
 __all__ = ["profile_for"]
 
@@ -13,7 +13,8 @@ def profile_for(model: str) -> Any:
     """A ``ModelProfile`` for ``model`` (unknown models get the catalog's generic rules)."""
     spec = get_model(model)
     return {
-        "max_input_tokens": spec.max_input_tokens,
+        # Unknown (self-hosted, new) models get the catalog's conservative window.
+        "max_input_tokens": planning_window(spec)[1],
         "max_output_tokens": spec.max_output_tokens,
         "text_inputs": True,
         "image_inputs": True,
@@ -21,8 +22,8 @@ def profile_for(model: str) -> Any:
         "audio_inputs": True,
         "video_inputs": True,
         "pdf_inputs": False,
-        # Tool results go back as text: media in a ToolMessage is not forwarded.
-        "image_tool_message": False,
+        # Media in a ToolMessage follows it as a user message (qwen_omni.tool_results).
+        "image_tool_message": True,
         "pdf_tool_message": False,
         "text_outputs": True,
         "audio_outputs": spec.audio_output,

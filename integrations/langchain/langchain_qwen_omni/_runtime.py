@@ -3,15 +3,14 @@ they run on (created on first use)."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
-import weakref
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from langchain_core.utils import secret_from_env
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
+
+from qwen_omni.loops import BlockingRunner, PerLoop
 
 if TYPE_CHECKING:
     from qwen_omni.tasks import AccessPolicy, AsyncOmniTasks
@@ -24,29 +23,25 @@ R = TypeVar("R")
 class TaskRuntime:
     """The core tasks (``AsyncOmniTasks``) behind the tools and the loader.
 
-    Async callers get the tasks of their running event loop (an HTTP pool belongs to the loop
-    that opened it). Sync callers run on a private event loop in a background thread, so sync
-    calls also work inside a running loop (notebooks, async frameworks calling sync tools).
+    Async callers get the tasks of their running event loop (``qwen_omni.loops.PerLoop``: an
+    HTTP pool belongs to the loop that opened it). Sync callers run on the core's private loop
+    thread (``qwen_omni.loops.BlockingRunner``), so sync calls also work inside a running loop
+    (notebooks, async frameworks calling sync tools).
     """
 
     def __init__(self, **tasks_kwargs: Any) -> None:
         self._kwargs = tasks_kwargs
-        self._tasks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncOmniTasks] = (
-            weakref.WeakKeyDictionary()
-        )
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
+        self._tasks: PerLoop[AsyncOmniTasks] = PerLoop(self._new_tasks)
+        self._runner = BlockingRunner("langchain-qwen-omni")
+
+    def _new_tasks(self) -> AsyncOmniTasks:
+        from qwen_omni.tasks import AsyncOmniTasks
+
+        return AsyncOmniTasks(**self._kwargs)
 
     def async_tasks(self) -> AsyncOmniTasks:
         """The tasks of the running event loop (created on first use)."""
-        from qwen_omni.tasks import AsyncOmniTasks
-
-        loop = asyncio.get_running_loop()
-        tasks = self._tasks.get(loop)
-        if tasks is None:
-            tasks = self._tasks[loop] = AsyncOmniTasks(**self._kwargs)
-        return tasks
+        return self._tasks.get()
 
     def run(self, make: Callable[[AsyncOmniTasks], Awaitable[R]]) -> R:
         """Run ``make(tasks)`` on the background loop and wait for its result."""
@@ -54,32 +49,17 @@ class TaskRuntime:
         async def call() -> R:
             return await make(self.async_tasks())
 
-        return asyncio.run_coroutine_threadsafe(call(), self._background()).result()
-
-    def _background(self) -> asyncio.AbstractEventLoop:
-        with self._lock:
-            if self._loop is None:
-                loop = asyncio.new_event_loop()
-                thread = threading.Thread(
-                    target=loop.run_forever, name="langchain-qwen-omni", daemon=True
-                )
-                thread.start()
-                self._loop, self._thread = loop, thread
-            return self._loop
+        return self._runner.run(call())
 
     def close(self) -> None:
         """Close the background loop's client and stop the loop (if sync calls started it)."""
-        with self._lock:
-            loop, thread = self._loop, self._thread
-            self._loop = self._thread = None
-        if loop is None or thread is None:
-            return
-        tasks = self._tasks.pop(loop, None)
-        if tasks is not None:
-            asyncio.run_coroutine_threadsafe(tasks.aclose(), loop).result(timeout=10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=10)
-        loop.close()
+
+        async def cleanup() -> None:
+            tasks = self._tasks.pop()
+            if tasks is not None:
+                await tasks.aclose()
+
+        self._runner.close(cleanup)
 
 
 class QwenOmniSettings(BaseModel):

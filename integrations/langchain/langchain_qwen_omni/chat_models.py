@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import warnings
-import weakref
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextvars import ContextVar
 from functools import cached_property
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import LanguageModelInput
@@ -27,10 +25,19 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils import from_env, secret_from_env
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from langchain_qwen_omni._chunks import ChunkAssembler, message_from_response
 from langchain_qwen_omni._messages import to_core_messages
+from langchain_qwen_omni.errors import (
+    atranslating_errors,
+    to_langchain_error,
+    translating_errors,
+)
+from qwen_omni.catalog import get_model
+from qwen_omni.errors import QwenOmniError
+from qwen_omni.loops import PerLoop
+from qwen_omni.rules import close_match, resolve_tool_choice
 
 if TYPE_CHECKING:
     from langchain_core.language_models.base import LangSmithParams
@@ -191,7 +198,9 @@ class ChatQwenOmni(BaseChatModel):
         ``tool_choice``: ``"auto"``, ``"none"``, a tool name (forced), or ``"any"``/
         ``"required"``/``True``: with one tool, that tool is forced; with several, DashScope has
         no "any tool" choice, so ``"auto"`` is sent (with a warning), while a vLLM endpoint
-        gets ``"required"``.
+        gets ``"required"``; in thinking mode nothing can be forced (``"auto"``, with a
+        warning). This is ``qwen_omni.rules.resolve_tool_choice``, the policy that
+        ``QwenOmni`` (LlamaIndex) applies too.
 
     Structured output:
         .. code-block:: python
@@ -227,6 +236,13 @@ class ChatQwenOmni(BaseChatModel):
             msg.response_metadata
             # {'model_provider': 'qwen_omni', 'model_name': 'qwen3-omni-flash',
             #  'finish_reason': 'stop', 'request_id': '…', 'id': 'chatcmpl-…'}
+
+    Errors:
+        Failures are raised as classes that are both qwen-omni's and LangChain's
+        (``langchain_qwen_omni.errors``): e.g. a bad key is a ``qwen_omni.AuthenticationError``
+        and a ``langchain_core.exceptions.ModelAuthenticationError`` (``is_retryable`` False,
+        so ``ModelRetryMiddleware`` does not repeat it); an input over the model's window is a
+        ``ContextOverflowError`` (what the summarization middleware reacts to).
 
     Reasoning:
         With ``enable_thinking=True`` the reasoning is in
@@ -308,6 +324,12 @@ class ChatQwenOmni(BaseChatModel):
     (images to 1280×720, video to 720p at 4–8 fps, audio to mono MP3), ``"always"`` prepares
     every local medium to those budgets, ``"never"`` sends media as given."""
 
+    image_budget: bool = True
+    """Send images that carry no pixel bounds with the field guide's budget
+    (``max_pixels=1280*720``, ``min_pixels=640*480``; a 1920×1080 photo costs 882 tokens instead
+    of 1,224). False: the model's defaults. Bounds in an image block's ``min_pixels`` /
+    ``max_pixels`` always win."""
+
     max_retries: int = 2
     """Retries of a request that failed before any output (429, 5xx, connection errors),
     with backoff that honours ``Retry-After``. A stream that breaks after output raises."""
@@ -325,6 +347,46 @@ class ChatQwenOmni(BaseChatModel):
 
     streaming: bool = False
     """Make ``invoke`` stream through callbacks (the service streams either way)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unknown_arguments(cls, values: Any) -> Any:
+        """Unknown constructor arguments are never dropped silently.
+
+        A near miss of a field (``temprature``, ``max_token``) is refused with the field it
+        resembles; any other name goes to ``model_kwargs`` (extra request fields) with a
+        warning, as ``ChatOpenAI`` does.
+        """
+        if not isinstance(values, dict):
+            return values
+        known: set[str] = set()
+        for name, info in cls.model_fields.items():
+            known.add(name)
+            if info.alias:
+                known.add(info.alias)
+        unknown = [k for k in values if k not in known]
+        if not unknown:
+            return values
+        values = dict(values)
+        for name in unknown:
+            match = close_match(name, known)
+            if match is not None:
+                raise ValueError(
+                    f"ChatQwenOmni got {name}={values[name]!r}: did you mean {match}? (an extra "
+                    f"request field goes in model_kwargs={{{name!r}: ...}})"
+                )
+        extra_key = "model_kwargs" if "model_kwargs" in values else "extra_body"
+        extra = dict(values.get(extra_key) or {})
+        for name in unknown:
+            warnings.warn(
+                f"{name} is not a ChatQwenOmni parameter: it is sent as an extra request field "
+                f"(model_kwargs). Please confirm that {name} is what you intended.",
+                UserWarning,
+                stacklevel=2,
+            )
+            extra[name] = values.pop(name)
+        values[extra_key] = extra
+        return values
 
     # --- LangChain plumbing ------------------------------------------------------------------
 
@@ -384,7 +446,40 @@ class ChatQwenOmni(BaseChatModel):
 
         return profile_for(self.model)
 
+    # --- token counting (the core's media-aware estimator, not GPT-2) -------------------------
+
+    def get_num_tokens(self, text: str) -> int:
+        """Estimated tokens of ``text`` (``qwen_omni.media.text_tokens``: the service's
+        tokenizer is not public; one per CJK character, one per four other characters)."""
+        from qwen_omni.media import text_tokens
+
+        return text_tokens(text)
+
+    def get_num_tokens_from_messages(
+        self,
+        messages: list[BaseMessage],
+        tools: Sequence[Any] | None = None,
+    ) -> int:
+        """Estimated input tokens of ``messages`` (and ``tools``), media included.
+
+        Local files and base64 media are measured with the service's token formulas
+        (``qwen_omni.media.estimate_request``); media given as remote URLs is not fetched
+        and counts 0. Works with ``trim_messages(token_counter=llm)``.
+        """
+        from qwen_omni.media import estimate_request
+
+        specs = [convert_to_openai_tool(t) for t in tools] if tools else None
+        estimate = estimate_request(to_core_messages(messages), self.model, tools=specs)
+        return estimate.tokens.total
+
     # --- clients (created on first use) -------------------------------------------------------
+
+    def __repr_args__(self) -> Any:
+        # A password in base_url (https://user:pass@gateway/…) never shows in repr or str.
+        from qwen_omni.redact import mask_userinfo
+
+        for name, value in super().__repr_args__():
+            yield name, mask_userinfo(value) if isinstance(value, str) else value
 
     def _client_kwargs(self) -> dict[str, Any]:
         return {
@@ -397,6 +492,7 @@ class ChatQwenOmni(BaseChatModel):
             "max_retries": self.max_retries,
             "delivery": self.delivery,
             "prepare": self.prepare,
+            "image_budget": self.image_budget,
         }
 
     @cached_property
@@ -406,8 +502,9 @@ class ChatQwenOmni(BaseChatModel):
         return OmniClient(**self._client_kwargs())
 
     @cached_property
-    def _async_clients(self) -> weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any]:
-        return weakref.WeakKeyDictionary()
+    def _async_clients(self) -> PerLoop[dict[Any, AsyncOmniClient]]:
+        # Per event loop, one client per concurrency cap in force (see _async_client).
+        return PerLoop(dict)
 
     def _async_client(self) -> AsyncOmniClient:
         """The async client of the running event loop (an HTTP pool belongs to its loop) for
@@ -417,10 +514,7 @@ class ChatQwenOmni(BaseChatModel):
         cap: Any = _BATCH_CONCURRENCY.get()
         if cap is _UNSET and "max_concurrency" in self.model_fields_set:
             cap = self.max_concurrency
-        loop = asyncio.get_running_loop()
-        clients = self._async_clients.get(loop)
-        if clients is None:
-            clients = self._async_clients[loop] = {}
+        clients = self._async_clients.get()
         client = clients.get(cap)
         if client is None:
             cap_kwargs = {} if cap is _UNSET else {"max_concurrency": cap}
@@ -481,17 +575,18 @@ class ChatQwenOmni(BaseChatModel):
         if extra:
             params["extra_body"] = extra
         params.update({k: v for k, v in kw.items() if v is not None})
-        if params.get("tool_choice") == "required" and self._client.settings.dialect != "vllm":
-            # DashScope documents tool_choice auto, none and a forced function, and refuses
-            # "required" (the emulator does too). With several tools, "any tool" cannot be
-            # forced there: ask with "auto" instead of failing the whole call.
-            warnings.warn(
-                "Qwen-Omni on DashScope has no tool_choice='required': with several tools, "
-                "tool_choice='any' is sent as 'auto' (the model may answer without a call); "
-                "pass a tool name to force that tool",
-                stacklevel=4,
+        if "tool_choice" in params:
+            # One policy for every surface (qwen_omni.rules): "any"/True/"required" become one
+            # forced tool, "required" on vLLM, or "auto" with a warning on DashScope.
+            params["tool_choice"] = resolve_tool_choice(
+                params["tool_choice"],
+                [t["function"]["name"] for t in params.get("tools") or () if "function" in t],
+                spec=get_model(model),
+                dialect=self._client.settings.dialect,
+                enable_thinking=params.get("enable_thinking"),
             )
-            params["tool_choice"] = "auto"
+            if params["tool_choice"] is None:
+                del params["tool_choice"]
         return model, params
 
     def _assembler(self, model: str, params: dict[str, Any]) -> ChunkAssembler:
@@ -501,6 +596,7 @@ class ChatQwenOmni(BaseChatModel):
     def _blocks(params: dict[str, Any]) -> bool:
         return "audio" in (params.get("modalities") or ())
 
+    @translating_errors
     def _stream(
         self,
         messages: list[BaseMessage],
@@ -523,6 +619,7 @@ class ChatQwenOmni(BaseChatModel):
             run_manager.on_llm_new_token(last.text, chunk=last)
         yield last
 
+    @atranslating_errors
     async def _astream(
         self,
         messages: list[BaseMessage],
@@ -555,7 +652,10 @@ class ChatQwenOmni(BaseChatModel):
         # The core holds the whole answer: one message built from it, no chunk merging.
         # (With streaming callbacks, LangChain calls _stream instead.)
         model, params = self._request(stop, kwargs)
-        response = self._client.complete(to_core_messages(messages), model=model, **params)
+        try:
+            response = self._client.complete(to_core_messages(messages), model=model, **params)
+        except QwenOmniError as exc:
+            _reraise(exc)
         message = message_from_response(response, model=model, blocks=self._blocks(params))
         return ChatResult(generations=[ChatGeneration(message=message)])
 
@@ -567,9 +667,12 @@ class ChatQwenOmni(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         model, params = self._request(stop, kwargs)
-        response = await self._async_client().complete(
-            to_core_messages(messages), model=model, **params
-        )
+        try:
+            response = await self._async_client().complete(
+                to_core_messages(messages), model=model, **params
+            )
+        except QwenOmniError as exc:
+            _reraise(exc)
         blocks = self._blocks(params)
         if len(response.audio_pcm) > _INLINE_BUILD_BYTES:
             # Encoding minutes of audio takes tens of ms: not on the event loop.
@@ -604,12 +707,19 @@ class ChatQwenOmni(BaseChatModel):
         """
         formatted = [convert_to_openai_tool(t, strict=strict) for t in tools]
         names = [t["function"]["name"] for t in formatted if "function" in t]
-        choice = _tool_choice(tool_choice, names)
-        if choice is not None:
-            kwargs["tool_choice"] = choice
+        if tool_choice is not None and tool_choice is not False:
+            # Checked now (an unknown tool name fails at bind time); resolved per call, where
+            # the model, the endpoint's dialect and thinking are known.
+            self._check_tool_choice(tool_choice, names)
+            kwargs["tool_choice"] = tool_choice
         if parallel_tool_calls is not None:
             kwargs["parallel_tool_calls"] = parallel_tool_calls
         return super().bind(tools=formatted, **kwargs)
+
+    def _check_tool_choice(self, choice: Any, names: list[str]) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the warning, if any, comes with the call
+            resolve_tool_choice(choice, names, spec=get_model(self.model), dialect="vllm")
 
     def with_structured_output(
         self,
@@ -682,6 +792,14 @@ class ChatQwenOmni(BaseChatModel):
         return llm | parser
 
 
+def _reraise(exc: QwenOmniError) -> NoReturn:
+    """A core error in LangChain's taxonomy (as the streaming paths raise it)."""
+    mapped = to_langchain_error(exc)
+    if mapped is exc:
+        raise exc
+    raise mapped from exc
+
+
 def _batch_cap(config: Any) -> Any:
     """The ``max_concurrency`` a batch config sets (the first config's, as LangChain reads
     it), or _UNSET."""
@@ -689,25 +807,3 @@ def _batch_cap(config: Any) -> Any:
     if isinstance(first, dict) and first.get("max_concurrency") is not None:
         return first["max_concurrency"]
     return _UNSET
-
-
-def _tool_choice(choice: dict[str, Any] | str | bool | None, names: list[str]) -> Any:
-    """LangChain's ``tool_choice`` → the service's (auto, none, or a forced function)."""
-    if choice is None or choice is False:
-        return None
-    if isinstance(choice, dict):
-        return choice
-    if choice is True or choice in ("any", "required"):
-        if len(names) == 1:
-            return {"type": "function", "function": {"name": names[0]}}
-        # Several tools: "required" where the endpoint has it (vLLM); see ChatQwenOmni._request.
-        return "required"
-    if choice in ("auto", "none"):
-        return choice
-    if isinstance(choice, str):
-        if choice not in names:
-            raise ValueError(
-                f"tool_choice={choice!r} names no bound tool; bound: {', '.join(names) or 'none'}"
-            )
-        return {"type": "function", "function": {"name": choice}}
-    raise ValueError(f"unsupported tool_choice {choice!r}: {json.dumps(choice, default=str)}")

@@ -1,47 +1,71 @@
-"""``QwenOmniMediaLoader``: videos, audio and images → ``Document``s for retrieval."""
+"""``QwenOmniMediaLoader``: videos, audio and images → ``Document``s for retrieval.
+
+A thin adapter over the core pipeline ``qwen_omni.documents.MediaDocuments`` (shared with
+LlamaIndex's ``QwenOmniMediaReader``): sources, split, prepare, analyse and timestamps happen
+there; this module maps each ``MediaSegment`` to a LangChain ``Document`` and its metadata.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import tempfile
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.document_loaders import BaseLoader
 from langchain_core.documents import Document
 
-from langchain_qwen_omni._runtime import TaskRuntime
+from qwen_omni.documents import DEFAULT_PROMPTS, MediaDocuments, MediaSegment
+from qwen_omni.loops import PerLoop
 
 if TYPE_CHECKING:
-    from qwen_omni.response import OmniResponse
-    from qwen_omni.tasks import AsyncOmniTasks
-    from qwen_omni.tasks.sources import ResolvedMedia
-    from qwen_omni.tasks.toolkit import Piece
+    from qwen_omni import AsyncOmniClient, OmniClient
 
-__all__ = ["DEFAULT_PROMPT", "QwenOmniMediaLoader"]
+__all__ = ["DEFAULT_PROMPT", "QwenOmniMediaLoader", "to_document"]
 
-DEFAULT_PROMPT = (
-    "Describe this media for a search index: what is shown and heard, who appears, what is "
-    "said (in brief), any text on screen, and notable events in order. Plain prose, no preamble."
-)
+#: The default question about a video segment (audio and images have their own, from the core).
+DEFAULT_PROMPT = DEFAULT_PROMPTS["video"]
 
-_END = object()
+
+def to_document(segment: MediaSegment) -> Document:
+    """A core ``MediaSegment`` as a LangChain ``Document`` (this package's metadata keys)."""
+    metadata: dict[str, Any] = {
+        "source": segment.source,
+        "kind": segment.kind,
+        "segment": segment.index,
+        "segments": segment.count,
+    }
+    if segment.start_s is not None:
+        metadata["start_s"] = segment.start_s
+        metadata["end_s"] = segment.end_s
+    metadata["model"] = segment.model
+    metadata["input_tokens"] = segment.input_tokens
+    metadata["output_tokens"] = segment.output_tokens
+    if segment.request_id:
+        metadata["request_id"] = segment.request_id
+    if segment.transcript is not None:
+        metadata["transcript"] = segment.transcript
+        metadata["transcript_model"] = segment.transcript_model
+    return Document(page_content=segment.text, metadata=metadata, id=segment.doc_id)
 
 
 class QwenOmniMediaLoader(BaseLoader):
     """Load videos, audio and images as ``Document``s: one per segment, described by Qwen-Omni.
 
-    Video and audio are cut into segments (``segment_seconds``, 90 s by default, never over the
+    Video and audio are cut into segments (``segment_seconds``, 30 s by default, never over the
     model's limit) and each segment is described (and transcribed when ``transcript=True``);
     an image gives one document. The text is ready to embed; the metadata says where it comes
     from::
 
         {"source": "talk.mp4", "kind": "video", "segment": 0, "segments": 4,
-         "start_s": 0.0, "end_s": 90.0, "model": "qwen3-omni-flash",
+         "start_s": 0.0, "end_s": 30.0, "model": "qwen3-omni-flash",
          "input_tokens": 5210, "output_tokens": 180, "request_id": "…"}
 
     (images have no ``start_s``/``end_s``; ``transcript`` holds the transcript when asked).
+    ``Document.id`` is the source with its time range (``talk.mp4#t=0.000,30.000``).
+
+    The pipeline is the core's ``qwen_omni.documents.MediaDocuments``, the same as LlamaIndex's
+    ``QwenOmniMediaReader``: same segments, prompts and timestamps.
 
     Setup:
         ``pip install langchain-qwen-omni`` and set ``DASHSCOPE_API_KEY``.
@@ -62,10 +86,11 @@ class QwenOmniMediaLoader(BaseLoader):
 
     Args:
         sources: a path or URL, or a list of them.
-        prompt: what to ask about each segment.
+        prompt: what to ask about each segment (``{start}``/``{end}`` become its times);
+            default: the core's prompt for the medium's kind.
         transcript: also transcribe speech (audio, and the sound of video segments).
         language: a language hint for transcripts (``"en"``, ``"zh"``…).
-        segment_seconds: video segment length (default 90 s, capped at the model's limit).
+        segment_seconds: segment length (default 30 s, capped at the model's limit).
         max_concurrency: segments described at once.
         model, api_key, base_url, region, asr_model, delivery, timeout, max_retries:
             connection settings, as for ``ChatQwenOmni``.
@@ -75,7 +100,7 @@ class QwenOmniMediaLoader(BaseLoader):
         self,
         sources: str | Path | Sequence[str | Path],
         *,
-        prompt: str = DEFAULT_PROMPT,
+        prompt: str | None = None,
         transcript: bool = False,
         language: str | None = None,
         segment_seconds: float | None = None,
@@ -94,175 +119,49 @@ class QwenOmniMediaLoader(BaseLoader):
         self.sources = [str(s) for s in sources]
         if not self.sources:
             raise ValueError("QwenOmniMediaLoader needs at least one source")
-        if max_concurrency < 1:
-            raise ValueError(f"max_concurrency must be >= 1, got {max_concurrency}")
-        self.prompt = prompt
-        self.transcript = transcript
-        self.language = language
-        self.segment_seconds = segment_seconds
-        self.max_concurrency = max_concurrency
-        self._runtime = TaskRuntime(
+        prompts = {kind: prompt for kind in DEFAULT_PROMPTS} if prompt is not None else None
+        self.pipeline = MediaDocuments(
             model=model,
-            api_key=api_key,
-            base_url=base_url,
-            region=region,
+            segment_seconds=segment_seconds,
+            prompts=prompts,
+            transcript=transcript,
+            language=language,
             asr_model=asr_model,
-            delivery=delivery,
-            timeout=timeout,
-            max_retries=max_retries,
+            max_concurrency=max_concurrency,
         )
+        self._client_kwargs: dict[str, Any] = {
+            "api_key": api_key,
+            "model": model,
+            "base_url": base_url,
+            "region": region,
+            "delivery": delivery,
+            "timeout": timeout,
+            "max_retries": max_retries,
+        }
+
+    @cached_property
+    def _client(self) -> OmniClient:
+        from qwen_omni import OmniClient
+
+        return OmniClient(**self._client_kwargs)
+
+    @cached_property
+    def _async_clients(self) -> PerLoop[AsyncOmniClient]:
+        from qwen_omni import AsyncOmniClient
+
+        return PerLoop(lambda: AsyncOmniClient(**self._client_kwargs))
 
     # --- BaseLoader -------------------------------------------------------------------------
 
     def lazy_load(self) -> Iterator[Document]:
         """Documents one at a time, in source and segment order."""
-        stream = self._stream()
-        try:
-            while True:
-                doc = self._runtime.run(lambda _tasks: _next(stream))
-                if doc is _END:
-                    return
-                yield doc
-        finally:
-            self._runtime.run(lambda _tasks: stream.aclose())
+        for source in self.sources:
+            for segment in self.pipeline.segments(self._client, source):
+                yield to_document(segment)
 
     async def alazy_load(self) -> AsyncIterator[Document]:
-        """Documents one at a time, natively async."""
-        async for doc in self._stream():
-            yield doc
-
-    # --- the work ------------------------------------------------------------------------------
-
-    async def _stream(self) -> AsyncGenerator[Document, None]:
-        tasks = self._runtime.async_tasks()
+        """Documents one at a time, natively async (segments of a source concurrently)."""
+        client = self._async_clients.get()
         for source in self.sources:
-            async for doc in self._source_documents(tasks, source):
-                yield doc
-
-    async def _source_documents(
-        self, tasks: AsyncOmniTasks, source: str
-    ) -> AsyncIterator[Document]:
-        from qwen_omni.tasks.sources import resolve_media
-
-        spec = tasks.spec()
-        media = await resolve_media(
-            source, expect=("video", "audio", "image"), policy=None, spec=spec
-        )
-        with tempfile.TemporaryDirectory(prefix="lc-qwen-omni-", dir=tasks.workdir) as tmp:
-            workdir = Path(tmp)
-            pieces = await self._pieces(tasks, media, workdir)
-            limit = asyncio.Semaphore(self.max_concurrency)
-
-            async def one(index: int) -> Document:
-                async with limit:
-                    folder = workdir / f"segment-{index}"
-                    folder.mkdir()
-                    return await self._describe(tasks, source, pieces, index, folder)
-
-            # Start every segment now (bounded), hand them out in order.
-            jobs = [asyncio.ensure_future(one(i)) for i in range(len(pieces))]
-            try:
-                for job in jobs:
-                    yield await job
-            finally:
-                for job in jobs:
-                    job.cancel()
-                await asyncio.gather(*jobs, return_exceptions=True)
-
-    async def _pieces(
-        self, tasks: AsyncOmniTasks, media: ResolvedMedia, workdir: Path
-    ) -> list[Piece]:
-        """The segments of a medium: video and audio cut to ``segment_seconds``; an image whole."""
-        from qwen_omni.tasks.toolkit import Piece
-
-        if media.kind == "image":
-            return [Piece(media, 0.0, 0.0)]
-        spec = tasks.spec()
-        local = await tasks.localize(media, workdir, policy=None)
-        seconds = tasks.segment_length(self.segment_seconds, spec)
-        if media.kind == "video":
-            return await tasks.split(local, seconds, spec, workdir)
-        # Audio: the same cut as video (the tasks' split() wraps its pieces as video).
-        from qwen_omni.content import audio
-        from qwen_omni.media import split_media
-        from qwen_omni.tasks.sources import ResolvedMedia
-
-        assert local.path is not None
-        segments = await asyncio.to_thread(
-            split_media, local.path, workdir / "segments", segment_s=seconds, model=spec
-        )
-        if len(segments) == 1:
-            return [Piece(local, segments[0].start_s, segments[0].end_s)]
-        return [
-            Piece(
-                ResolvedMedia(
-                    part=audio(seg.path),
-                    kind="audio",
-                    sent=local.sent.model_copy(
-                        update={"duration_s": round(seg.duration_s, 3), "prepared": True}
-                    ),
-                    path=seg.path,
-                ),
-                seg.start_s,
-                seg.end_s,
-            )
-            for seg in segments
-        ]
-
-    async def _describe(
-        self,
-        tasks: AsyncOmniTasks,
-        source: str,
-        pieces: list[Piece],
-        index: int,
-        workdir: Path,
-    ) -> Document:
-        from qwen_omni.tasks.sources import check_duration
-
-        piece = pieces[index]
-        spec = tasks.spec()
-        media = piece.media
-        check_duration(media.sent.source, media.kind, media.duration_s, spec, hint=_LONG_HINT)
-        prepared = await tasks.prepare(media, spec, workdir)
-        response = await tasks.ask([prepared.part], self.prompt)
-        description = response.text.strip()
-        metadata: dict[str, Any] = {
-            "source": source,
-            "kind": media.kind,
-            "segment": index,
-            "segments": len(pieces),
-        }
-        if media.kind != "image":
-            metadata["start_s"] = round(piece.start_s, 3)
-            metadata["end_s"] = round(piece.end_s, 3)
-        metadata["model"] = response.model or spec.name
-        _add_usage(metadata, response)
-        content = description
-        if self.transcript and media.kind in ("audio", "video"):
-            speech = await tasks.prepare(media, spec, workdir, audio_only=True)
-            result = await tasks.transcriber.transcribe(tasks, speech, language=self.language)
-            metadata["transcript"] = result.text
-            metadata["transcript_model"] = result.model
-            content = f"{description}\n\nTranscript:\n{result.text}"
-            if result.sent is not None and result.sent.usage is not None:
-                metadata["input_tokens"] += result.sent.usage.input_tokens
-                metadata["output_tokens"] += result.sent.usage.output_tokens
-        return Document(page_content=content, metadata=metadata)
-
-
-_LONG_HINT = "split it first (video is split automatically), or use a model with a higher limit"
-
-
-def _add_usage(metadata: dict[str, Any], response: OmniResponse) -> None:
-    usage = response.usage
-    metadata["input_tokens"] = usage.input_tokens if usage else 0
-    metadata["output_tokens"] = usage.output_tokens if usage else 0
-    if response.request_id:
-        metadata["request_id"] = response.request_id
-
-
-async def _next(stream: AsyncIterator[Document]) -> Any:
-    try:
-        return await stream.__anext__()
-    except StopAsyncIteration:
-        return _END
+            async for segment in self.pipeline.asegments(client, source):
+                yield to_document(segment)

@@ -10,7 +10,7 @@ from langchain_core.tools import BaseTool, BaseToolkit
 from pydantic import ConfigDict, Field, PrivateAttr
 
 from langchain_qwen_omni._runtime import QwenOmniSettings, TaskRuntime
-from langchain_qwen_omni.tools import TOOL_CLASSES, QwenOmniTool
+from langchain_qwen_omni.tools import QwenOmniTool, tool_classes
 
 __all__ = ["QwenOmniToolkit"]
 
@@ -59,7 +59,7 @@ class QwenOmniToolkit(QwenOmniSettings, BaseToolkit):
     """A ``qwen_omni.tasks.AccessPolicy`` for the sources an agent names."""
 
     include: Sequence[str] | None = None
-    """Names of the tools to return; None: all seven."""
+    """Names of the tools to return; None: all of ``qwen_omni.tasks.TOOLS``."""
 
     _shared: TaskRuntime | None = PrivateAttr(default=None)
 
@@ -71,7 +71,8 @@ class QwenOmniToolkit(QwenOmniSettings, BaseToolkit):
 
     def get_tools(self) -> list[BaseTool]:
         """One tool per Qwen-Omni task, all sharing this toolkit's client and policy."""
-        known = [cls.task_name for cls in TOOL_CLASSES]
+        classes = tool_classes()
+        known = [cls.task_name for cls in classes]
         if self.include is not None:
             unknown = sorted(set(self.include) - set(known))
             if unknown:
@@ -83,7 +84,7 @@ class QwenOmniToolkit(QwenOmniSettings, BaseToolkit):
             if name in self.model_fields_set
         }
         tools: list[BaseTool] = []
-        for cls in TOOL_CLASSES:
+        for cls in classes:
             if self.include is None or cls.task_name in self.include:
                 tool: QwenOmniTool = cls(
                     **settings,

@@ -1,4 +1,8 @@
-"""Qwen-Omni agent tools: one LangChain ``BaseTool`` per ``qwen_omni.tasks`` job.
+"""Qwen-Omni agent tools: one LangChain ``BaseTool`` per ``qwen_omni.tasks`` tool, generated.
+
+The classes (``AnalyzeVideoTool``, ``DidCallMentionTool``…: the tool name in CamelCase plus
+``Tool``) are made from the core registry (``qwen_omni.tasks.TOOLS``): name, description and
+argument schema are the core's, so a tool added to the core appears here with no edit.
 
 Each tool returns ``(text for the model, result)``: ``response_format="content_and_artifact"``
 puts the pydantic result (answer, what was sent, tokens, cost) in ``ToolMessage.artifact``.
@@ -24,7 +28,7 @@ from langchain_qwen_omni._runtime import QwenOmniSettings, TaskRuntime
 if TYPE_CHECKING:
     from qwen_omni.tasks import ToolDef
 
-__all__ = [
+__all__ = [  # noqa: F822 - the tool classes come from __getattr__ (generated)
     "AnalyzeAudioTool",
     "AnalyzeImageTool",
     "AnalyzeVideoTool",
@@ -33,6 +37,9 @@ __all__ = [
     "QwenOmniTool",
     "SummarizeLongVideoTool",
     "TranscribeTool",
+    "class_name",
+    "tool_class",
+    "tool_classes",
 ]
 
 
@@ -111,89 +118,53 @@ class QwenOmniTool(QwenOmniSettings, BaseTool):
         return self._finish(await self.definition.arun(tasks, kwargs))
 
 
-def _tool_fields(task: str) -> dict[str, Any]:
-    d = _definition(task)
-    return {"name": d.name, "description": d.description, "args_schema": d.input_model}
+# --- the tool classes, generated from the core registry (one per ToolDef) ---------------------
 
 
-_VIDEO = _tool_fields("analyze_video")
-_IMAGE = _tool_fields("analyze_image")
-_AUDIO = _tool_fields("analyze_audio")
-_MENTION = _tool_fields("did_call_mention")
-_CAPTION = _tool_fields("caption_product_video")
-_SUMMARY = _tool_fields("summarize_long_video")
-_TRANSCRIBE = _tool_fields("transcribe")
+def class_name(tool_name: str) -> str:
+    """``analyze_video`` → ``AnalyzeVideoTool``."""
+    return "".join(part.capitalize() for part in tool_name.split("_")) + "Tool"
 
 
-class AnalyzeVideoTool(QwenOmniTool):
-    """Watch and listen to a video and answer a question about it."""
-
-    task_name: ClassVar[str] = "analyze_video"
-    name: str = _VIDEO["name"]
-    description: str = _VIDEO["description"]
-    args_schema: type[BaseModel] = _VIDEO["args_schema"]
+_CLASSES: dict[str, type[QwenOmniTool]] = {}
 
 
-class AnalyzeImageTool(QwenOmniTool):
-    """Look at an image and answer a question about it."""
-
-    task_name: ClassVar[str] = "analyze_image"
-    name: str = _IMAGE["name"]
-    description: str = _IMAGE["description"]
-    args_schema: type[BaseModel] = _IMAGE["args_schema"]
-
-
-class AnalyzeAudioTool(QwenOmniTool):
-    """Listen to an audio recording and answer a question about it."""
-
-    task_name: ClassVar[str] = "analyze_audio"
-    name: str = _AUDIO["name"]
-    description: str = _AUDIO["description"]
-    args_schema: type[BaseModel] = _AUDIO["args_schema"]
-
-
-class DidCallMentionTool(QwenOmniTool):
-    """Check a call recording for topics, with quoted evidence, times and confidence."""
-
-    task_name: ClassVar[str] = "did_call_mention"
-    name: str = _MENTION["name"]
-    description: str = _MENTION["description"]
-    args_schema: type[BaseModel] = _MENTION["args_schema"]
+def tool_class(tool: ToolDef) -> type[QwenOmniTool]:
+    """The ``QwenOmniTool`` subclass of a core tool (made once, then reused)."""
+    cls = _CLASSES.get(tool.name)
+    if cls is None:
+        name = class_name(tool.name)
+        summary = tool.description.split(". ")[0].rstrip(".") + "."
+        namespace: dict[str, Any] = {
+            "__module__": __name__,
+            "__qualname__": name,
+            "__doc__": summary,
+            "__annotations__": {
+                "name": str,
+                "description": str,
+                "args_schema": type[BaseModel],
+            },
+            "task_name": tool.name,
+            "name": tool.name,
+            "description": tool.description,
+            "args_schema": tool.input_model,
+        }
+        cls = _CLASSES[tool.name] = type(name, (QwenOmniTool,), namespace)
+    return cls
 
 
-class CaptionProductVideoTool(QwenOmniTool):
-    """Write a structured marketing caption for a product video."""
+def tool_classes() -> tuple[type[QwenOmniTool], ...]:
+    """One class per tool of ``qwen_omni.tasks.TOOLS``, in its order."""
+    from qwen_omni.tasks import TOOLS
 
-    task_name: ClassVar[str] = "caption_product_video"
-    name: str = _CAPTION["name"]
-    description: str = _CAPTION["description"]
-    args_schema: type[BaseModel] = _CAPTION["args_schema"]
+    return tuple(tool_class(t) for t in TOOLS)
 
 
-class SummarizeLongVideoTool(QwenOmniTool):
-    """Summarize a long video segment by segment, keeping each segment's time range."""
-
-    task_name: ClassVar[str] = "summarize_long_video"
-    name: str = _SUMMARY["name"]
-    description: str = _SUMMARY["description"]
-    args_schema: type[BaseModel] = _SUMMARY["args_schema"]
-
-
-class TranscribeTool(QwenOmniTool):
-    """Transcribe the speech in an audio or video recording."""
-
-    task_name: ClassVar[str] = "transcribe"
-    name: str = _TRANSCRIBE["name"]
-    description: str = _TRANSCRIBE["description"]
-    args_schema: type[BaseModel] = _TRANSCRIBE["args_schema"]
-
-
-TOOL_CLASSES: tuple[type[QwenOmniTool], ...] = (
-    AnalyzeVideoTool,
-    AnalyzeImageTool,
-    AnalyzeAudioTool,
-    DidCallMentionTool,
-    CaptionProductVideoTool,
-    SummarizeLongVideoTool,
-    TranscribeTool,
-)
+def __getattr__(name: str) -> Any:
+    # ``AnalyzeVideoTool`` and friends: the class of the registry's tool of that name.
+    if name == "TOOL_CLASSES":
+        return tool_classes()
+    for cls in tool_classes():
+        if cls.__name__ == name:
+            return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -42,7 +42,11 @@ class DeliveryContext:
             reach (an emulator on loopback can read loopback URLs, DashScope cannot).
         api_key: the DashScope key, for the temporary upload's getPolicy call; never logged.
         region: ``"beijing"``, ``"singapore"``, ``"us"``, or None for a custom ``base_url``.
-        deadline_s: how long a URL must stay valid: request timeout plus a margin.
+        deadline_s: how long a URL we sign must stay valid: the request's total timeout plus a
+            margin (signing longer costs nothing).
+        fetch_within_s: how long a URL we did not sign must still be valid: the service
+            fetches media when it starts the request, so the time to the first byte plus a
+            small margin (a 600 s signed URL passes the default 120 s + 60 s).
         api_base_url: the DashScope native base (``…/api/v1``); derived from ``base_url``
             when None.
     """
@@ -53,6 +57,7 @@ class DeliveryContext:
     region: str | None = None
     deadline_s: float = 600.0
     api_base_url: str | None = None
+    fetch_within_s: float = 180.0
 
     def native_api_base(self) -> str:
         """The DashScope native API base: ``api_base_url``, or derived from ``base_url``."""

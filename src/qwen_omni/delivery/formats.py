@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
 
@@ -163,15 +161,9 @@ def url_suffix(url: str) -> str:
 
 def _data_uri_parts(url: str) -> tuple[str, bytes]:
     """(mime, first decoded bytes) of a ``data:`` URI."""
-    header, _, payload = url.partition(",")
-    mime = header[5:].split(";", 1)[0].strip().lower()
-    head = b""
-    if ";base64" in header.lower():
-        try:
-            head = base64.b64decode(payload[:96] + "=" * (-len(payload[:96]) % 4))
-        except (binascii.Error, ValueError):
-            head = b""
-    return mime, head
+    from qwen_omni import data_uri
+
+    return data_uri.mime_of(url), data_uri.head_bytes(url)
 
 
 def _part_head(part: Image | Audio | Video) -> bytes:

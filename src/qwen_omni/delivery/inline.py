@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 
-from qwen_omni import catalog
+from qwen_omni import catalog, data_uri
 from qwen_omni.delivery.base import DeliveredMedia, DeliveryContext, LocalMedia, MediaKind
 from qwen_omni.delivery.formats import image_subtype_for
 from qwen_omni.errors import MediaTooLargeError, UnsupportedMediaError
@@ -21,18 +21,12 @@ TOO_LARGE_FIX = (
 
 
 def data_uri_prefix(kind: MediaKind, image_subtype: str | None = None) -> str:
-    """The data URI head the service expects: ``data:image/png;base64,`` or ``data:;base64,``.
-
-    Audio and video use an empty MIME type, as the official samples do (reference §3).
-    """
-    if kind == "image":
-        return f"data:image/{image_subtype or 'png'};base64,"
-    return "data:;base64,"
+    """The data URI head the service expects (``qwen_omni.data_uri.prefix``)."""
+    return data_uri.prefix(kind, image_subtype)
 
 
-def encoded_size(raw_size: int, prefix: str) -> int:
-    """Length in bytes of the data URI for ``raw_size`` bytes of content (base64 adds a third)."""
-    return len(prefix) + 4 * ((raw_size + 2) // 3)
+#: Length of the data URI for ``raw_size`` bytes after a head (``qwen_omni.data_uri``).
+encoded_size = data_uri.encoded_size
 
 
 def _too_large(label: str, encoded: int, cap: int, raw: int | None = None) -> MediaTooLargeError:
@@ -48,10 +42,10 @@ def _too_large(label: str, encoded: int, cap: int, raw: int | None = None) -> Me
 
 def check_data_uri(url: str, *, label: str, max_bytes: int = catalog.DATA_URI_MAX_BYTES) -> None:
     """Refuse a ``data:`` URI the service would reject: not base64, or over the inline cap."""
-    header = url[: min(len(url), 256)].split(",", 1)[0]
-    if ";base64" not in header.lower():
+    if not data_uri.is_base64(url):
+        header = url[:60].split(",", 1)[0]
         raise UnsupportedMediaError(
-            f"{label} is a data URI without ';base64' ({header[:60]!r}); the service only reads "
+            f"{label} is a data URI without ';base64' ({header!r}); the service only reads "
             "base64 data URIs: pass the bytes instead and let delivery encode them",
             source=label,
         )

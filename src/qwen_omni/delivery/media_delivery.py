@@ -4,15 +4,13 @@ service can read, choosing a store by policy and checking URLs before they leave
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import logging
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, get_args
 from urllib.parse import urlsplit
 
-from qwen_omni import catalog
+from qwen_omni import catalog, data_uri
 from qwen_omni.delivery.base import (
     DeliverablePart,
     DeliveredMedia,
@@ -165,13 +163,26 @@ class MediaDelivery:
 
     def _temp_store(self, ctx: DeliveryContext, *, forced: bool) -> DashScopeTempStore | None:
         if ctx.region not in TEMP_REGIONS:
-            if forced:
-                raise ConfigurationError(
-                    f"delivery='dashscope_temp' is not available in region {ctx.region!r}: "
-                    f"{TEMP_REGION_HINT}; configure OSS (OssStore or OSS_BUCKET…) or send the "
-                    "media inline"
-                )
-            return None
+            if not forced:
+                return None  # the documented rule: never chosen automatically outside Beijing
+            # Asked for by name: the documentation says Beijing only, the dashscope SDK 2.x
+            # suggests otherwise (UNCONFIRMED), so let the caller try, loudly.
+            import warnings
+
+            warnings.warn(
+                f"delivery='dashscope_temp' in region {ctx.region!r}: {TEMP_REGION_HINT} per "
+                "the documentation (newer SDKs suggest other regions may work, UNCONFIRMED); "
+                "if the service answers 'The provided URL does not appear to be valid', "
+                "configure OSS (OssStore or OSS_BUCKET…) or send the media inline",
+                UserWarning,
+                stacklevel=4,
+            )
+            if self._temp is None:
+                from qwen_omni.delivery.temp import DashScopeTempStore
+
+                self._temp = DashScopeTempStore()
+            self._temp.any_region = True
+            return self._temp
         if self._temp is None and (forced or ctx.region == "beijing"):
             from qwen_omni.delivery.temp import DashScopeTempStore
 
@@ -335,6 +346,14 @@ class MediaDelivery:
             return DeliveredMedia(url=url, oss_resolve=True, store="url")
         return self._plan_http(url, ctx)
 
+    def can_upload(self, ctx: DeliveryContext) -> bool:
+        """True when media too large to inline can still be delivered (an OSS store, or the
+        temporary upload where the region allows it); False: only inline delivery works, so
+        whatever is sent must fit :attr:`inline` (``inline.max_bytes``)."""
+        if self.policy == "inline":
+            return False
+        return self._has_upload_store(ctx)
+
     def _has_upload_store(self, ctx: DeliveryContext) -> bool:
         if self.policy == "oss":
             return True
@@ -343,12 +362,11 @@ class MediaDelivery:
         return self.oss is not None or self._temp_store(ctx, forced=False) is not None
 
     def _decode_data_uri(self, part: DeliverablePart, url: str, label: str) -> LocalMedia:
-        header, _, payload = url.partition(",")
         try:
-            data = base64.b64decode(payload, validate=False)
-        except (binascii.Error, ValueError) as exc:
+            data = data_uri.decode(url)
+        except ValueError as exc:
             raise UnsupportedMediaError(f"{label} is not valid base64", source=label) from exc
-        mime = header[5:].split(";", 1)[0] or part.mime_type
+        mime = data_uri.mime_of(url) or part.mime_type
         return LocalMedia.from_bytes(
             data, kind=part.type, label=label, filename=part.type, mime_type=mime or None
         )
@@ -375,17 +393,18 @@ class MediaDelivery:
         check_reachable(url, base_url=ctx.base_url, allow_hosts=self.allow_hosts)
         if signed is not None:
             remaining = signed.remaining(now)
-            if remaining < ctx.deadline_s:
+            if remaining < ctx.fetch_within_s:
                 state = (
                     f"expired {-remaining:,.0f} s ago"
                     if remaining <= 0
-                    else f"expires in {remaining:,.0f} s, before the request's deadline "
-                    f"({ctx.deadline_s:,.0f} s)"
+                    else f"expires in {remaining:,.0f} s, and the service may fetch it up to "
+                    f"{ctx.fetch_within_s:,.0f} s from now (time to first byte + margin)"
                 )
                 raise MediaNotFetchableError(
                     f"{redact_url(url)} is a signed URL that {state}; it is not in the configured "
-                    "OSS store's bucket, so it cannot be re-signed here: sign it again with a "
-                    f"longer expiry, or upload the file again; {FETCH_HINT}",
+                    "OSS store's bucket, so it cannot be re-signed here: sign it again for at "
+                    f"least {ctx.fetch_within_s:,.0f} s (e.g. 600 s), or lower the client's "
+                    f"timeout (first byte), or upload the file again; {FETCH_HINT}",
                     source=redact_url(url),
                     value=signed.expires_at,
                 )

@@ -100,7 +100,19 @@ def _is_local_host(host: str) -> bool:
     return classify_host(host) in ("loopback", "private", "intranet_name", "link_local")
 
 
+#: Global endpoints that name no region (reference oss.md §A4): transfer acceleration.
+_GLOBAL_ENDPOINTS = ("oss-accelerate.aliyuncs.com", "oss-accelerate-overseas.aliyuncs.com")
+
+
 def _region_from_endpoint(host: str) -> str | None:
+    """The region of a regional OSS endpoint; None for global (accelerate) or other hosts.
+
+    ``oss-accelerate.aliyuncs.com`` matches the regional pattern but ``accelerate`` is no
+    region: a V4 signature scoped to it is refused by OSS ("The signing region in credential
+    is invalid"). The bucket's own region must be used there.
+    """
+    if host in _GLOBAL_ENDPOINTS:
+        return None
     match = _ENDPOINT_REGION.match(host) or _DUALSTACK_REGION.match(host)
     return match.group(1) if match else None
 
@@ -141,6 +153,10 @@ class OssStore:
         public_endpoint: the endpoint signed URLs use (default: ``endpoint`` without
             ``-internal``).
         public_read: the bucket is public-read (unsigned URLs of it are fetchable).
+        cname: a custom domain bound to the bucket (env ``OSS_CNAME``), e.g.
+            ``https://media.example.com``: signed GET URLs use it (since 2025-03-20 new
+            accounts must download from mainland buckets through a custom domain, oss.md §A4);
+            uploads still go to ``endpoint``.
         url_expiry_s: minimum validity of a signed URL (default 10 minutes); a URL always
             covers the request's deadline plus ``expiry_margin_s``. At most 7 days with V4.
         multipart_threshold: files at least this large use resumable multipart upload.
@@ -171,6 +187,7 @@ class OssStore:
         https_only: bool | None = None,
         public_endpoint: str | None = None,
         public_read: bool = False,
+        cname: str | None = None,
         url_expiry_s: float = DEFAULT_URL_EXPIRY_S,
         expiry_margin_s: float = DEFAULT_EXPIRY_MARGIN_S,
         multipart_threshold: int = DEFAULT_MULTIPART_THRESHOLD,
@@ -220,17 +237,34 @@ class OssStore:
             public_endpoint = f"{scheme}://{public_endpoint}"
         pub = urlsplit(public_endpoint)
         self.public_endpoint = f"{'https' if https_only else pub.scheme}://{pub.netloc}"
+        cname = cname or env.get("OSS_CNAME") or None
+        if cname is not None and "://" not in cname:
+            cname = f"https://{cname}"
+        self.cname = None
+        if cname is not None:
+            cparts = urlsplit(cname)
+            self.cname = f"{'https' if https_only else cparts.scheme}://{cparts.netloc}"
         self.region = region or _region_from_endpoint(host)
         if self.signature_version == "v4" and not self.region:
+            accelerate = host in _GLOBAL_ENDPOINTS
             raise ConfigurationError(
                 f"V4 signing needs the bucket's region (e.g. region='cn-beijing'); it cannot be "
-                f"derived from endpoint {self.endpoint!r}: pass region= or set OSS_REGION, or "
-                "choose signature_version='v1'"
+                f"derived from endpoint {self.endpoint!r}"
+                + (
+                    " (an acceleration endpoint serves every region: the signature must name "
+                    "the bucket's own region, not 'accelerate')"
+                    if accelerate
+                    else ""
+                )
+                + ": pass region= or set OSS_REGION, or choose signature_version='v1'"
             )
 
         self._credentials_provider = credentials_provider
         self._access_key_id = access_key_id or env.get("OSS_ACCESS_KEY_ID")
         self._access_key_secret = access_key_secret or env.get("OSS_ACCESS_KEY_SECRET")
+        from qwen_omni.redact import register_secret
+
+        register_secret(self._access_key_secret)
         self._security_token = security_token or env.get("OSS_SESSION_TOKEN") or None
         if credentials_provider is None and not (self._access_key_id and self._access_key_secret):
             raise ConfigurationError(
@@ -274,7 +308,8 @@ class OssStore:
         return (
             f"OssStore(bucket={self.bucket_name!r}, endpoint={self.endpoint!r}, "
             f"region={self.region!r}, signature_version={self.signature_version!r}, "
-            f"prefix={self.prefix!r}{sts})"
+            + (f"cname={self.cname!r}, " if self.cname else "")
+            + f"prefix={self.prefix!r}{sts})"
         )
 
     # --- oss2 objects ---------------------------------------------------------------------
@@ -292,10 +327,12 @@ class OssStore:
             return oss2.StsAuth(ak, sk, self._security_token, auth_version=version)
         return oss2.AuthV4(ak, sk) if v4 else oss2.Auth(ak, sk)
 
-    def _make_bucket(self, endpoint: str) -> oss2.Bucket:
+    def _make_bucket(self, endpoint: str, *, is_cname: bool = False) -> oss2.Bucket:
         import oss2
 
         kwargs: dict[str, Any] = {"region": self.region, "enable_crc": self.verify_crc}
+        if is_cname:
+            kwargs["is_cname"] = True
         if self.connect_timeout is not None:
             kwargs["connect_timeout"] = self.connect_timeout
         return oss2.Bucket(self._auth(), endpoint, self.bucket_name, **kwargs)
@@ -310,8 +347,12 @@ class OssStore:
     @property
     def _sign_bucket(self) -> oss2.Bucket:
         if self._signer is None:
-            same = self.public_endpoint == self.endpoint
-            self._signer = self.bucket if same else self._make_bucket(self.public_endpoint)
+            if self.cname is not None:
+                self._signer = self._make_bucket(self.cname, is_cname=True)
+            elif self.public_endpoint == self.endpoint:
+                self._signer = self.bucket
+            else:
+                self._signer = self._make_bucket(self.public_endpoint)
         return self._signer
 
     # --- ownership and signing ------------------------------------------------------------
@@ -332,6 +373,10 @@ class OssStore:
                 }
                 path_style |= variants
                 virtual |= {f"{self.bucket_name}.{v}" for v in variants}
+        if self.cname is not None:
+            # on a custom domain the whole path is the key, as on a virtual-hosted domain
+            parts = urlsplit(self.cname)
+            virtual |= {_norm_netloc(scheme, parts.netloc) for scheme in ("http", "https")}
         return path_style, virtual
 
     def key_for_url(self, url: str) -> str | None:

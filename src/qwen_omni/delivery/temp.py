@@ -98,6 +98,10 @@ class DashScopeTempStore:
         timeout: seconds for getPolicy; uploads get ``upload_timeout``.
         policy_margin_s: a policy is renewed this long before it expires.
         transport: an ``httpx`` transport (tests).
+        any_region: use it outside Beijing too. The documentation (TMPURL, TMPURL-EN of March
+            2026) says Beijing only, but the dashscope SDK 2.x source suggests other regions may
+            now work (UNCONFIRMED); ``MediaDelivery("dashscope_temp")`` sets this, with a warning,
+            when the caller asks for the temporary upload outside Beijing.
     """
 
     name = "dashscope_temp"
@@ -113,7 +117,9 @@ class DashScopeTempStore:
         transport: httpx.BaseTransport | None = None,
         async_transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.time,
+        any_region: bool = False,
     ) -> None:
+        self.any_region = any_region
         self._api_key = api_key
         self.api_base_url = api_base_url.rstrip("/") if api_base_url else None
         self.timeout = timeout
@@ -134,7 +140,7 @@ class DashScopeTempStore:
     # --- helpers --------------------------------------------------------------------------
 
     def _key_and_base(self, ctx: DeliveryContext) -> tuple[str, str]:
-        if ctx.region not in (None, "beijing"):
+        if ctx.region not in (None, "beijing") and not self.any_region:
             raise ConfigurationError(
                 f"delivery='dashscope_temp' cannot be used in region {ctx.region!r}: "
                 f"{BEIJING_ONLY}; configure OSS (OssStore) or send the media inline"

@@ -17,6 +17,12 @@ from datetime import datetime, timezone
 from typing import Literal
 from urllib.parse import parse_qsl, urlsplit
 
+from qwen_omni.addresses import (
+    classify_address,
+    classify_name,
+    embedded_ipv4,
+    parse_ip_literal,
+)
 from qwen_omni.errors import FETCH_HINT, MediaNotFetchableError, UnsupportedMediaError
 
 __all__ = [
@@ -31,25 +37,16 @@ __all__ = [
 ]
 
 HostClass = Literal[
-    "public", "loopback", "private", "link_local", "metadata", "oss_internal", "intranet_name"
+    "public",
+    "loopback",
+    "private",
+    "link_local",
+    "metadata",
+    "reserved",
+    "oss_internal",
+    "intranet_name",
 ]
 
-#: Cloud instance-metadata addresses (Alibaba Cloud, AWS/GCP/Azure, AWS IPv6, ECS tasks).
-_METADATA_IPS = frozenset(
-    ipaddress.ip_address(a)
-    for a in ("100.100.100.200", "169.254.169.254", "fd00:ec2::254", "169.254.170.2")
-)
-_METADATA_NAMES = frozenset({"metadata", "metadata.google.internal", "metadata.azure.internal"})
-_INTRANET_SUFFIXES = (
-    ".internal",
-    ".local",
-    ".lan",
-    ".intranet",
-    ".corp",
-    ".home",
-    ".home.arpa",
-    ".localdomain",
-)
 # Private blocks: two private addresses are "on the same network" when they share one of these.
 _PRIVATE_BLOCKS = tuple(
     ipaddress.ip_network(n)
@@ -66,6 +63,8 @@ _REASONS: dict[str, str] = {
         "public endpoint of the same region (drop '-internal' from the host)"
     ),
     "intranet_name": "its host name only resolves inside a private network",
+    "reserved": "it points at a reserved or non-global address, which the service cannot reach",
+    "invalid": "its host is not a valid host name",
 }
 
 
@@ -77,42 +76,27 @@ def redact_url(url: str) -> str:
 
 
 def _ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        addr = ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
-    except ValueError:
-        return None
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-        return addr.ipv4_mapped
+    addr = parse_ip_literal(host)
+    if isinstance(addr, ipaddress.IPv6Address):
+        inner = embedded_ipv4(addr)
+        if inner is not None and classify_address(addr) == classify_address(inner):
+            return inner  # judged (and matched against private blocks) as the IPv4 it spells
     return addr
 
 
-def _classify_ip(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> HostClass:
-    if addr in _METADATA_IPS:
-        return "metadata"
-    if addr.is_loopback or addr.is_unspecified:
-        return "loopback"
-    if addr.is_link_local:
-        return "link_local"
-    if addr.is_private or addr.is_reserved or addr.is_multicast or not addr.is_global:
-        return "private"
-    return "public"
-
-
 def classify_host(host: str) -> HostClass:
-    """Where a URL host lives, judged from its literal form (no DNS lookup)."""
-    name = host.lower().rstrip(".")
-    addr = _ip(name)
+    """Where a URL host lives, judged from its literal form (no DNS lookup).
+
+    One classifier (:mod:`qwen_omni.addresses`) for every spelling: ``127.1``, ``0177.0.0.1``,
+    ``0x7f.0.0.1``, ``2130706433``, IPv4-mapped/compatible, 6to4, Teredo and NAT64 IPv6.
+    """
+    addr = parse_ip_literal(host)
     if addr is not None:
-        return _classify_ip(addr)
-    if name == "localhost" or name.endswith(".localhost"):
-        return "loopback"
-    if name in _METADATA_NAMES:
-        return "metadata"
-    if name.endswith(".aliyuncs.com") and "-internal." in name:
-        return "oss_internal"
-    if "." not in name or name.endswith(_INTRANET_SUFFIXES):
-        return "intranet_name"
-    return "public"
+        return classify_address(addr)
+    try:
+        return classify_name(host)
+    except ValueError:
+        return "intranet_name"  # not a name a public resolver would answer
 
 
 def is_oss_host(host: str) -> bool:

@@ -98,14 +98,21 @@ def add_h264(
     crf: int,
     preset: str,
     keyframe_s: float = 10.0,
+    max_bitrate: int | None = None,
 ) -> VideoStream:
-    """An H.264 (libx264, yuv420p) stream; a keyframe at least every ``keyframe_s`` seconds."""
+    """An H.264 (libx264, yuv420p) stream; a keyframe at least every ``keyframe_s`` seconds.
+
+    ``max_bitrate`` (bits/s) caps the constant-quality encode with x264's VBV (a one-second
+    buffer), so a file's size can be bounded (segments that must fit the inline cap)."""
     stream = cast("VideoStream", out.add_stream("libx264", rate=fps))
     stream.width = width
     stream.height = height
     stream.pix_fmt = "yuv420p"
     stream.gop_size = max(1, round(float(fps) * keyframe_s))
-    stream.options = {"preset": preset, "crf": str(crf)}
+    options: dict[str, object] = {"preset": preset, "crf": str(crf)}
+    if max_bitrate is not None:
+        options.update(maxrate=str(int(max_bitrate)), bufsize=str(int(max_bitrate)))
+    stream.options = options
     return stream
 
 

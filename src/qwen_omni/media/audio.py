@@ -20,6 +20,7 @@ __all__ = [
     "AudioFormat",
     "audio_work",
     "extract_audio",
+    "inline_size",
     "prepare_audio",
     "transcode_audio",
 ]
@@ -32,20 +33,51 @@ SENDABLE_AUDIO_FORMATS = ("mp3", "wav", "aac", "amr", "3gp")
 AudioFormat = Literal["mp3", "wav"]
 
 _ENCODERS = {"mp3": "libmp3lame", "wav": "pcm_s16le"}
+#: bytes per second of prepared MP3 (32 kbps mono, see ``_pipeline.add_audio``), with slack
+_MP3_BYTES_PER_S = 32_000 / 8 * 1.05
+
+
+def inline_size(size_bytes: int) -> int:
+    """Bytes of a file sent as a data URI: base64 (4/3) plus the ``data:…;base64,`` prefix."""
+    return (size_bytes + 2) // 3 * 4 + 32
+
+
+def _over_inline_cap(info: AudioInfo) -> bool:
+    """True when ``info`` is too big to inline but its MP3 would be smaller."""
+    from qwen_omni.catalog import DATA_URI_MAX_BYTES
+
+    if inline_size(info.size_bytes) <= DATA_URI_MAX_BYTES:
+        return False
+    return info.duration_s * _MP3_BYTES_PER_S < info.size_bytes
+
+
 #: codecs that can be copied into a container of the same name without re-encoding
 _COPYABLE = {"aac": "aac", "mp3": "mp3"}
 
 
 def audio_work(
-    info: AudioInfo, *, sample_rate: int = AUDIO_SAMPLE_RATE, mono: bool = True
+    info: AudioInfo,
+    *,
+    sample_rate: int = AUDIO_SAMPLE_RATE,
+    mono: bool = True,
+    fit_inline: bool = True,
 ) -> list[str]:
     """Why ``info`` needs converting, one reason per step; empty when it can be sent as-is.
 
-    Pure (used by :func:`prepare_audio` and the planner).
+    Reasons: a format outside the documented list (AMR, WAV, 3GP, 3GPP, AAC, MP3 — so M4A,
+    FLAC, OGG… are converted), more than one channel, a rate above ``sample_rate``, and, with
+    ``fit_inline``, a file over the 10 MB data-URI cap whose MP3 would be smaller (a 16 kHz
+    mono WAV passes the cap after ~4 minutes; its 32 kbps MP3 fits for ~30). Pure (used by
+    :func:`prepare_audio` and the planner).
     """
     reasons = []
     if info.format not in SENDABLE_AUDIO_FORMATS:
         reasons.append(f"convert {info.format.upper()} ({info.codec}) to a supported format")
+    elif fit_inline and _over_inline_cap(info):
+        reasons.append(
+            f"re-encode {info.format.upper()} ({info.size_bytes:,} bytes, over the inline cap) "
+            "as MP3"
+        )
     if mono and info.channels > 1:
         reasons.append(f"mix {info.channels} channels down to mono")
     if info.sample_rate > sample_rate:

@@ -100,6 +100,7 @@ def estimate_tokens(
         info.duration_s,
         spec,
         total_frames=info.frame_count,
+        video_fps=info.fps or None,
         min_pixels=min_pixels,
         max_pixels=max_pixels,
         total_pixels=total_pixels,
@@ -230,6 +231,10 @@ class RequestEstimate:
     unmeasured: tuple[str, ...]
     output_tokens: int
     cost: CostEstimate | None
+    original: RequestEstimate | None = None
+    """the estimate of the media as given, when preparation changed what is sent"""
+    unconfirmed: tuple[str, ...] = ()
+    """why the figures may be off: the model's limits or prices are not documented"""
 
     def summary(self) -> str:
         """One line for people (and agents)."""
@@ -237,7 +242,13 @@ class RequestEstimate:
         parts = [
             f"{self.model}: ~{t.total:,} input tokens (text {t.text:,}, image {t.image:,}, "
             f"video {t.video:,}, audio {t.audio:,})"
+            + (" as sent, after preparation" if self.original is not None else "")
         ]
+        if self.original is not None:
+            parts.append(
+                f"as given: ~{self.original.tokens.total:,} tokens"
+                + (f" ({self.original.cost})" if self.original.cost is not None else "")
+            )
         if self.cost is not None:
             parts.append(
                 f"{self.cost}"
@@ -247,11 +258,17 @@ class RequestEstimate:
             parts.append(f"no prices for {self.model} in {self.region}")
         if self.unmeasured:
             parts.append(f"not counted (URLs): {', '.join(self.unmeasured)}")
+        if self.unconfirmed:
+            parts.append(f"UNCONFIRMED: {'; '.join(self.unconfirmed)}")
         return "; ".join(parts)
 
 
 def _local_source(part: Any) -> Any:
-    """The path or bytes of a local media part (the caller ruled out URLs)."""
+    """The path or bytes of a local media part, or the bytes of its data URI."""
+    if part.url is not None:
+        from qwen_omni import data_uri
+
+        return data_uri.decode(part.url)
     return part.path if part.path is not None else part.data
 
 
@@ -263,13 +280,16 @@ def estimate_request(
     output_tokens: int = 0,
     spoken: bool = False,
     tools: Any = None,
+    high_resolution: bool = False,
 ) -> RequestEstimate:
     """Tokens and cost of a request's messages, measuring local media (nothing is sent).
 
     ``messages`` are :class:`qwen_omni.content.Message` objects. Local media is probed and
     counted with the service's estimators (per-part pixel bounds honoured); text is estimated
-    (:func:`~qwen_omni.media.tokens.text_tokens`); media given as URLs is listed in
-    ``unmeasured``. ``output_tokens`` are priced as speech when ``spoken``.
+    (:func:`~qwen_omni.media.tokens.text_tokens`); base64 data URIs are decoded and measured;
+    media given as remote URLs is listed in ``unmeasured``. ``output_tokens`` are priced as
+    speech when ``spoken``. ``high_resolution`` is the request's ``vl_high_resolution_images``
+    (images only).
     """
     import json
 
@@ -286,7 +306,7 @@ def estimate_request(
                 total = total + TokenEstimate(text=text_tokens(part.text))
                 continue
             items = part.frames if isinstance(part, VideoFrames) else (part,)
-            if any(i.url is not None for i in items):
+            if any(i.url is not None and not i.url.startswith("data:") for i in items):
                 unmeasured.append(
                     part.source_label
                     if not isinstance(part, VideoFrames)
@@ -314,6 +334,8 @@ def estimate_request(
                 for k in ("min_pixels", "max_pixels", "total_pixels")
                 if getattr(part, k, None) is not None
             }
+            if isinstance(part, Image):
+                knobs["high_resolution"] = high_resolution
             total = total + estimate_tokens(info, spec, **knobs)
     try:
         cost: CostEstimate | None = estimate_cost(
@@ -325,4 +347,21 @@ def estimate_request(
         )
     except ConfigurationError:
         cost = None
-    return RequestEstimate(spec.name, region, total, tuple(unmeasured), output_tokens, cost)
+    unconfirmed: list[str] = []
+    if spec.known and not spec.tokens_confirmed:
+        unconfirmed.append(
+            f"{spec.name}'s token constants are not documented (a related model's are used)"
+        )
+    if cost is None:
+        unconfirmed.append(f"no documented prices for {spec.name} in {region}")
+    elif not cost.confirmed:
+        unconfirmed.append(f"{spec.name}'s prices conflict between documentation revisions")
+    return RequestEstimate(
+        spec.name,
+        region,
+        total,
+        tuple(unmeasured),
+        output_tokens,
+        cost,
+        unconfirmed=tuple(unconfirmed),
+    )

@@ -10,6 +10,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from qwen_omni.catalog import IMAGE_BUDGET_MAX_PIXELS, IMAGE_BUDGET_MIN_PIXELS
 from qwen_omni.media.prepared import PreparedMedia
 from qwen_omni.media.probe import ImageInfo, probe_image, source_label
 from qwen_omni.media.sniff import MIME_TYPES
@@ -29,9 +30,9 @@ __all__ = [
 ]
 
 #: default pixel budget of a prepared image: 1280×720
-DEFAULT_IMAGE_MAX_PIXELS = 1280 * 720
+DEFAULT_IMAGE_MAX_PIXELS = IMAGE_BUDGET_MAX_PIXELS
 #: never downscale below this: 640×480
-DEFAULT_IMAGE_MIN_PIXELS = 640 * 480
+DEFAULT_IMAGE_MIN_PIXELS = IMAGE_BUDGET_MIN_PIXELS
 #: formats sent without re-encoding (universally decodable, compact)
 SENDABLE_IMAGE_FORMATS = ("jpeg", "png", "webp")
 #: a picture with at most this many colours is a graphic (screenshots, charts): PNG

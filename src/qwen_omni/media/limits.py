@@ -7,7 +7,6 @@ the catalog knows and marks ``confirmed``; the gateway's inline cap applies to e
 
 from __future__ import annotations
 
-import math
 from typing import Literal
 
 from qwen_omni.catalog import DATA_URI_MAX_BYTES, MODELS, ModelSpec
@@ -37,7 +36,10 @@ def data_uri_bytes(n_bytes: int, mime_type: str = "") -> int:
 
     Audio and video go as ``data:;base64,`` (empty MIME type, as the official samples do).
     """
-    return len(f"data:{mime_type};base64,") + 4 * math.ceil(n_bytes / 3)
+    from qwen_omni import data_uri
+
+    kind = "image" if mime_type.startswith("image/") else "audio"
+    return data_uri.encoded_size(n_bytes, data_uri.prefix(kind, mime_type or None))
 
 
 def fits_inline(n_bytes: int, mime_type: str = "") -> bool:

@@ -200,6 +200,7 @@ def _video_tokens(
                     max(d, 0.01),
                     tokens,
                     total_frames=max(2, round(d * fps)) if fps else None,
+                    video_fps=fps or None,
                 ),
                 audio=audio_tokens(d * sound, tokens) if audio else 0,
             )

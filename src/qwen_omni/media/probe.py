@@ -46,6 +46,26 @@ Source = Union[Path, str, bytes]
 
 #: EXIF orientations (tag 0x0112) that swap width and height when displayed
 _SWAPPING_ORIENTATIONS = {5, 6, 7, 8}
+
+#: The most pixels an image may *declare* before we decode it (50 MP: a 48 MP phone photo
+#: passes). A 20 KB PNG can declare 13,000×13,000 and cost ~700 MB to decode; it is refused
+#: from its header. Pillow's own ``MAX_IMAGE_PIXELS`` (89 MP warning, 179 MP error) is the
+#: backstop when that is lower.
+MAX_DECODE_PIXELS = 50_000_000
+#: The most pixels a video frame may declare before we decode one (8K UHD is 33.2 MP).
+MAX_VIDEO_FRAME_PIXELS = 40_000_000
+
+
+def _check_declared_size(width: int, height: int, limit: int, label: str, what: str) -> None:
+    """Refuse media whose header declares more pixels than we are willing to decode."""
+    if width > 0 and height > 0 and width * height > limit:
+        raise MediaTooLargeError(
+            f"{label}: the {what} declares {width}×{height} px ({width * height / 1e6:.0f} MP); "
+            f"at most {limit / 1e6:.0f} MP are decoded: downscale it before sending",
+            source=label,
+            value=(width, height),
+            limit=limit,
+        )
 #: container format names (FFmpeg's ``format.name``) mapped to our short names
 _CONTAINER_NAMES = {
     "mov,mp4,m4a,3gp,3g2,mj2": "mp4",
@@ -313,6 +333,11 @@ def _probe_image(source: Source, sniffed: Sniffed, label: str, verify: bool) -> 
     target: Any = io.BytesIO(source) if isinstance(source, bytes) else source
     try:
         with Image.open(target) as img:
+            # Judged from the header, before a single pixel is decoded.
+            pillow_limit = Image.MAX_IMAGE_PIXELS or MAX_DECODE_PIXELS
+            _check_declared_size(
+                img.width, img.height, min(MAX_DECODE_PIXELS, pillow_limit), label, "image"
+            )
             if verify:
                 img.load()
             exif = img.getexif()
@@ -392,6 +417,14 @@ def _probe_av(source: Source, sniffed: Sniffed, label: str) -> AudioInfo | Video
             )
 
         vstream = videos[0]
+        declared = vstream.codec_context  # None for a codec PyAV cannot open (checked below)
+        _check_declared_size(
+            int(getattr(declared, "width", 0) or 0),
+            int(getattr(declared, "height", 0) or 0),
+            MAX_VIDEO_FRAME_PIXELS,
+            label,
+            "video",
+        )
         vstream.thread_type = "AUTO"
         codec = _codec_name(vstream, label)
         _check_index(container, vstream, size, label)

@@ -156,6 +156,24 @@ def _sniff(h: bytes) -> Sniffed | None:
     return None
 
 
+def _content_kind(header: bytes) -> str:
+    """A description of unrecognised content that quotes none of it."""
+    try:
+        text = header.decode("utf-8")
+    except UnicodeDecodeError:
+        return "binary data of an unknown format"
+    stripped = text.lstrip()
+    if stripped.startswith(("{", "[")):
+        return "JSON text"
+    if stripped.lower().startswith(("<!doctype html", "<html")):
+        return "an HTML page"
+    if stripped.startswith("<"):
+        return "XML or HTML text"
+    if stripped.startswith("%PDF"):
+        return "a PDF document"
+    return "plain text"
+
+
 def sniff(source: Path | bytes) -> Sniffed:
     """Identify a file or byte string by its magic bytes.
 
@@ -173,12 +191,14 @@ def sniff(source: Path | bytes) -> Sniffed:
         )
     found = _sniff(header)
     if found is None:
+        # What it is, never what it says: a refused file's bytes (a key, a token) must not
+        # travel into an agent's tool message or a log.
+        what = _content_kind(header)
         raise UnsupportedMediaError(
-            f"{label}: not a recognised image, audio or video file (starts with "
-            f"{header[:8].hex(' ')}); supported: JPEG, PNG, WebP, GIF, BMP, TIFF, HEIC; WAV, "
-            "MP3, AAC, FLAC, Ogg, AMR, M4A; MP4, MOV, MKV, WebM, AVI, FLV, WMV: convert it to "
-            "one of these",
+            f"{label}: not a recognised image, audio or video file (the content looks like "
+            f"{what}); supported: JPEG, PNG, WebP, GIF, BMP, TIFF, HEIC; WAV, MP3, AAC, FLAC, "
+            "Ogg, AMR, M4A; MP4, MOV, MKV, WebM, AVI, FLV, WMV: convert it to one of these",
             source=label,
-            value=header[:8].hex(),
+            value=what,
         )
     return found

@@ -1,13 +1,21 @@
 """Split long video or audio into segments the model accepts, by stream copy where possible.
 
 Cut points are planned from the keyframe times (read from the container's index when it has
-one, else from one demux pass without decoding): each segment ends at the last keyframe at or
-before ``segment_s``, so segments are at most ``segment_s`` long unless keyframes are further
-apart than that. Packets are then copied into the segment files in one pass: no decoding,
-no quality loss, seconds for an hour of video.
+one, else from one demux pass without decoding): each segment ends at the last keyframe within
+a tolerance before its ``segment_s`` mark (:func:`cut_tolerance`: 10 %, at least 1 s). When
+every cut finds such a keyframe, packets are copied into the segment files in one pass: no
+decoding, no quality loss, seconds for an hour of video.
 
-When keyframes are too sparse for the model's limit (a segment would be longer than it), the
-video is re-encoded instead, cut exactly on time (``mode="auto"``; ``mode="copy"`` raises).
+When keyframes are too sparse for that (a phone's 10 s GOP, a screen recording's single
+keyframe), the video is re-encoded and cut exactly on time (``mode="auto"``), so the segments
+are what was asked for — never the 50 s pieces a 30 s request used to give — and never longer
+than the model's limit. ``mode="copy"`` keeps keyframe cuts (a segment may then run to the next
+keyframe) and raises when that would exceed the limit.
+
+:func:`prepare_segments` cuts and prepares in the same pass (720p, the preset frame rate, and a
+bitrate that fits the inline cap when only inline delivery is possible, see
+:func:`fit_inline`), yielding each segment as soon as it is written so that a caller can send
+it while the next one is encoded.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from __future__ import annotations
 import math
 import tempfile
 from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -30,9 +39,15 @@ from qwen_omni.media.video import transcode_video, video_target
 __all__ = [
     "DEFAULT_SEGMENT_S",
     "MIN_TAIL_S",
+    "InlineFit",
     "Segment",
+    "SegmentPlan",
+    "cut_tolerance",
+    "fit_inline",
     "keyframe_times",
     "plan_cuts",
+    "plan_segments",
+    "prepare_segments",
     "segment_count",
     "segment_length",
     "split_media",
@@ -135,6 +150,11 @@ def _keyframe_reorder_delay(container: Any, stream: Any) -> int:
     return 0
 
 
+def cut_tolerance(segment_s: float) -> float:
+    """How much shorter than ``segment_s`` a keyframe cut may make a segment: 10 %, ≥ 1 s."""
+    return max(1.0, 0.1 * segment_s)
+
+
 def plan_cuts(
     duration_s: float,
     segment_s: float,
@@ -142,14 +162,18 @@ def plan_cuts(
     *,
     tail_s: float = MIN_TAIL_S,
     limit_s: float | None = None,
+    tolerance_s: float | None = None,
 ) -> list[float]:
     """Segment start times (the first is 0). Pure.
 
     Without ``keyframes`` (audio; re-encoding) cuts fall every ``segment_s``. With them, each
-    segment ends at the last keyframe at or before ``start + segment_s``, or at the first one
-    after when there is none (the segment is then longer than ``segment_s``). A last segment
-    under ``tail_s`` is merged into the one before it if the result stays within ``limit_s``
-    (default ``segment_s``).
+    segment ends at the last keyframe in ``[start + segment_s − tolerance, start + segment_s]``
+    (``tolerance_s`` defaults to :func:`cut_tolerance`); when there is none the cut falls
+    exactly on ``start + segment_s`` (not on a keyframe: that segment must be re-encoded). With
+    ``tolerance_s=math.inf`` any earlier keyframe will do, and with none the segment runs to
+    the first one after (the stream-copy-only plan, which may exceed ``segment_s``). A last
+    segment under ``tail_s`` is merged into the one before it if the result stays within
+    ``limit_s`` (default ``segment_s``).
     """
     limit = limit_s if limit_s is not None else segment_s
     if duration_s <= segment_s + _EPS:
@@ -159,13 +183,18 @@ def plan_cuts(
         n = segment_count(duration_s, segment_s)
         starts = [round(i * float(segment_s), 6) for i in range(n)]
     else:
+        tolerance = cut_tolerance(segment_s) if tolerance_s is None else tolerance_s
         kfs = sorted(k for k in keyframes if _EPS < k < duration_s - _EPS)
         while duration_s - starts[-1] > segment_s + _EPS:
             here = starts[-1]
-            i = bisect_right(kfs, here + segment_s + _EPS)
-            candidates = [k for k in kfs[:i] if k > here + _EPS]
+            target = here + segment_s
+            i = bisect_right(kfs, target + _EPS)
+            candidates = [k for k in kfs[:i] if k > here + _EPS and k >= target - tolerance - _EPS]
             if candidates:
                 starts.append(candidates[-1])
+                continue
+            if math.isfinite(tolerance):
+                starts.append(round(target, 6))  # exact cut: re-encoded
                 continue
             later = [k for k in kfs[i:] if k > here + _EPS]
             if not later:
@@ -307,9 +336,13 @@ def split_media(
 
     if mode != "reencode":
         keyframes = keyframe_times(source) if kind == "video" else None
-        starts = plan_cuts(info.duration_s, seg, keyframes, limit_s=limit)
+        tolerance = math.inf if mode == "copy" else None
+        starts = plan_cuts(info.duration_s, seg, keyframes, limit_s=limit, tolerance_s=tolerance)
         longest = max(b - a for a, b in _segment_ends(starts, info.duration_s))
-        if longest <= limit + _EPS:
+        on_keyframes = keyframes is None or all(
+            any(abs(s - k) <= _EPS for k in keyframes) for s in starts[1:]
+        )
+        if longest <= limit + _EPS and on_keyframes:
             return _copy_split(source, info, starts, out_dir, stem)
         if mode == "copy":
             raise MediaTooLongError(
@@ -320,6 +353,7 @@ def split_media(
                 limit=limit,
             )
 
+    # keyframes too sparse to cut near the marks: re-encode, cutting exactly on time
     starts = plan_cuts(info.duration_s, seg, None, limit_s=limit)
     segments = []
     for i, (a, b) in enumerate(_segment_ends(starts, info.duration_s)):
@@ -332,3 +366,166 @@ def split_media(
             transcode_audio(source, path, format="mp3", start_s=a, end_s=b)
         segments.append(Segment(i, path, round(float(a), 6), round(float(b), 6), False))
     return segments
+
+
+# --- cut and prepare in one pass (long-video summaries) ------------------------------------------
+
+#: bits/s of a prepared segment's audio track (AAC mono 16 kHz, ``_pipeline.add_audio``)
+_AUDIO_BPS = 48_000
+#: share of the inline budget a segment is planned to use (MP4 overhead, VBV overshoot)
+_SIZE_SLACK = 0.88
+#: bits per pixel per frame below which an H.264 picture falls apart: the least a segment's
+#: video is given before its frame rate, then its length, are traded for size
+MIN_BITS_PER_PIXEL = 0.04
+#: the service samples 2 frames per second (§6.3): a lower rate would lose sampled moments
+MIN_FPS = 2.0
+
+
+@dataclass(frozen=True)
+class InlineFit:
+    """How prepared segments fit the inline cap: the trades, in the order they are made."""
+
+    segment_s: float
+    fps: float
+    max_bitrate: int
+    """video bits/s (x264 VBV cap)"""
+    trades: tuple[str, ...]
+
+
+def _raw_budget(max_bytes: int) -> float:
+    """File bytes whose data URI (base64 + prefix) fits ``max_bytes``, with slack."""
+    return (max_bytes - 64) * 3 / 4 * _SIZE_SLACK
+
+
+def fit_inline(
+    *,
+    segment_s: float,
+    width: int,
+    height: int,
+    fps: float,
+    audio: bool,
+    max_bytes: int,
+) -> InlineFit:
+    """Bitrate, then frame rate, then segment length, so each segment's data URI fits. Pure.
+
+    In that order of preference: (1) cap the video bitrate so ``segment_s`` seconds fit
+    ``max_bytes`` as a data URI, as long as that leaves at least :data:`MIN_BITS_PER_PIXEL`;
+    (2) lower the frame rate towards 2 fps (what the service samples) to keep that quality;
+    (3) shorten the segments. Each trade is described in ``trades``.
+
+    Example: 90 s of 1280×720 at 4 fps with sound into 10,485,760 bytes → ~6.9 MB of file →
+    615 kbit/s, 567 kbit/s of it for the video (0.15 bit/pixel): only the bitrate is capped.
+    """
+    raw = _raw_budget(max_bytes)
+    sound = _AUDIO_BPS if audio else 0
+    pixels = width * height
+
+    def video_bps(seconds: float) -> float:
+        return raw * 8 / seconds - sound
+
+    cap = f"the {max_bytes:,}-byte inline cap"
+    bps = video_bps(segment_s)
+    if bps >= pixels * fps * MIN_BITS_PER_PIXEL:
+        return InlineFit(
+            segment_s,
+            fps,
+            int(bps),
+            (f"video bitrate capped at {bps / 1000:.0f} kbit/s so each {segment_s:g} s "
+             f"segment fits {cap}",),
+        )  # fmt: skip
+    low = min(fps, MIN_FPS)
+    if bps >= pixels * low * MIN_BITS_PER_PIXEL:
+        new_fps = max(low, math.floor(bps / (pixels * MIN_BITS_PER_PIXEL) * 2) / 2)
+        return InlineFit(
+            segment_s,
+            new_fps,
+            int(bps),
+            (f"video bitrate capped at {bps / 1000:.0f} kbit/s and frame rate lowered "
+             f"{fps:g} → {new_fps:g} fps so each {segment_s:g} s segment fits {cap}",),
+        )  # fmt: skip
+    need = pixels * low * MIN_BITS_PER_PIXEL + sound
+    seconds = max(1.0, math.floor(raw * 8 / need))
+    bps = video_bps(seconds)
+    return InlineFit(
+        seconds,
+        low,
+        int(bps),
+        (f"segments shortened {segment_s:g} → {seconds:g} s at {low:g} fps and "
+         f"{bps / 1000:.0f} kbit/s so each fits {cap}",),
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SegmentPlan:
+    """What :func:`prepare_segments` will write: exact time ranges and one encoding."""
+
+    ranges: tuple[tuple[float, float], ...]
+    target: Any  # VideoTarget
+    max_bitrate: int | None
+    trades: tuple[str, ...]
+
+    @property
+    def segment_s(self) -> float:
+        return max(b - a for a, b in self.ranges)
+
+
+def plan_segments(
+    info: VideoInfo,
+    segment_s: float,
+    *,
+    fps: float,
+    model: str | ModelSpec | None = None,
+    inline_max_bytes: int | None = None,
+    max_short_side: int = 720,
+) -> SegmentPlan:
+    """Exact segment ranges of at most ``segment_s`` (and the model's limit) and the encoding
+    that prepares them (720p, ``fps``), fitted to ``inline_max_bytes`` when given (only
+    inline delivery is possible): see :func:`fit_inline`. Pure (a probed ``info``)."""
+    seg = segment_length("video", model, segment_s)
+    target = video_target(info, fps=fps, max_short_side=max_short_side)
+    max_bitrate: int | None = None
+    trades: tuple[str, ...] = ()
+    if inline_max_bytes is not None:
+        fit = fit_inline(
+            segment_s=min(seg, max(info.duration_s, 1.0)),
+            width=target.width,
+            height=target.height,
+            fps=target.fps,
+            audio=target.audio,
+            max_bytes=inline_max_bytes,
+        )
+        seg, max_bitrate, trades = min(seg, fit.segment_s), fit.max_bitrate, fit.trades
+        if fit.fps < target.fps:
+            target = video_target(info, fps=fit.fps, max_short_side=max_short_side)
+    starts = plan_cuts(info.duration_s, seg, None)
+    return SegmentPlan(tuple(_segment_ends(starts, info.duration_s)), target, max_bitrate, trades)
+
+
+def prepare_segments(
+    source: Path | str,
+    plan: SegmentPlan,
+    dest_dir: Path | str,
+    *,
+    max_bytes: int | None = None,
+) -> Iterator[Segment]:
+    """Cut and prepare each range of ``plan`` (one decode + encode per segment, exact times),
+    yielding every segment as soon as its file is closed, so that it can be sent while the
+    next one is encoded.
+
+    With ``max_bytes`` (the inline cap), a segment whose data URI still came out too large is
+    encoded again at a lower bitrate (twice at most), so no segment is lost to the cap.
+    """
+    source = Path(source)
+    out_dir = Path(dest_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = source.stem or "media"
+    for i, (a, b) in enumerate(plan.ranges):
+        path = out_dir / f"{stem}.seg{i:03d}.mp4"
+        bitrate = plan.max_bitrate
+        for _ in range(3):
+            transcode_video(source, path, plan.target, start_s=a, end_s=b, max_bitrate=bitrate)
+            size = path.stat().st_size
+            if max_bytes is None or bitrate is None or (size + 2) // 3 * 4 + 64 <= max_bytes:
+                break
+            bitrate = int(bitrate * _raw_budget(max_bytes) / size * 0.9)
+        yield Segment(i, path, round(float(a), 6), round(float(b), 6), False)

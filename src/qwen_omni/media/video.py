@@ -142,10 +142,12 @@ def transcode_video(
     audio_sample_rate: int = VIDEO_AUDIO_SAMPLE_RATE,
     crf: int = DEFAULT_CRF,
     x264_preset: str = DEFAULT_X264_PRESET,
+    max_bitrate: int | None = None,
 ) -> Path:
     """Decode ``source`` and encode ``target`` into ``dest`` (MP4, H.264 + AAC mono), streaming.
 
-    ``start_s``/``end_s`` cut a window (frame-accurate, for re-encoded splits).
+    ``start_s``/``end_s`` cut a window (frame-accurate, for re-encoded splits);
+    ``max_bitrate`` caps the video bitrate (bits/s, see ``add_h264``).
     """
 
     if isinstance(source, str):
@@ -159,7 +161,13 @@ def transcode_video(
         rate = Fraction(target.fps).limit_denominator(1001)
         graph = video_graph(vin, fps=rate, size=_stored_size(target), rotation=target.rotate)
         vout = add_h264(
-            out, width=target.width, height=target.height, fps=rate, crf=crf, preset=x264_preset
+            out,
+            width=target.width,
+            height=target.height,
+            fps=rate,
+            crf=crf,
+            preset=x264_preset,
+            max_bitrate=max_bitrate,
         )
         aout = (
             add_audio(out, codec="aac", sample_rate=audio_sample_rate, mono=True)

@@ -13,13 +13,19 @@ each ``Location`` checked with :meth:`AccessPolicy.check_redirect` (scheme, host
 resolved address) before it is requested. FFmpeg never opens an agent's URL: media is probed
 only after it was downloaded here.
 
-Residual risk (documented, not solved here): the name is resolved once by the policy and
-again by the HTTP client, so a DNS-rebinding host could answer differently in between.
+DNS rebinding is closed: the policy resolves the name once and checks every address; the
+request then connects to that checked address (the URL's host is replaced by it), keeping
+``Host`` and the TLS server name (SNI, and so certificate verification) on the original name.
+Every redirect hop is resolved, checked and pinned the same way. A whole fetch or download
+has a wall-clock limit (``policy.fetch_deadline_s``), so a server dripping bytes cannot hold a
+tool longer than that.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,6 +68,21 @@ def _client(policy: AccessPolicy) -> Any:
     )
 
 
+@contextlib.asynccontextmanager
+async def _deadline(policy: AccessPolicy, url: str) -> AsyncIterator[None]:
+    """The whole fetch ends within ``policy.fetch_deadline_s`` (a refusal the agent reads)."""
+    try:
+        async with asyncio.timeout(policy.fetch_deadline_s):
+            yield
+    except TimeoutError:
+        raise AccessRefused(
+            f"{_redact(url)} took longer than {policy.fetch_deadline_s:g} s to fetch; give a "
+            "faster or smaller source",
+            reason="fetch_failed",
+            source=_redact(url),
+        ) from None
+
+
 def _size_from(headers: Any) -> int | None:
     rng = headers.get("content-range")
     if rng and "/" in rng:
@@ -74,11 +95,33 @@ def _size_from(headers: Any) -> int | None:
     return None
 
 
+def _pinned_request(
+    client: Any, url: str, address: str | None, headers: dict[str, str]
+) -> Any:
+    """GET ``url`` connecting to the checked ``address``, with Host and SNI of the URL's name."""
+    if address is None:
+        return client.build_request("GET", url, headers=headers)
+    import httpx
+
+    parsed = httpx.URL(url)
+    host = parsed.host
+    literal = f"[{address}]" if ":" in address else address
+    default_port = {"http": 80, "https": 443}.get(parsed.scheme)
+    host_header = host if parsed.port in (None, default_port) else f"{host}:{parsed.port}"
+    target = parsed.copy_with(host=literal.strip("[]"))
+    return client.build_request(
+        "GET",
+        target,
+        headers={**headers, "Host": host_header},
+        extensions={"sni_hostname": host},
+    )
+
+
 async def _open(client: Any, policy: AccessPolicy, url: str, headers: dict[str, str]) -> Any:
     """Send GET, following checked redirects; returns (response, final_url, hops)."""
-    current = await asyncio.to_thread(policy.check_url, url)
+    current, address = await asyncio.to_thread(policy.check_url_pinned, url)
     for hop in range(policy.max_redirects + 1):
-        request = client.build_request("GET", current, headers=headers)
+        request = _pinned_request(client, current, address, headers)
         try:
             response = await client.send(request, stream=True)
         except Exception as exc:  # httpx transport errors: the agent gets a message
@@ -99,7 +142,9 @@ async def _open(client: Any, policy: AccessPolicy, url: str, headers: dict[str, 
                 )
             if hop == policy.max_redirects:
                 break
-            current = await asyncio.to_thread(policy.check_redirect, current, location)
+            current, address = await asyncio.to_thread(
+                policy.check_redirect_pinned, current, location
+            )
             continue
         if response.status_code >= 400:
             await response.aclose()
@@ -123,7 +168,7 @@ async def fetch_head(url: str, policy: AccessPolicy, n: int = 64) -> FetchedHead
     Raises:
         AccessRefused: a hop the policy refuses, an HTTP error, or a network failure.
     """
-    async with _client(policy) as client:
+    async with _deadline(policy, url), _client(policy) as client:
         response, final, hops = await _open(client, policy, url, {"Range": f"bytes=0-{n - 1}"})
         try:
             head = b""
@@ -148,7 +193,7 @@ async def download(url: str, target: Path, policy: AccessPolicy) -> FetchedHead:
     Raises:
         AccessRefused: refused hop, HTTP error, network failure, or a body over the cap.
     """
-    async with _client(policy) as client:
+    async with _deadline(policy, url), _client(policy) as client:
         response, final, hops = await _open(client, policy, url, {})
         try:
             declared = _size_from(response.headers)

@@ -35,11 +35,19 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urljoin, urlsplit
 
+from qwen_omni.addresses import (
+    LOCAL_NAME_SUFFIXES,
+    METADATA_NAMES,
+    AddressClass,
+    classify_address,
+    parse_ip_literal,
+)
 from qwen_omni.errors import MediaAccessDenied
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "AccessPolicy",
+    "AddressClass",
     "AccessRefused",
     "CheckedSource",
     "Reason",
@@ -75,20 +83,8 @@ Reason = Literal[
 #: ``host -> addresses``; the default calls ``socket.getaddrinfo``. Tests replace it.
 Resolver = Callable[[str], Sequence[str]]
 
-AddressClass = Literal["public", "loopback", "private", "link_local", "metadata", "reserved"]
-
-_METADATA_IPS = frozenset(
-    ipaddress.ip_address(a)
-    for a in ("100.100.100.200", "169.254.169.254", "169.254.170.2", "fd00:ec2::254")
-)
-_METADATA_NAMES = frozenset(
-    {"metadata", "metadata.google.internal", "metadata.azure.internal", "instance-data"}
-)
-_LOCAL_SUFFIXES = (
-    ".localhost", ".internal", ".local", ".lan", ".intranet", ".corp", ".home", ".home.arpa",
-    ".localdomain",
-)  # fmt: skip
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_METADATA_NAMES = METADATA_NAMES
+_LOCAL_SUFFIXES = LOCAL_NAME_SUFFIXES
 
 #: File names (lower case) never handed to a tool, whatever the root: keys, tokens, wallets.
 CREDENTIAL_NAMES = frozenset(
@@ -140,60 +136,6 @@ class CheckedSource:
         if self.kind != "path":
             raise ValueError("this source is a URL, not a path")
         return Path(self.value)
-
-
-def parse_ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """The address a host string denotes *without DNS*, as resolvers read it.
-
-    Besides dotted quads and IPv6 this reads the legacy IPv4 forms that ``inet_aton`` (and so
-    most HTTP clients) accept: ``2130706433``, ``0x7f000001``, ``0177.0.0.1``, ``127.1``.
-    """
-    name = host.strip().strip("[]").split("%", 1)[0].rstrip(".")
-    if not name:
-        return None
-    try:
-        return ipaddress.ip_address(name)
-    except ValueError:
-        pass
-    if all(c in "0123456789abcdefxABCDEFX." for c in name) and any(c.isdigit() for c in name):
-        try:
-            return ipaddress.IPv4Address(socket.inet_aton(name))
-        except (OSError, ValueError):
-            return None
-    return None
-
-
-def _embedded_v4(addr: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    if addr.ipv4_mapped is not None:
-        return addr.ipv4_mapped
-    if addr.sixtofour is not None:
-        return addr.sixtofour
-    if addr.teredo is not None:
-        return addr.teredo[1]
-    if addr in _NAT64:
-        return ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF)
-    return None
-
-
-def classify_address(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> AddressClass:
-    """Where an address lives: ``public`` or one of the classes a tool never fetches."""
-    if isinstance(addr, ipaddress.IPv6Address):
-        inner = _embedded_v4(addr)
-        if inner is not None:
-            return classify_address(inner)
-    if addr in _METADATA_IPS:
-        return "metadata"
-    if addr.is_loopback or addr.is_unspecified:
-        return "loopback"
-    if addr.is_link_local:
-        return "link_local"
-    if addr.is_private or (
-        isinstance(addr, ipaddress.IPv4Address) and addr in ipaddress.ip_network("100.64.0.0/10")
-    ):
-        return "private"
-    if addr.is_reserved or addr.is_multicast or not addr.is_global:
-        return "reserved"
-    return "public"
 
 
 def _default_resolver(host: str) -> list[str]:
@@ -261,7 +203,9 @@ class AccessPolicy:
         resolve_hosts: resolve URL host names and check every address (DNS); with False only
             literal addresses and well-known names are judged.
         max_redirects: redirects our own fetches follow (each hop checked again).
-        fetch_timeout_s: timeout of our own fetches.
+        fetch_timeout_s: timeout of each network operation of our own fetches.
+        fetch_deadline_s: wall-clock limit of one whole fetch or download, however the
+            server paces its bytes (a 1 byte/s server cannot hold a tool).
         resolver: ``host -> addresses`` (default: the system resolver).
     """
 
@@ -275,6 +219,7 @@ class AccessPolicy:
     resolve_hosts: bool = True
     max_redirects: int = 5
     fetch_timeout_s: float = 20.0
+    fetch_deadline_s: float = 600.0
     resolver: Resolver | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -359,10 +304,34 @@ class AccessPolicy:
         """
         if not isinstance(source, str):
             raise TypeError(f"a source is a string (path or URL), not {type(source).__name__}")
-        if self.is_url(source):
-            return CheckedSource("url", self.check_url(source), _redact(source))
-        path = self.check_path(source)
-        return CheckedSource("path", str(path), source, size=path.stat().st_size)
+        try:
+            if self.is_url(source):
+                return CheckedSource("url", self.check_url(source), _redact(source))
+            path = self.check_path(source)
+            return CheckedSource("path", str(path), source, size=path.stat().st_size)
+        except (ValueError, UnicodeError, OSError) as exc:
+            if isinstance(exc, AccessRefused):
+                raise
+            raise _malformed(source, exc) from None
+
+    def open_local(self, source: str) -> LocalSnapshot:
+        """Check a local path an agent gave and take what it names *once*.
+
+        The file is opened without following a final symlink, the opened file's real path is
+        verified to be under a root, and its bytes are copied from that open file into a
+        private snapshot: every later step (probe, prepare, upload) reads the snapshot, so a
+        symlink swapped in after the check can never send a file from outside the roots.
+
+        Raises:
+            AccessRefused: as :meth:`check_path`, also when the file changed under the check.
+        """
+        try:
+            real = self.check_path(source)
+            return _snapshot(self, real, source)
+        except (ValueError, UnicodeError, OSError) as exc:
+            if isinstance(exc, AccessRefused):
+                raise
+            raise _malformed(source, exc) from None
 
     async def acheck(self, source: str) -> CheckedSource:
         """:meth:`check` without blocking the event loop on DNS or the file system."""
@@ -373,17 +342,36 @@ class AccessPolicy:
     def check_path(self, raw: str) -> Path:
         """The real path of a local file an agent may read, or :class:`AccessRefused`."""
         text = raw.strip()
-        if not text or "\x00" in text:
-            raise AccessRefused("the path is empty or contains a NUL byte", reason="invalid")
         if text.lower().startswith("file:"):
-            parsed = urlsplit(text)
+            try:
+                parsed = urlsplit(text)
+            except ValueError:
+                raise AccessRefused(
+                    "the file:// URL is malformed; give a plain path under the media root",
+                    reason="invalid",
+                ) from None
             if parsed.netloc not in ("", "localhost"):
                 raise AccessRefused(
-                    f"{text}: file:// URLs must not name a host; give a path under the media root",
+                    f"{_printable(text)}: file:// URLs must not name a host; give a path under "
+                    "the media root",
                     reason="invalid",
-                    source=text,
+                    source=_printable(text),
                 )
-            text = unquote(parsed.path)
+            # Decode first, then check: %00 or %2e%2e must not slip past the checks below.
+            text = unquote(parsed.path, errors="strict")
+        if not text or "\x00" in text or not text.isprintable():
+            raise AccessRefused(
+                "the path is empty or contains a NUL byte or control characters; give a plain "
+                "path under the media root",
+                reason="invalid",
+            )
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise AccessRefused(
+                "the path is not valid Unicode; give a plain path under the media root",
+                reason="invalid",
+            ) from None
         if not self.roots:
             raise AccessRefused(
                 f"{text}: local files are disabled for this tool (no media root is configured). "
@@ -458,6 +446,11 @@ class AccessPolicy:
             raise AccessRefused(
                 f"{text}: cannot be read ({exc.strerror})", reason="not_found", source=text
             ) from None
+        self._check_stat(st, text)
+        return real
+
+    def _check_stat(self, st: os.stat_result, text: str) -> None:
+        """A regular file within ``max_bytes`` (checked on the path, then on the open file)."""
         if not stat.S_ISREG(st.st_mode):
             what = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
             raise AccessRefused(
@@ -472,7 +465,6 @@ class AccessPolicy:
                 reason="too_large",
                 source=text,
             )
-        return real
 
     def _check_names(self, parts: Sequence[str], text: str) -> None:
         for part in parts:
@@ -499,6 +491,12 @@ class AccessPolicy:
 
     def check_url(self, url: str) -> str:
         """The URL if an agent may use it (scheme, host, every resolved address), else refuse."""
+        return self.check_url_pinned(url)[0]
+
+    def check_url_pinned(self, url: str) -> tuple[str, str | None]:
+        """:meth:`check_url`, plus the checked address to connect to (None for a literal
+        address or when names are not resolved). Our own fetches connect to exactly that
+        address, so a DNS answer that changes after the check (rebinding) is never used."""
         text = url.strip()
         label = _redact(text)
         try:
@@ -523,7 +521,7 @@ class AccessPolicy:
                 source=label,
             )
         if scheme in ("data", "oss"):
-            return text
+            return text, None
         if "@" in parts.netloc:
             raise AccessRefused(
                 f"{label}: URLs with a user name or password are not accepted; give a plain "
@@ -554,8 +552,8 @@ class AccessPolicy:
                 reason="host_not_allowed",
                 source=label,
             )
-        self._check_host(host, literal, label)
-        return text
+        addresses = self._check_host(host, literal, label)
+        return text, (addresses[0] if addresses else None)
 
     def _private_allowed(self, host: str, addr: object, klass: str) -> bool:
         if not self.allow_private_hosts:
@@ -577,16 +575,18 @@ class AccessPolicy:
             source=label,
         )
 
-    def _check_host(self, host: str, literal: object, label: str) -> None:
+    def _check_host(self, host: str, literal: object, label: str) -> list[str]:
+        """Refuse a host that is (or resolves to) a non-public address; returns the addresses
+        that were checked (empty when none was looked up: a literal, or no DNS)."""
         if isinstance(literal, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
             klass = classify_address(literal)
             if klass != "public" and not self._private_allowed(host, literal, klass):
                 raise self._refuse_private(label, host, klass)
-            return
+            return []
         if host in _METADATA_NAMES:
             if not self._private_allowed(host, None, "metadata"):
                 raise self._refuse_private(label, host, "metadata")
-            return
+            return []
         if host == "localhost" or "." not in host or host.endswith(_LOCAL_SUFFIXES):
             if not self._private_allowed(host, None, "private"):
                 raise AccessRefused(
@@ -595,9 +595,9 @@ class AccessPolicy:
                     reason="private_address",
                     source=label,
                 )
-            return
+            return []
         if not self.resolve_hosts:
-            return
+            return []
         resolver = self.resolver or _default_resolver
         try:
             addresses = list(resolver(host))
@@ -613,25 +613,155 @@ class AccessPolicy:
                 reason="unresolvable",
                 source=label,
             )
+        checked: list[str] = []
         for text in addresses:
-            addr = parse_ip_literal(text)
+            addr = parse_ip_literal(str(text))
             if addr is None:
                 continue
             klass = classify_address(addr)
             if klass != "public" and not self._private_allowed(host, addr, klass):
                 raise self._refuse_private(label, host, klass, via=f" (resolves to {addr})")
+            checked.append(str(addr))
+        if not checked:
+            raise AccessRefused(
+                f"{label}: the host {host} has no usable address; check the URL",
+                reason="unresolvable",
+                source=label,
+            )
+        return checked
 
     def check_redirect(self, current: str, location: str) -> str:
         """The absolute target of a redirect, checked like the original URL."""
-        target = urljoin(current, location)
+        return self.check_redirect_pinned(current, location)[0]
+
+    def check_redirect_pinned(self, current: str, location: str) -> tuple[str, str | None]:
+        """:meth:`check_redirect`, plus the checked address to connect to."""
         try:
-            return self.check_url(target)
+            target = urljoin(current, location)
+            return self.check_url_pinned(target)
+        except ValueError as exc:
+            raise AccessRefused(
+                f"{_redact(current)} redirects to a URL tools may not read: "
+                f"{_malformed(location, exc)}",
+                reason="redirect",
+                source=_redact(current),
+            ) from None
         except AccessRefused as exc:
             raise AccessRefused(
                 f"{_redact(current)} redirects to a URL tools may not read: {exc}",
                 reason="redirect",
                 source=_redact(current),
             ) from None
+
+
+def _printable(text: str, limit: int = 200) -> str:
+    """A source as it may appear in a message: no control characters, bounded."""
+    cleaned = "".join(c if c.isprintable() else "?" for c in text[:limit])
+    return cleaned + ("…" if len(text) > limit else "")
+
+
+def _malformed(source: str, exc: BaseException) -> AccessRefused:
+    return AccessRefused(
+        f"{_printable(_redact(source))}: not a usable path or URL ({type(exc).__name__}); give "
+        "a plain path under the media root or a public http(s) URL",
+        reason="invalid",
+        source=_printable(_redact(source)),
+    )
+
+
+@dataclass(frozen=True)
+class LocalSnapshot:
+    """A local file an agent named, taken once: ``path`` is a private copy of its bytes.
+
+    Attributes:
+        path: the private snapshot (read this, never the original path).
+        real_path: where the file was, under a root (for messages and logs).
+        label: the path as the agent gave it.
+        size: bytes.
+    """
+
+    path: Path
+    real_path: Path
+    label: str
+    size: int
+
+
+_SNAPSHOT_DIR: list[str] = []
+
+
+def _snapshot_dir() -> str:
+    """A private (0700) directory for snapshots, removed when the process exits."""
+    if not _SNAPSHOT_DIR:
+        import atexit
+        import shutil
+        import tempfile
+
+        path = tempfile.mkdtemp(prefix="qwen-omni-agent-files-")
+        atexit.register(shutil.rmtree, path, True)
+        _SNAPSHOT_DIR.append(path)
+    return _SNAPSHOT_DIR[0]
+
+
+def _opened_real_path(fd: int, fallback: Path) -> Path:
+    """The real path of an open file (Linux/macOS fd links), else ``fallback``."""
+    for link in (f"/proc/self/fd/{fd}", f"/dev/fd/{fd}"):
+        try:
+            target = os.readlink(link)
+        except OSError:
+            continue
+        if target.startswith("/"):
+            return Path(target)
+    return fallback
+
+
+def _snapshot(policy: AccessPolicy, real: Path, label: str) -> LocalSnapshot:
+    """Open ``real`` once (no final symlink, no FIFO wait), verify it, copy it privately."""
+    import tempfile
+
+    shown = _printable(label)
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    flags |= getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(real, flags)
+    except OSError as exc:
+        raise AccessRefused(
+            f"{shown} changed while it was being checked, or cannot be opened "
+            f"({exc.strerror}); give a regular media file under {policy._roots_text()}",
+            reason="symlink_escape" if exc.errno in (40, 62) else "not_found",
+            source=shown,
+        ) from None
+    try:
+        policy._check_stat(os.fstat(fd), shown)
+        opened = _opened_real_path(fd, real)
+        roots = [Path(os.path.realpath(r)) for r in policy.roots]
+        if not any(opened == r or r in opened.parents for r in roots):
+            raise AccessRefused(
+                f"{shown} leads outside the allowed media directories "
+                f"({policy._roots_text()}); give the real file under the root",
+                reason="symlink_escape",
+                source=shown,
+            )
+        os.set_blocking(fd, True)
+        suffix = "".join(c for c in real.suffix[:12] if c.isalnum() or c == ".")
+        out_fd, out_name = tempfile.mkstemp(suffix=suffix, dir=_snapshot_dir())
+        copied = 0
+        try:
+            with os.fdopen(fd, "rb", closefd=False) as src, os.fdopen(out_fd, "wb") as dst:
+                while chunk := src.read(1 << 20):
+                    copied += len(chunk)
+                    if copied > policy.max_bytes:
+                        raise AccessRefused(
+                            f"{shown} grew past {policy.max_bytes:,} bytes while it was read",
+                            reason="too_large",
+                            source=shown,
+                        )
+                    dst.write(chunk)
+        except BaseException:
+            os.unlink(out_name)
+            raise
+        return LocalSnapshot(Path(out_name), opened, label, copied)
+    finally:
+        os.close(fd)
 
 
 def _redact(url: str) -> str:

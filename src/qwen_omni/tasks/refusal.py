@@ -19,6 +19,7 @@ from qwen_omni.errors import (
     MediaError,
     PermissionDeniedError,
     QuotaExceededError,
+    QwenOmniError,
     RateLimitError,
     RequestValidationError,
     ServiceError,
@@ -26,9 +27,14 @@ from qwen_omni.errors import (
 )
 from qwen_omni.tasks.jsonout import InvalidModelOutput
 from qwen_omni.tasks.policy import AccessRefused
-from qwen_omni.tasks.summarize import NoSegmentAnalysed
 
-__all__ = ["RefusalKind", "ToolRefusal", "refusal_for"]
+__all__ = ["RefusalKind", "TaskFailed", "ToolRefusal", "refusal_for"]
+
+
+class TaskFailed(QwenOmniError):
+    """A tool could not finish for a reason that may pass (e.g. every segment of a long video
+    failed twice): the agent gets a retryable ``service_error`` refusal. Tools raise
+    subclasses, so this module needs to know none of them."""
 
 RefusalKind = Literal[
     "access_denied",
@@ -54,8 +60,10 @@ class ToolRefusal(BaseModel):
 
     def to_text(self) -> str:
         """The text the agent sees."""
+        from qwen_omni.redact import redact
+
         tail = " You may retry later." if self.retryable else ""
-        return f"Tool refused ({self.kind}): {self.message}{tail}"
+        return redact(f"Tool refused ({self.kind}): {self.message}{tail}")
 
 
 def _validation_text(exc: ValidationError) -> str:
@@ -93,7 +101,7 @@ def refusal_for(exc: BaseException) -> ToolRefusal | None:
     if isinstance(exc, MediaError):
         # MediaFetchError and ServiceMediaTooLargeError are also BadRequestError: media first.
         return ToolRefusal(kind="media", message=str(exc))
-    if isinstance(exc, (ServiceError, APIConnectionError, StreamInterrupted, NoSegmentAnalysed)):
+    if isinstance(exc, (ServiceError, APIConnectionError, StreamInterrupted, TaskFailed)):
         return ToolRefusal(kind="service_error", message=str(exc), retryable=True)
     if isinstance(exc, APIError):
         return ToolRefusal(kind="request_rejected", message=str(exc))

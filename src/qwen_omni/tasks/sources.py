@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import mimetypes
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -99,19 +100,30 @@ def _kind_from_head(head: bytes, expect: tuple[Kind, ...]) -> str | None:
     return found.kind
 
 
-def estimate_tokens(info: MediaInfo, spec: ModelSpec) -> int | None:
-    """Input tokens of a probed medium by the service's formula (None when not computable)."""
+def estimate_tokens(info: MediaInfo, spec: ModelSpec, *, image_budget: bool = True) -> int | None:
+    """Input tokens of a probed medium by the service's formula (None when not computable).
+
+    Images are counted with the field guide's budget the client sends by default
+    (``image_budget``; see ``OmniClient(image_budget=...)``).
+    """
+    from qwen_omni.catalog import IMAGE_BUDGET_MAX_PIXELS, IMAGE_BUDGET_MIN_PIXELS
     from qwen_omni.media import tokens as tk
 
     t = spec.tokens
     try:
         if info.kind == "image":
             w, h = info.display_size
+            if image_budget:
+                return tk.image_tokens(
+                    w, h, t, min_pixels=IMAGE_BUDGET_MIN_PIXELS, max_pixels=IMAGE_BUDGET_MAX_PIXELS
+                )
             return tk.image_tokens(w, h, t)
         if info.kind == "audio":
             return tk.audio_tokens(info.duration_s, t)
         w, h = info.display_size
-        total = tk.video_tokens(w, h, info.duration_s, t, total_frames=info.frame_count)
+        total = tk.video_tokens(
+            w, h, info.duration_s, t, total_frames=info.frame_count, video_fps=info.fps or None
+        )
         if info.audio is not None:
             total += tk.audio_tokens(info.audio.duration_s, t)
         return total
@@ -167,6 +179,23 @@ async def resolve_media(
     agent = policy is not None
     if not isinstance(source, str) or not source.strip():
         raise ValueError("source must be a non-empty path or URL")
+    if policy is not None and not AccessPolicy.is_url(source):
+        # Agent input: the file is opened and taken once; every later step reads the snapshot.
+        snap = await asyncio.to_thread(policy.open_local, source)
+        try:
+            resolved = await _resolve_path(
+                snap.path,
+                label=snap.label.strip(),
+                expect=expect,
+                spec=spec,
+                agent=True,
+                needs_sound=needs_sound,
+            )
+        except BaseException:
+            snap.path.unlink(missing_ok=True)
+            raise
+        weakref.finalize(resolved, snap.path.unlink, missing_ok=True)
+        return resolved
     if policy is not None:
         checked = await policy.acheck(source)
         is_url, value = checked.kind == "url", checked.value

@@ -4,88 +4,106 @@ Direct calls (``await tasks.analyze_video(path, question)``) are the user's own:
 the user names. Agent calls go through :meth:`AsyncOmniTasks.run_tool` (what the LangChain,
 LlamaIndex and MCP wrappers use): the arguments are validated, the access policy applies, and
 failures the agent can act on come back as a :class:`~qwen_omni.tasks.refusal.ToolRefusal`.
+
+The tool methods are generated from :data:`~qwen_omni.tasks.registry.TOOLS`: each takes the
+tool's required arguments positionally and the optional ones by keyword, plus ``progress=``
+and the tool's own extras (``model=``, ``on_text=``, ``schema=``, ``summary_model=``…).
+Each call gets a :class:`~qwen_omni.tasks.context.TaskContext`; tasks never reach back here.
 """
 
 from __future__ import annotations
 
-import asyncio
+import inspect
 import tempfile
-import threading
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from concurrent.futures import Future
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from qwen_omni.catalog import ModelSpec, get_model
+from qwen_omni.catalog import ModelSpec
 from qwen_omni.client import AsyncOmniClient
-from qwen_omni.content import Message, Part, Text, audio, image, video
-from qwen_omni.errors import BadRequestError, RequestValidationError
-from qwen_omni.response import OmniResponse, TextDelta, Usage
-from qwen_omni.tasks.analyze import (
-    AnalyzeAudioInput,
-    AnalyzeImageInput,
-    AnalyzeResult,
-    AnalyzeVideoInput,
-    run_analyze,
+from qwen_omni.content import Part
+from qwen_omni.loops import BlockingRunner
+from qwen_omni.response import OmniResponse
+from qwen_omni.tasks import pipeline
+from qwen_omni.tasks.context import (
+    DEFAULT_SEGMENT_SECONDS,
+    DEFAULT_SUMMARY_MODEL,
+    TaskContext,
+    TaskSettings,
+    Transcriber,
 )
-from qwen_omni.tasks.caption import (
-    CaptionProductVideoInput,
-    CaptionResult,
-    ProductCaption,
-    run_caption,
-)
-from qwen_omni.tasks.jsonout import (
-    InvalidModelOutput,
-    OutputValidationError,
-    correction_prompt,
-    parse_model_json,
-    schema_prompt,
-)
-from qwen_omni.tasks.mention import DidCallMentionInput, MentionResult, run_mention
+from qwen_omni.tasks.pipeline import JsonOutcome, Piece, SegmentStream
 from qwen_omni.tasks.policy import AccessPolicy
 from qwen_omni.tasks.progress import ProgressCallback
-from qwen_omni.tasks.sources import Kind, ResolvedMedia, estimate_tokens, resolve_media
-from qwen_omni.tasks.summarize import SummarizeLongVideoInput, SummaryResult, run_summarize
-from qwen_omni.tasks.transcribe import (
-    TranscribeInput,
-    Transcriber,
-    TranscriptResult,
-    run_transcribe,
-    transcriber_for,
-)
+from qwen_omni.tasks.refusal import ToolRefusal
+from qwen_omni.tasks.registry import TOOLS, get_tool
+from qwen_omni.tasks.sources import ResolvedMedia
+from qwen_omni.tasks.tool import ToolDef
+from qwen_omni.tasks.tools.transcribe import transcriber_for
 
 __all__ = ["DEFAULT_SUMMARY_MODEL", "AsyncOmniTasks", "JsonOutcome", "OmniTasks", "Piece"]
 
 T = TypeVar("T", bound=BaseModel)
 R = TypeVar("R")
 
-#: The field guide's "summarize the summaries with qwen-plus".
-DEFAULT_SUMMARY_MODEL = "qwen-plus"
-#: The field guide's chunk length for long video.
-DEFAULT_SEGMENT_SECONDS = 90.0
+def _signature(tool: ToolDef) -> inspect.Signature:
+    """``(source, question, *, optional..., progress=None, **options)`` for a tool's method."""
+    params = []
+    optional = []
+    for name, info in tool.input_model.model_fields.items():
+        if info.is_required():
+            params.append(inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD))
+        else:
+            optional.append(
+                inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=info.default)
+            )
+    progress = inspect.Parameter("progress", inspect.Parameter.KEYWORD_ONLY, default=None)
+    options = inspect.Parameter("options", inspect.Parameter.VAR_KEYWORD)
+    return inspect.Signature([*params, *optional, progress, options])
 
 
-@dataclass
-class JsonOutcome(Generic[T]):
-    """A validated JSON answer: the value, the last response, how many requests it took."""
+def _arguments(tool: ToolDef, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[
+    BaseModel, dict[str, Any]
+]:
+    """The tool's input model from a method call, and the extras that are not arguments."""
+    fields = tool.input_model.model_fields
+    required = [n for n, f in fields.items() if f.is_required()]
+    if len(args) > len(required):
+        raise TypeError(
+            f"{tool.name}() takes {len(required)} positional argument(s) "
+            f"({', '.join(required)}), {len(args)} given"
+        )
+    arguments = dict(zip(required, args, strict=False))
+    options = {}
+    for key, value in kwargs.items():
+        if key in fields:
+            if key in arguments:
+                raise TypeError(f"{tool.name}() got multiple values for {key!r}")
+            arguments[key] = value
+        else:
+            options[key] = value
+    return tool.input_model.model_validate(arguments), options
 
-    value: T
-    response: OmniResponse
-    attempts: int
-    repaired: bool
-    earlier_usage: list[Usage] = field(default_factory=list)
+
+def _tool_named(owner: object, name: str) -> ToolDef:
+    """The registry's tool ``name``, or the AttributeError ``getattr`` expects."""
+    try:
+        return get_tool(name)
+    except KeyError:
+        raise AttributeError(f"{type(owner).__name__!r} object has no attribute {name!r}") from None
 
 
-@dataclass(frozen=True)
-class Piece:
-    """One segment of a split video: the medium to send and its range in the source."""
+F = TypeVar("F", bound=Callable[..., Any])
 
-    media: ResolvedMedia
-    start_s: float
-    end_s: float
+
+def _as_tool_method(method: F, tool: ToolDef) -> F:
+    """Name, describe and sign a generated method as the tool (help(), IDEs, agents)."""
+    method.__name__ = method.__qualname__ = tool.name
+    method.__doc__ = tool.description
+    method.__signature__ = _signature(tool)  # type: ignore[attr-defined]
+    return method
 
 
 class AsyncOmniTasks:
@@ -97,6 +115,10 @@ class AsyncOmniTasks:
         result = await tasks.did_call_mention("call.mp3", ["pricing", "a refund"])
         refusal_or_result = await tasks.run_tool("analyze_video", {"source": "...", ...})
 
+    Every tool of :data:`~qwen_omni.tasks.TOOLS` is a method (``analyze_video``,
+    ``analyze_image``, ``analyze_audio``, ``did_call_mention``, ``caption_product_video``,
+    ``summarize_long_video``, ``transcribe``…).
+
     Args:
         client: the client to share; by default one is created from ``client_kwargs`` (and the
             environment), with ``max_concurrency`` requests at most.
@@ -106,8 +128,7 @@ class AsyncOmniTasks:
         summary_model: the text model of the final long-video summary (``qwen-plus``).
         asr_model: a speech-recognition model for ``transcribe`` (``paraformer-v2``,
             ``qwen3-asr-flash``); None: Qwen-Omni transcribes.
-        transcriber: a custom :class:`~qwen_omni.tasks.transcribe.Transcriber` (wins over
-            ``asr_model``).
+        transcriber: a custom :class:`~qwen_omni.tasks.Transcriber` (wins over ``asr_model``).
         max_concurrency: segments analysed at once by one ``summarize_long_video`` call.
         segment_seconds: default segment length for long video (capped at the model's limit).
         json_mode: send ``response_format={"type": "json_object"}`` for JSON tools (dropped
@@ -116,7 +137,8 @@ class AsyncOmniTasks:
             else Beijing).
         workdir: where temporary files go (downloads, segments); default the system temp dir.
         prepare: prepare local media before sending (resize, fps preset, audio track) with
-            :mod:`qwen_omni.media`; False sends files as they are.
+            :mod:`qwen_omni.media`; False sends files as they are, and the client it creates
+            does not prepare either (``prepare="never"``).
     """
 
     def __init__(
@@ -136,12 +158,13 @@ class AsyncOmniTasks:
         prepare: bool = True,
         **client_kwargs: Any,
     ) -> None:
-        if max_concurrency < 1:
-            raise ValueError(f"max_concurrency must be >= 1, got {max_concurrency}")
-        if segment_seconds <= 0:
-            raise ValueError(f"segment_seconds must be positive, got {segment_seconds}")
+        # Validated once, by the settings type every call snapshots.
+        TaskSettings(max_concurrency=max_concurrency, segment_seconds=segment_seconds)
         if client is not None and client_kwargs:
             raise TypeError("pass either client= or client arguments, not both")
+        if client is None and not prepare:
+            # "don't prepare" means the client too: its default ("auto") would shrink media
+            client_kwargs.setdefault("prepare", "never")
         self.client: AsyncOmniClient = client or AsyncOmniClient(**client_kwargs)
         self._owns_client = client is None
         self.policy: AccessPolicy = policy or AccessPolicy()
@@ -157,6 +180,32 @@ class AsyncOmniTasks:
         self.workdir = str(workdir) if workdir is not None else None
         self.prepare_media = prepare
 
+    # --- the context of a call ------------------------------------------------------------------
+
+    def context(
+        self, *, policy: AccessPolicy | None = None, progress: ProgressCallback | None = None
+    ) -> TaskContext:
+        """What one call receives: the client, the current settings, ``policy`` (None: the
+        user's own call) and ``progress``."""
+        settings = TaskSettings(
+            model=self._model,
+            summary_model=self.summary_model,
+            max_concurrency=self.max_concurrency,
+            segment_seconds=self.segment_seconds,
+            json_mode=self.json_mode,
+            price_region=self._price_region,
+            workdir=self.workdir,
+            prepare=self.prepare_media,
+        )
+        return TaskContext(
+            client=self.client,
+            settings=settings,
+            transcriber=self.transcriber,
+            policy=policy,
+            progress=progress,
+            json_unsupported=self._json_unsupported,
+        )
+
     # --- configuration ------------------------------------------------------------------------
 
     @property
@@ -166,7 +215,7 @@ class AsyncOmniTasks:
 
     def spec(self, model: str | None = None) -> ModelSpec:
         """Catalog facts of ``model`` (default: :attr:`model`)."""
-        return get_model(model or self.model)
+        return self.context().spec(model)
 
     @property
     def price_region(self) -> str | None:
@@ -175,10 +224,7 @@ class AsyncOmniTasks:
 
     def segment_length(self, requested: float | None, spec: ModelSpec) -> float:
         """Segment length: requested or default, never over the model's video limit."""
-        seconds = requested or self.segment_seconds
-        if spec.video_max_seconds is not None:
-            seconds = min(seconds, spec.video_max_seconds)
-        return seconds
+        return self.context().segment_length(requested, spec)
 
     def with_policy(self, policy: AccessPolicy) -> AsyncOmniTasks:
         """A view of these tasks with another agent policy (same client)."""
@@ -199,14 +245,7 @@ class AsyncOmniTasks:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    # --- requests -------------------------------------------------------------------------------
-
-    def _params(self, spec: ModelSpec) -> dict[str, Any]:
-        params: dict[str, Any] = {}
-        if spec.thinking == "default_on":
-            # tools want the answer, and JSON mode refuses thinking
-            params["enable_thinking"] = False
-        return params
+    # --- the pipeline's steps, for callers composing their own jobs -----------------------------
 
     async def ask(
         self,
@@ -216,37 +255,8 @@ class AsyncOmniTasks:
         model: str | None = None,
         on_text: Callable[[str], None] | None = None,
     ) -> OmniResponse:
-        """One user message (media first, then the prompt); the whole answer.
-
-        ``on_text`` receives the answer's text deltas as they stream (e.g. to print them).
-        """
-        spec = self.spec(model)
-        content: list[Part] = [*parts]
-        if prompt:
-            content.append(Text(text=prompt))
-        message = Message(role="user", content=tuple(content))
-        if on_text is None:
-            return await self.client.complete([message], model=spec.name, **self._params(spec))
-        async with self.client.stream([message], model=spec.name, **self._params(spec)) as s:
-            async for event in s:
-                if isinstance(event, TextDelta):
-                    on_text(event.text)
-        return s.response
-
-    async def _complete_json(self, messages: list[Message], spec: ModelSpec) -> OmniResponse:
-        params = self._params(spec)
-        if self.json_mode and spec.name not in self._json_unsupported:
-            try:
-                return await self.client.complete(
-                    messages, model=spec.name, response_format={"type": "json_object"}, **params
-                )
-            except (BadRequestError, RequestValidationError) as exc:
-                text = str(exc).lower()
-                if "response_format" not in text and "json" not in text:
-                    raise
-                # JSON mode on Omni is UNCONFIRMED (reference §2): fall back to the prompt alone
-                self._json_unsupported.add(spec.name)
-        return await self.client.complete(messages, model=spec.name, **params)
+        """One user message (media first, then the prompt); see :func:`.pipeline.ask`."""
+        return await pipeline.ask(self.context(), parts, prompt, model=model, on_text=on_text)
 
     async def ask_json(
         self,
@@ -257,220 +267,56 @@ class AsyncOmniTasks:
         model: str | None = None,
         check: Any = None,
     ) -> JsonOutcome[T]:
-        """Ask for a JSON answer validated by ``schema`` (and ``check``).
-
-        Syntax slips are repaired locally; an answer that still fails is sent back once with
-        the errors; a second failure raises :class:`InvalidModelOutput`.
-        """
-        spec = self.spec(model)
-        content: list[Part] = [*parts, Text(text=f"{prompt}\n\n{schema_prompt(schema)}")]
-        messages = [Message(role="user", content=tuple(content))]
-        first = await self._complete_json(messages, spec)
-        try:
-            value, repaired = parse_model_json(first.text, schema, check=check)
-            return JsonOutcome(value, first, 1, repaired)
-        except OutputValidationError as err:
-            errors = err.errors
-        retry = [
-            *messages,
-            # Echo a bounded excerpt: a runaway answer must not push the retry over the limit.
-            Message(role="assistant", content=_excerpt(first.text) or "(empty)"),
-            Message(role="user", content=correction_prompt(errors, schema)),
-        ]
-        second = await self._complete_json(retry, spec)
-        earlier = [first.usage] if first.usage else []
-        try:
-            value, _ = parse_model_json(second.text, schema, check=check)
-        except OutputValidationError as err2:
-            ids = [i for i in (first.request_id, second.request_id) if i]
-            raise InvalidModelOutput(
-                f"{spec.name} did not return valid JSON for {schema.__name__} after a retry: "
-                f"{err2.errors}",
-                errors=err2.errors,
-                raw=second.text,
-                request_ids=ids,
-            ) from None
-        return JsonOutcome(value, second, 2, True, earlier)
-
-    # --- media ----------------------------------------------------------------------------------
+        """A JSON answer validated by ``schema``; see :func:`.pipeline.ask_json`."""
+        return await pipeline.ask_json(
+            self.context(), parts, prompt, schema, model=model, check=check
+        )
 
     def scratch(self) -> tempfile.TemporaryDirectory[str]:
         """A temporary directory for one tool call (prepared files, downloads, segments)."""
-        return tempfile.TemporaryDirectory(prefix="qwen-omni-task-", dir=self.workdir)
+        return self.context().scratch()
 
     async def prepare(
         self, media: ResolvedMedia, spec: ModelSpec, workdir: Path, *, audio_only: bool = False
     ) -> ResolvedMedia:
-        """Prepare a local medium with :mod:`qwen_omni.media` (field-guide budgets): images to
-        at most 1280×720, video to 720p at the motion preset's fps, audio to mono MP3; with
-        ``audio_only`` a video's sound track alone. URLs and media that already fit go as they
-        are. Outputs are written under ``workdir``."""
-        if not self.prepare_media or media.path is None:
-            return media
-        from qwen_omni import media as qm
-
-        path = media.path
-        if media.kind == "video" and audio_only:
-            prepared = await asyncio.to_thread(qm.extract_audio, path, workdir / "audio_track")
-        elif media.kind == "video":
-            prepared = await asyncio.to_thread(qm.prepare_video, path, workdir / "prepared.mp4")
-        elif media.kind == "audio":
-            prepared = await asyncio.to_thread(qm.prepare_audio, path, workdir / "prepared.mp3")
-        else:
-            prepared = await asyncio.to_thread(qm.prepare_image, path)
-        if not prepared.changed:
-            return media
-        info = prepared.info
-        kind: Kind = info.kind
-        if prepared.path is not None:
-            source: Any = prepared.path
-        else:
-            source = prepared.data
-        fmt = getattr(info, "format", None) if kind == "audio" else None
-        part = (
-            image(source)
-            if kind == "image"
-            else audio(source, format=fmt)
-            if kind == "audio"
-            else video(source)
-        )
-        extra: dict[str, Any] = {"width": None, "height": None}
-        if info.kind in ("image", "video"):
-            extra["width"], extra["height"] = info.display_size
-        sent = media.sent.model_copy(
-            update={
-                "kind": kind,
-                "prepared": True,
-                "preparation": list(prepared.steps),
-                "bytes": prepared.size_bytes,
-                "duration_s": getattr(info, "duration_s", None),
-                "estimated_tokens": estimate_tokens(info, spec),
-                **extra,
-            }
-        )
-        return ResolvedMedia(
-            part=part, kind=kind, sent=sent, path=prepared.path or media.path, info=info
+        """A local medium prepared to budget; see :func:`.pipeline.prepare`."""
+        return await pipeline.prepare(
+            self.context(), media, spec, workdir, audio_only=audio_only
         )
 
     async def localize(
         self, media: ResolvedMedia, workdir: Path, *, policy: AccessPolicy | None
     ) -> ResolvedMedia:
-        """A local copy of a URL medium (downloaded through the policy), probed."""
-        if media.path is not None:
-            return media
-        if media.url is None or media.url[:4].lower() != "http":
-            raise ValueError(f"{media.sent.source}: only http(s) URLs can be downloaded")
-        from qwen_omni.tasks.fetch import download
-
-        target = workdir / "source.bin"
-        await download(media.url, target, policy or _UNCHECKED)
-        local = await resolve_media(
-            str(target), expect=(media.kind,), policy=None, spec=self.spec()
-        )
-        local.sent = local.sent.model_copy(update={"source": media.sent.source})
-        return local
+        """A local copy of a URL medium (downloaded through ``policy``), probed."""
+        return await pipeline.localize(self.context(policy=policy), media, workdir)
 
     async def split(
         self, media: ResolvedMedia, seconds: float, spec: ModelSpec, workdir: Path
     ) -> list[Piece]:
-        """Segments of a local video of at most ``seconds`` each (and within the model's
-        limit), with their time ranges: :func:`qwen_omni.media.split_media`."""
-        assert media.path is not None
-        from qwen_omni.media import split_media
+        """Segments of a local video with their time ranges; see :func:`.pipeline.split`."""
+        return await pipeline.split(self.context(), media, seconds, spec, workdir)
 
-        segments = await asyncio.to_thread(
-            split_media, media.path, workdir / "segments", segment_s=seconds, model=spec
-        )
-        if len(segments) == 1:
-            return [Piece(media, segments[0].start_s, segments[0].end_s)]
-        out = []
-        for seg in segments:
-            how = "stream copy" if seg.copied else "re-encoded"
-            sent = media.sent.model_copy(
-                update={
-                    "source": f"{media.sent.source} [{seg.start_s:.0f}–{seg.end_s:.0f} s]",
-                    "prepared": True,
-                    "preparation": [f"cut {seg.start_s:.1f}–{seg.end_s:.1f} s ({how})"],
-                    "bytes": seg.path.stat().st_size,
-                    "duration_s": round(seg.end_s - seg.start_s, 3),
-                    "estimated_tokens": None,
-                }
-            )
-            piece = ResolvedMedia(part=video(seg.path), kind="video", sent=sent, path=seg.path)
-            out.append(Piece(piece, seg.start_s, seg.end_s))
-        return out
+    async def segment_stream(
+        self, media: ResolvedMedia, seconds: float, spec: ModelSpec, workdir: Path
+    ) -> SegmentStream:
+        """The segments of a local video, each ready as soon as it exists; see
+        :func:`.pipeline.segment_stream`."""
+        return await pipeline.segment_stream(self.context(), media, seconds, spec, workdir)
 
-    # --- the tools (the user's own calls: no access policy) -------------------------------------
+    # --- the tools --------------------------------------------------------------------------------
 
-    async def analyze_video(
-        self, source: str, question: str, *, model: str | None = None,
-        progress: ProgressCallback | None = None,
-        on_text: Callable[[str], None] | None = None,
-    ) -> AnalyzeResult:  # fmt: skip
-        """Answer a question about a video (URL or local file)."""
-        inp = AnalyzeVideoInput(source=source, question=question)
-        return await run_analyze(
-            self, inp, "video", policy=None, progress=progress, model=model, on_text=on_text
-        )
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for names that are not attributes: the tools of the registry.
+        tool = _tool_named(self, name)
 
-    async def analyze_image(
-        self, source: str, question: str, *, model: str | None = None,
-        progress: ProgressCallback | None = None,
-        on_text: Callable[[str], None] | None = None,
-    ) -> AnalyzeResult:  # fmt: skip
-        """Answer a question about an image (URL or local file)."""
-        inp = AnalyzeImageInput(source=source, question=question)
-        return await run_analyze(
-            self, inp, "image", policy=None, progress=progress, model=model, on_text=on_text
-        )
+        async def method(*args: Any, progress: ProgressCallback | None = None, **kw: Any) -> Any:
+            inp, options = _arguments(tool, args, kw)
+            return await tool.job(self.context(progress=progress), inp, **options)
 
-    async def analyze_audio(
-        self, source: str, question: str, *, model: str | None = None,
-        progress: ProgressCallback | None = None,
-        on_text: Callable[[str], None] | None = None,
-    ) -> AnalyzeResult:  # fmt: skip
-        """Answer a question about an audio recording (URL or local file)."""
-        inp = AnalyzeAudioInput(source=source, question=question)
-        return await run_analyze(
-            self, inp, "audio", policy=None, progress=progress, model=model, on_text=on_text
-        )
+        return _as_tool_method(method, tool)
 
-    async def did_call_mention(
-        self, source: str, topics: Sequence[str], *, model: str | None = None,
-        progress: ProgressCallback | None = None,
-    ) -> MentionResult:  # fmt: skip
-        """For a call recording: per topic, mentioned or not, evidence, time, confidence."""
-        inp = DidCallMentionInput(source=source, topics=list(topics))
-        return await run_mention(self, inp, policy=None, progress=progress, model=model)
-
-    async def caption_product_video(
-        self, source: str, *, schema: type[T] = ProductCaption,  # type: ignore[assignment]
-        model: str | None = None, progress: ProgressCallback | None = None,
-    ) -> CaptionResult[T]:  # fmt: skip
-        """The structured caption of a product video, validated into ``schema``."""
-        inp = CaptionProductVideoInput(source=source)
-        return await run_caption(
-            self, inp, schema=schema, policy=None, progress=progress, model=model
-        )
-
-    async def summarize_long_video(
-        self, source: str, *, focus: str | None = None, segment_seconds: float | None = None,
-        model: str | None = None, summary_model: str | None = None,
-        progress: ProgressCallback | None = None,
-    ) -> SummaryResult:  # fmt: skip
-        """Summary of a long video: segments analysed concurrently, then summarized."""
-        inp = SummarizeLongVideoInput(source=source, focus=focus, segment_seconds=segment_seconds)
-        return await run_summarize(
-            self, inp, policy=None, progress=progress, model=model, summary_model=summary_model
-        )
-
-    async def transcribe(
-        self, source: str, *, language: str | None = None,
-        progress: ProgressCallback | None = None,
-    ) -> TranscriptResult:  # fmt: skip
-        """Transcript of speech (ASR model when configured, else Qwen-Omni)."""
-        inp = TranscribeInput(source=source, language=language)
-        return await run_transcribe(self, inp, policy=None, progress=progress)
+    def __dir__(self) -> list[str]:
+        return sorted({*super().__dir__(), *(t.name for t in TOOLS)})
 
     # --- the agent path -------------------------------------------------------------------------
 
@@ -487,9 +333,6 @@ class AsyncOmniTasks:
         refusals, unusable media, invalid model output twice and service trouble come back as
         a ``ToolRefusal``; configuration errors and bugs raise.
         """
-        from qwen_omni.tasks.refusal import ToolRefusal
-        from qwen_omni.tasks.registry import TOOLS, get_tool
-
         try:
             tool = get_tool(name)
         except KeyError:
@@ -503,46 +346,7 @@ class AsyncOmniTasks:
         return await tool.arun(self, arguments, progress=progress)
 
 
-_UNCHECKED = AccessPolicy(
-    allow_private_hosts=("0.0.0.0/0", "::/0"), resolve_hosts=False, check_content=False
-)
-
-
-#: characters of an invalid answer echoed back in the correction turn
-ECHO_MAX_CHARS = 4000
-
-
-def _excerpt(text: str, limit: int = ECHO_MAX_CHARS) -> str:
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}… [{len(text) - limit:,} more characters cut]"
-
-
 # --- the sync facade ----------------------------------------------------------------------------
-
-
-class _LoopThread:
-    """One event loop in a daemon thread; sync calls run their coroutines on it."""
-
-    def __init__(self) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._loop.run_forever, name="qwen-omni-tasks", daemon=True
-        )
-        self._thread.start()
-
-    def run(self, coro: Coroutine[Any, Any, R]) -> R:
-        if threading.current_thread() is self._thread:
-            raise RuntimeError("a sync OmniTasks method was called from its own event loop")
-        future: Future[R] = asyncio.run_coroutine_threadsafe(coro, self._loop)
-        return future.result()
-
-    def stop(self) -> None:
-        if self._loop.is_running():
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout=5)
-        if not self._loop.is_running():
-            self._loop.close()
 
 
 class OmniTasks:
@@ -550,31 +354,24 @@ class OmniTasks:
 
     Calls run on a private event loop in a background thread, so this works from plain
     scripts and from frameworks that call tools synchronously (also inside a running loop).
-    ``.aio`` is the underlying :class:`AsyncOmniTasks`.
+    ``.aio`` is the underlying :class:`AsyncOmniTasks`; every tool is a method here too.
     """
 
     def __init__(self, client: AsyncOmniClient | None = None, **kwargs: Any) -> None:
         self.aio = AsyncOmniTasks(client, **kwargs)
-        self._runner: _LoopThread | None = None
-        self._lock = threading.Lock()
+        self._runner = BlockingRunner("qwen-omni-tasks")
 
     def _run(self, coro: Coroutine[Any, Any, R]) -> R:
-        if self._runner is None:
-            with self._lock:
-                if self._runner is None:
-                    self._runner = _LoopThread()
         return self._runner.run(coro)
 
     @property
     def policy(self) -> AccessPolicy:
+        """The access policy of agent calls."""
         return self.aio.policy
 
     def close(self) -> None:
         """Close the client (if created here) and stop the background loop."""
-        if self._runner is not None:
-            self._runner.run(self.aio.aclose())
-            self._runner.stop()
-            self._runner = None
+        self._runner.close(self.aio.aclose)
 
     def __enter__(self) -> OmniTasks:
         return self
@@ -582,33 +379,17 @@ class OmniTasks:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def analyze_video(self, source: str, question: str, **kw: Any) -> AnalyzeResult:
-        """Answer a question about a video (URL or local file)."""
-        return self._run(self.aio.analyze_video(source, question, **kw))
+    def __getattr__(self, name: str) -> Any:
+        tool = _tool_named(self, name)
+        async_method = getattr(self.aio, name)
 
-    def analyze_image(self, source: str, question: str, **kw: Any) -> AnalyzeResult:
-        """Answer a question about an image (URL or local file)."""
-        return self._run(self.aio.analyze_image(source, question, **kw))
+        def method(*args: Any, **kw: Any) -> Any:
+            return self._run(async_method(*args, **kw))
 
-    def analyze_audio(self, source: str, question: str, **kw: Any) -> AnalyzeResult:
-        """Answer a question about an audio recording (URL or local file)."""
-        return self._run(self.aio.analyze_audio(source, question, **kw))
+        return _as_tool_method(method, tool)
 
-    def did_call_mention(self, source: str, topics: Sequence[str], **kw: Any) -> MentionResult:
-        """For a call recording: per topic, mentioned or not, evidence, time, confidence."""
-        return self._run(self.aio.did_call_mention(source, topics, **kw))
-
-    def caption_product_video(self, source: str, **kw: Any) -> CaptionResult[Any]:
-        """The structured caption of a product video."""
-        return self._run(self.aio.caption_product_video(source, **kw))
-
-    def summarize_long_video(self, source: str, **kw: Any) -> SummaryResult:
-        """Summary of a long video (segments analysed concurrently, then summarized)."""
-        return self._run(self.aio.summarize_long_video(source, **kw))
-
-    def transcribe(self, source: str, **kw: Any) -> TranscriptResult:
-        """Transcript of speech."""
-        return self._run(self.aio.transcribe(source, **kw))
+    def __dir__(self) -> list[str]:
+        return sorted({*super().__dir__(), *(t.name for t in TOOLS)})
 
     def run_tool(
         self,

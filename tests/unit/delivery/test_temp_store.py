@@ -151,6 +151,9 @@ def test_outside_beijing():
     ctx = DeliveryContext(**{**CTX.__dict__, "region": "us"})
     with pytest.raises(ConfigurationError, match="Beijing"):
         make(FakeDashScope()).put(LocalMedia.from_part(content.image(PNG)), ctx)
+    store = make(FakeDashScope())
+    store.any_region = True  # what MediaDelivery("dashscope_temp") sets, with a warning
+    assert store.put(LocalMedia.from_part(content.image(PNG)), ctx).url.startswith("oss://")
 
 
 def test_missing_key(monkeypatch):

@@ -93,6 +93,6 @@ def test_cost_singapore_and_unconfirmed_prices():
 
 def test_cost_unknown_region():
     with pytest.raises(
-        ConfigurationError, match=r"no prices for qwen2\.5-omni-7b in region 'singapore'"
+        ConfigurationError, match=r"no prices for qwen3\.8-omni-flash in region 'singapore'"
     ):
-        estimate_cost(get_model("qwen2.5-omni-7b"), "singapore", input=TokenEstimate(text=1))
+        estimate_cost(get_model("qwen3.8-omni-flash"), "singapore", input=TokenEstimate(text=1))

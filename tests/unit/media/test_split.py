@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from qwen_omni.errors import MediaTooLongError
@@ -14,8 +16,13 @@ def test_plan_cuts_pure():
     kfs = [0, 2, 4, 6, 8, 10, 12, 14, 16, 18]
     assert plan_cuts(20, 7, kfs) == [0, 6, 12, 18]
     assert plan_cuts(20, 25, kfs) == [0]
-    # sparse keyframes: the segment runs to the next one
-    assert plan_cuts(30, 7, [0, 10, 20]) == [0, 10, 20]
+    # sparse keyframes: no keyframe within 1 s before a mark → exact cuts (re-encoded); the
+    # keyframe at 20 is within 1 s of the 21 s mark, so that cut uses it
+    assert plan_cuts(30, 7, [0, 10, 20]) == [0, 7, 14, 20, 27]
+    # a keyframe within the tolerance (10 %, at least 1 s) is used: 30 s asked, cut at 28
+    assert plan_cuts(100, 30, [0, 28, 50, 88]) == [0, 28, 58, 88]
+    # stream-copy only (tolerance ∞): the segment runs to the next keyframe
+    assert plan_cuts(30, 7, [0, 10, 20], tolerance_s=math.inf) == [0, 10, 20]
     # a tail under 2 s is merged when the limit allows
     assert plan_cuts(15, 7, [0, 7, 14], limit_s=10) == [0, 7]
     assert plan_cuts(15, 7, [0, 7, 14], limit_s=7) == [0, 7, 14]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from qwen_omni.media import (
@@ -17,16 +15,13 @@ from qwen_omni.media import (
 )
 
 
-def test_make_video_default_is_fast_and_as_described(tmp_path):
-    started = time.perf_counter()
+def test_make_video_default_is_as_described(tmp_path):
     path = make_video(tmp_path / "v.mp4")  # 5 s, 640×360, 30 fps, audio
-    elapsed = time.perf_counter() - started
     info = probe_video(path)
     assert (info.width, info.height, info.fps, info.frame_count) == (640, 360, 30, 150)
     assert info.duration_s == pytest.approx(5.0, abs=0.05)
     assert info.audio is not None
     assert info.audio.duration_s == pytest.approx(5.0, abs=0.1)
-    assert elapsed < 3.0  # typically ~0.5 s; generous for a loaded CI machine
 
 
 @pytest.mark.parametrize(

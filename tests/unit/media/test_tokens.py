@@ -50,45 +50,10 @@ def doc_image_tokens(H: int, W: int, model: str) -> int:
     return int(h_bar * w_bar / (F * F)) + 2
 
 
-def doc_video_tokens(H: int, W: int, duration: float, total_frames: int, model: str) -> int:
-    F, _, _, VMIN, VMAX, MIN_FRAMES, MAX_FRAMES, TOTAL = DOC[model]
-    FRAME_FACTOR, FPS = 2, 2
-    VIDEO_MIN_PIXELS, VIDEO_MAX_PIXELS, VIDEO_TOTAL_PIXELS = (
-        VMIN * F * F,
-        VMAX * F * F,
-        TOTAL * F * F,
-    )
-    ceil2 = math.ceil(MIN_FRAMES / FRAME_FACTOR) * FRAME_FACTOR
-    floor2 = math.floor(min(MAX_FRAMES, total_frames) / FRAME_FACTOR) * FRAME_FACTOR
-    nframes = int(min(max(duration * FPS, ceil2), floor2))
-    max_px = max(
-        min(VIDEO_MAX_PIXELS, VIDEO_TOTAL_PIXELS / nframes * FRAME_FACTOR),
-        int(VIDEO_MIN_PIXELS * 1.05),
-    )
-    h = max(F, round(H / F) * F)
-    w = max(F, round(W / F) * F)
-    if h * w > max_px:
-        beta = math.sqrt(H * W / max_px)
-        h = math.floor(H / beta / F) * F
-        w = math.floor(W / beta / F) * F
-    elif h * w < VIDEO_MIN_PIXELS:
-        beta = math.sqrt(VIDEO_MIN_PIXELS / (H * W))
-        h = math.ceil(H * beta / F) * F
-        w = math.ceil(W * beta / F) * F
-    return int(math.ceil(nframes / FPS) * (h / F) * (w / F)) + 2
-
-
 IMAGE_CASES = [  # (width, height)
     (1920, 1080), (1080, 1920), (3840, 2160), (4032, 3024), (1280, 720), (640, 480),
     (224, 224), (100, 100), (50, 30), (11, 11), (2000, 11), (4000, 20), (12000, 60),
     (800, 600), (1000, 1000), (1023, 769), (513, 257), (7680, 4320), (300, 3000),
-]  # fmt: skip
-
-VIDEO_CASES = [  # (width, height, duration_s, fps)
-    (1920, 1080, 150.0, 30), (1920, 1080, 60.0, 30), (1280, 720, 60.0, 30),
-    (1080, 1920, 30.0, 30), (640, 360, 6.0, 24), (640, 480, 10.0, 25), (3840, 2160, 40.0, 60),
-    (1920, 1080, 2.0, 30), (1920, 1080, 0.5, 30), (320, 240, 5.7, 15), (1280, 720, 3600.0, 25),
-    (1920, 1080, 1800.0, 30), (176, 144, 12.3, 10), (1920, 1080, 40.0, 1),
 ]  # fmt: skip
 
 
@@ -99,14 +64,8 @@ def test_image_tokens_match_documented_estimator(model, width, height):
     assert image_tokens(width, height, spec) == doc_image_tokens(height, width, model)
 
 
-@pytest.mark.parametrize("model", list(DOC))
-@pytest.mark.parametrize(("width", "height", "duration", "fps"), VIDEO_CASES)
-def test_video_tokens_match_documented_estimator(model, width, height, duration, fps):
-    spec = get_model(model).tokens
-    total = round(duration * fps)
-    assert video_tokens(width, height, duration, spec, total_frames=total) == doc_video_tokens(
-        height, width, duration, total, model
-    )
+# The video estimator is compared with a transcription of the documented code in
+# test_tokens_documented.py (random sweep and pinned cases).
 
 
 def test_worked_example_150s_1080p_flash():
@@ -194,8 +153,8 @@ def test_aspect_ratio_over_200_is_refused():
     [
         ("qwen3-omni-flash", 150, 4500, 128),  # capped at 128
         ("qwen3-omni-flash", 10, 300, 20),  # 2 fps
-        ("qwen3-omni-flash", 0.4, 12, 2),  # at least ceil2(2)
-        ("qwen-omni-turbo", 0.4, 12, 4),  # Turbo: at least 4
+        ("qwen3-omni-flash", 0.6, 12, 2),  # at least ceil2(2)
+        ("qwen-omni-turbo", 0.6, 12, 4),  # Turbo: at least 4
         ("qwen-omni-turbo", 60, 1800, 80),  # Turbo: at most 80
         ("qwen3.5-omni-plus", 3600, 90_000, 2048),  # Qwen3.5: at most 2048
         ("qwen3-omni-flash", 5.7, 85, 11),  # int(11.4): odd counts are kept

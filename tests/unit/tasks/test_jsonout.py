@@ -15,7 +15,7 @@ from qwen_omni.tasks.jsonout import (
     repair_json,
     schema_prompt,
 )
-from qwen_omni.tasks.mention import MentionAnswer, _checker, parse_clock
+from qwen_omni.tasks.tools.mention import MentionAnswer, _checker, parse_clock
 
 
 class Caption(BaseModel):

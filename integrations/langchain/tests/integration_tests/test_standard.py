@@ -110,6 +110,11 @@ class TestChatQwenOmniEmulator(ChatModelIntegrationTests):
         return True
 
     @property
+    def supports_image_tool_message(self) -> bool:
+        # Media in a ToolMessage follows it as a user message (qwen_omni.tool_results).
+        return True
+
+    @property
     def supports_video_inputs(self) -> bool:
         return True
 

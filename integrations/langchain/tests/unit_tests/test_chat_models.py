@@ -335,12 +335,15 @@ def _mul(a: int, b: int) -> int:
         ({"type": "function", "function": {"name": "_add"}}, [_add, _mul], None),
     ],
 )
-def test_bind_tools_maps_tool_choice(choice: Any, tools: list, expected: Any) -> None:
-    bound = ChatQwenOmni(api_key="k").bind_tools(tools, tool_choice=choice)
-    assert bound.kwargs["tool_choice"] == (choice if expected is None else expected)  # type: ignore[attr-defined]
+def test_bind_tools_maps_tool_choice(
+    fake_model: ChatQwenOmni, fake: Any, choice: Any, tools: list, expected: Any
+) -> None:
+    bound = fake_model.bind_tools(tools, tool_choice=choice)
     assert [t["function"]["name"] for t in bound.kwargs["tools"]] == [  # type: ignore[attr-defined]
         t.__name__ for t in tools
     ]
+    bound.invoke("hi")  # resolved per call, by the core's policy
+    assert fake.calls[-1].params["tool_choice"] == (choice if expected is None else expected)
 
 
 def test_bind_tools_rejects_an_unknown_tool_name() -> None:
@@ -433,3 +436,8 @@ def test_unknown_call_kwargs_are_refused_before_sending() -> None:
     model = ChatQwenOmni(api_key="k", base_url="http://127.0.0.1:9/v1")
     with pytest.raises(Exception, match="temprature"):
         model.invoke("hi", temprature=0.1)
+
+
+def test_image_budget_reaches_the_core_client():
+    assert ChatQwenOmni(api_key="k")._client.image_budget is True
+    assert ChatQwenOmni(api_key="k", image_budget=False)._client.image_budget is False

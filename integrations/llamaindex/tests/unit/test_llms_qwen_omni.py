@@ -610,18 +610,31 @@ def test_a_stream_that_ends_mid_arguments_never_yields_a_call(sx):
     # this scripted stream reaches the assembler's end anyway, as a partial answer would.)
     llm = QwenOmni(client=sx.Client(_cut_off(None)))
     resp = llm.chat_with_tools([FunctionTool.from_defaults(transfer)], user_msg="pay alice")
-    with pytest.raises(IncompleteToolCallError, match="stream ended"):
+    with pytest.raises(IncompleteToolCallError, match="cut off"):
         llm.get_tool_calls_from_response(resp, error_on_no_tool_call=False)
 
 
 def test_two_tool_calls_sharing_an_index_stay_two(sx):
-    from qwen_omni.response import Finish, Started, ToolCallDelta
+    """Wire index 0 twice with different ids: the core's decoder numbers them 0 and 1."""
+    from qwen_omni._stream import StreamDecoder
 
+    def chunk(delta=None, finish=None):
+        choice = {"index": 0, "delta": delta or {}, "finish_reason": finish}
+        return {"id": "chatcmpl-6", "model": "qwen3-omni-flash", "choices": [choice]}
+
+    def call(call_id, name, args):
+        fn = {"name": name, "arguments": args}
+        return {"tool_calls": [{"index": 0, "id": call_id, "type": "function", "function": fn}]}
+
+    decoder = StreamDecoder()
     events = [
-        Started("chatcmpl-6", "qwen3-omni-flash", "req-6"),
-        ToolCallDelta(0, "call_1", "analyze_video", '{"video": "a.mp4", "question": "?"}'),
-        ToolCallDelta(0, "call_2", "transcribe", '{"audio": "b.wav"}'),
-        Finish("tool_calls"),
+        e
+        for c in (
+            chunk(call("call_1", "analyze_video", '{"video": "a.mp4", "question": "?"}')),
+            chunk(call("call_2", "transcribe", '{"audio": "b.wav"}')),
+            chunk(finish="tool_calls"),
+        )
+        for e in decoder.feed(c)
     ]
     llm = QwenOmni(client=sx.Client(events))
     tools = [FunctionTool.from_defaults(analyze_video), FunctionTool.from_defaults(transcribe)]

@@ -25,7 +25,6 @@ from llama_index.llms.qwen_omni.utils import (
     ChatStreamAssembler,
     block_to_part,
     force_single_tool_call,
-    resolve_tool_choice,
     to_omni_messages,
     tool_calls_from_message,
 )
@@ -263,32 +262,6 @@ def test_spoken_reply_in_history_keeps_only_its_text(sx):
     assert out.content == "hi"
 
 
-# --- tool choice --------------------------------------------------------------------------------
-
-SPEC = {"type": "function", "function": {"name": "analyze_video", "parameters": {}}}
-SPEC2 = {"type": "function", "function": {"name": "transcribe", "parameters": {}}}
-FORCED = {"type": "function", "function": {"name": "analyze_video"}}
-
-
-@pytest.mark.parametrize(
-    ("choice", "specs", "required", "thinking", "expected"),
-    [
-        (None, [SPEC], False, False, "auto"),
-        (None, [SPEC], True, False, FORCED),
-        (None, [SPEC, SPEC2], True, False, "auto"),
-        ("analyze_video", [SPEC, SPEC2], False, False, FORCED),
-        ("required", [SPEC], False, False, FORCED),
-        ("none", [SPEC], True, False, "none"),
-        (FORCED, [SPEC, SPEC2], False, False, FORCED),
-        (None, [SPEC], True, True, "auto"),
-        (None, [], False, False, None),
-    ],
-)
-def test_resolve_tool_choice(choice, specs, required, thinking, expected):
-    got = resolve_tool_choice(choice, specs, tool_required=required, thinking=thinking)
-    assert got == expected
-
-
 def test_tool_selections_tolerate_partial_json():
     msg = ChatMessage(
         role="assistant",
@@ -434,3 +407,43 @@ def test_every_llamaindex_role_has_a_service_role(role):
     assert out.role == {"function": "tool", "tool": "tool", "developer": "system"}.get(
         role, "assistant"
     )
+
+
+# --- pixel limits on ImageBlocks (issue 17) ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("detail", "bounds"),
+    [
+        (None, {}),
+        ("auto", {}),
+        ("low", {"max_pixels": 640 * 480}),
+        ("high", {"min_pixels": 640 * 480}),
+        ("max_pixels=1003520", {"max_pixels": 1003520}),
+        ("min_pixels=65536, max_pixels=1003520", {"min_pixels": 65536, "max_pixels": 1003520}),
+    ],
+)
+def test_image_block_detail_carries_pixel_limits(detail, bounds):
+    from llama_index.core.base.llms.types import ImageBlock
+
+    from llama_index.llms.qwen_omni.utils import block_to_part
+
+    part = block_to_part(ImageBlock(url="https://example.com/a.png", detail=detail))
+    assert {k: getattr(part, k) for k in ("min_pixels", "max_pixels") if getattr(part, k)} == bounds
+
+
+def test_image_block_detail_refuses_what_it_does_not_understand():
+    from llama_index.core.base.llms.types import ImageBlock
+
+    from llama_index.llms.qwen_omni.utils import block_to_part
+    from qwen_omni.errors import RequestValidationError
+
+    with pytest.raises(RequestValidationError, match="max_pixels=N"):
+        block_to_part(ImageBlock(url="https://example.com/a.png", detail="ultra"))
+
+
+def test_llm_image_budget_reaches_the_client():
+    from llama_index.llms.qwen_omni import QwenOmni
+
+    assert QwenOmni(api_key="k").client.image_budget is True
+    assert QwenOmni(api_key="k", image_budget=False).client.image_budget is False

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Optional, Union
 
 from llama_index.core.base.llms.types import (
@@ -26,12 +24,14 @@ from llama_index.core.llms.llm import ToolSelection
 from llama_index.llms.qwen_omni.utils import (
     ChatStreamAssembler,
     force_single_tool_call,
-    resolve_tool_choice,
     to_omni_messages,
     tool_calls_from_message,
 )
 from qwen_omni import AsyncOmniClient, OmniClient, RequestParams, get_model
+from qwen_omni.catalog import planning_window
 from qwen_omni.config import DEFAULT_MODEL
+from qwen_omni.loops import PerLoop
+from qwen_omni.rules import close_match, resolve_tool_choice
 
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
@@ -101,8 +101,14 @@ class QwenOmni(FunctionCallingLLM):
     Args:
         model: the Qwen-Omni model id (default ``qwen3-omni-flash``).
         api_key: DashScope API key; default ``DASHSCOPE_API_KEY``. Never serialized or shown.
-        base_url: any OpenAI-compatible endpoint (region domain, workspace, local emulator).
+        base_url (or ``api_base``): any OpenAI-compatible endpoint (region domain, workspace,
+            self-hosted vLLM, local emulator).
         region: ``beijing``, ``singapore`` or ``us`` (picks the endpoint when no base_url).
+        dialect: ``dashscope`` (default) or ``vllm`` for a self-hosted Qwen-Omni.
+        context_window: the window LlamaIndex plans with (memory, prompt helper); default the
+            catalog's, and a conservative 32,768 for models the catalog does not know.
+        Unknown constructor arguments raise ``TypeError`` (request parameters go in
+        ``additional_kwargs``).
         client / async_client: ready ``OmniClient`` / ``AsyncOmniClient`` to use instead.
     """
 
@@ -113,6 +119,18 @@ class QwenOmni(FunctionCallingLLM):
     )
     region: Optional[str] = Field(
         default=None, description="DashScope region: beijing, singapore or us."
+    )
+    dialect: Optional[Literal["dashscope", "vllm"]] = Field(
+        default=None,
+        description="Wire dialect: dashscope (default, or QWEN_OMNI_DIALECT) or vllm.",
+    )
+    context_window: Optional[int] = Field(
+        default=None,
+        gt=0,
+        description=(
+            "Context window reported to LlamaIndex; default the catalog's (32,768 for models "
+            "the catalog does not know)."
+        ),
     )
     temperature: Optional[float] = Field(
         default=None, ge=0, lt=2, description="Sampling temperature in [0, 2)."
@@ -153,6 +171,15 @@ class QwenOmni(FunctionCallingLLM):
             "field guide's budgets), always, or never."
         ),
     )
+    image_budget: bool = Field(
+        default=True,
+        description=(
+            "Send images without pixel bounds with the field guide's budget (max_pixels="
+            "1280*720, min_pixels=640*480); False: the model's defaults. Per image, "
+            "ImageBlock.detail='low' (≤ 640×480), 'high' (the model's default cap) or "
+            "'max_pixels=N[,min_pixels=M]' overrides it."
+        ),
+    )
     additional_kwargs: dict[str, Any] = Field(
         default_factory=dict,
         description="More request parameters sent on every call (e.g. extra_body, stop).",
@@ -164,7 +191,7 @@ class QwenOmni(FunctionCallingLLM):
     _given_client: Optional[OmniClient] = PrivateAttr(default=None)
     _given_async_client: Optional[AsyncOmniClient] = PrivateAttr(default=None)
     # One async client per event loop: an HTTP pool belongs to the loop that opened it.
-    _async_clients: Any = PrivateAttr(default_factory=weakref.WeakKeyDictionary)
+    _async_clients: Any = PrivateAttr(default=None)
 
     def __init__(
         self,
@@ -173,13 +200,36 @@ class QwenOmni(FunctionCallingLLM):
         api_key: Optional[Union[str, SecretStr]] = None,
         client: Optional[OmniClient] = None,
         async_client: Optional[AsyncOmniClient] = None,
+        api_base: Optional[str] = None,
         **kwargs: Any,
     ) -> None:
+        if api_base is not None:
+            # OpenAI-style name of base_url (LlamaIndex's OpenAI/OpenAILike use it).
+            if kwargs.get("base_url") not in (None, api_base):
+                raise TypeError("QwenOmni got both base_url and api_base: pass one of them")
+            kwargs["base_url"] = api_base
+        unknown = sorted(set(kwargs) - set(type(self).model_fields))
+        if unknown:
+            hints = []
+            for name in unknown:
+                match = close_match(name, [*type(self).model_fields, "api_key", "api_base"])
+                hints.append(f"{name} (did you mean {match}?)" if match else name)
+            raise TypeError(
+                f"QwenOmni got unexpected argument(s) {', '.join(hints)}; request parameters "
+                "go in additional_kwargs={...}"
+            )
         super().__init__(model=model, **kwargs)
         if api_key is not None:
             self._api_key = api_key if isinstance(api_key, SecretStr) else SecretStr(api_key)
         self._given_client = client
         self._given_async_client = async_client
+
+    def __repr_args__(self) -> Any:
+        # A password in base_url (https://user:pass@gateway/…) never shows in repr or str.
+        from qwen_omni.redact import mask_userinfo
+
+        for name, value in super().__repr_args__():
+            yield name, mask_userinfo(value) if isinstance(value, str) else value
 
     @classmethod
     def class_name(cls) -> str:
@@ -190,13 +240,37 @@ class QwenOmni(FunctionCallingLLM):
         """Context window, output limit and tool support of the model, from the catalog."""
         spec = get_model(self.model)
         return LLMMetadata(
-            context_window=spec.context_window,
+            context_window=self.context_window or planning_window(spec)[0],
             num_output=self.max_tokens or spec.max_output_tokens,
             is_chat_model=True,
             is_function_calling_model=spec.tools,
             model_name=self.model,
             system_role=MessageRole.SYSTEM,
         )
+
+    # --- token counting -----------------------------------------------------------------------
+
+    @property
+    def tokenizer(self) -> Callable[[str], list[int]]:
+        """LlamaIndex's tokenizer hook, counting with the core's estimate.
+
+        ``Settings.tokenizer = llm.tokenizer`` or ``TokenCountingHandler(tokenizer=...)``:
+        ``len(llm.tokenizer(text))`` is ``qwen_omni.media.text_tokens(text)`` (the service's
+        tokenizer is not public). The ids are placeholders: only their count is meaningful.
+        """
+        from qwen_omni.media import text_tokens
+
+        def encode(text: str) -> list[int]:
+            return list(range(text_tokens(text)))
+
+        return encode
+
+    def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
+        """Estimated input tokens of ``messages``, media included (local and inline media are
+        measured with the service's formulas; remote URLs count 0)."""
+        from qwen_omni.media import estimate_request
+
+        return estimate_request(to_omni_messages(messages), self.model).tokens.total
 
     # --- clients ------------------------------------------------------------------------------
 
@@ -208,10 +282,12 @@ class QwenOmni(FunctionCallingLLM):
             self.model,
             self.base_url,
             self.region,
+            self.dialect,
             self.timeout,
             self.max_retries,
             self.delivery,
             self.prepare,
+            self.image_budget,
         )
 
     def _new_client(self, cls: type[Any]) -> Any:
@@ -228,16 +304,19 @@ class QwenOmni(FunctionCallingLLM):
                 max_retries=s.max_retries,
                 delivery=given.delivery,
                 prepare=given.prepare,
+                image_budget=given.image_budget,
             )
         return cls(
             api_key=self._api_key.get_secret_value() if self._api_key else None,
             model=self.model,
             base_url=self.base_url,
             region=self.region,
+            dialect=self.dialect,
             timeout=self.timeout,
             max_retries=self.max_retries,
             delivery=self.delivery,
             prepare=self.prepare,
+            image_budget=self.image_budget,
         )
 
     @property
@@ -257,13 +336,11 @@ class QwenOmni(FunctionCallingLLM):
         """The async core client of the running event loop (created on first use)."""
         if self._given_async_client is not None:
             return self._given_async_client
-        loop = asyncio.get_running_loop()
-        key = self._client_settings()
-        entry = self._async_clients.get(loop)
-        if entry is None or entry[0] != key:
-            entry = (key, self._new_client(AsyncOmniClient))
-            self._async_clients[loop] = entry
-        return entry[1]
+        if self._async_clients is None:
+            self._async_clients = PerLoop(lambda: self._new_client(AsyncOmniClient))
+        # Rebuilt when the settings changed since (fields are mutable).
+        client: AsyncOmniClient = self._async_clients.get(self._client_settings())
+        return client
 
     def close(self) -> None:
         """Close the HTTP pool of the synchronous client (it reopens on next use)."""
@@ -273,9 +350,9 @@ class QwenOmni(FunctionCallingLLM):
 
     async def aclose(self) -> None:
         """Close the HTTP pool of this event loop's async client (it reopens on next use)."""
-        entry = self._async_clients.pop(asyncio.get_running_loop(), None)
-        if entry is not None:
-            await entry[1].close()
+        client = self._async_clients.pop() if self._async_clients is not None else None
+        if client is not None:
+            await client.close()
 
     # --- requests -----------------------------------------------------------------------------
 
@@ -439,9 +516,12 @@ class QwenOmni(FunctionCallingLLM):
     ) -> dict[str, Any]:
         """The ``chat`` arguments for a tool-calling turn.
 
-        ``tool_required`` forces the tool when there is exactly one (DashScope refuses
-        ``"required"``); ``tool_choice`` may be ``"auto"``, ``"none"``, a tool name or an
-        OpenAI-style dict; ``allow_parallel_tool_calls`` sends ``parallel_tool_calls=True``.
+        ``tool_required`` (or ``tool_choice="required"``) forces the tool when there is exactly
+        one; with several, ``"required"`` goes to a vLLM endpoint while DashScope, which has
+        none, gets ``"auto"`` with a warning (``qwen_omni.rules.resolve_tool_choice``, the
+        policy ``ChatQwenOmni`` applies too). ``tool_choice`` may also be ``"auto"``,
+        ``"none"``, a tool name or an OpenAI-style dict; ``allow_parallel_tool_calls`` sends
+        ``parallel_tool_calls=True``.
         """
         specs = [tool.metadata.to_openai_tool(skip_length_check=True) for tool in tools]
         messages = list(chat_history or [])
@@ -449,14 +529,19 @@ class QwenOmni(FunctionCallingLLM):
             user_msg = ChatMessage(role=MessageRole.USER, content=user_msg)
         if user_msg is not None:
             messages.append(user_msg)
-        thinking = kwargs.get("enable_thinking", self.enable_thinking)
-        if thinking is None:
-            thinking = get_model(kwargs.get("model") or self.model).thinking == "default_on"
         out: dict[str, Any] = {"messages": messages, **kwargs}
         if specs:
             out["tools"] = specs
+            # LlamaIndex's intent (tool_choice, else "required" when tool_required, else "auto")
+            # through the one policy of every surface (qwen_omni.rules).
+            intent = tool_choice if tool_choice is not None else (True if tool_required else "auto")
+            model = kwargs.get("model") or self.model
             out["tool_choice"] = resolve_tool_choice(
-                tool_choice, specs, tool_required=tool_required, thinking=bool(thinking)
+                intent,
+                [spec["function"]["name"] for spec in specs],
+                spec=get_model(model),
+                dialect=self.client.settings.dialect,
+                enable_thinking=kwargs.get("enable_thinking", self.enable_thinking),
             )
             if allow_parallel_tool_calls:
                 out["parallel_tool_calls"] = True

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 from collections.abc import Callable, Sequence
 from io import IOBase
 from typing import Any
@@ -39,6 +38,7 @@ from llama_index.core.llms.utils import parse_partial_json
 from llama_index.core.utils import resolve_binary
 
 from qwen_omni import content as core
+from qwen_omni.catalog import IMAGE_BUDGET_MIN_PIXELS
 from qwen_omni.errors import RequestValidationError
 from qwen_omni.response import (
     AudioDelta,
@@ -50,6 +50,7 @@ from qwen_omni.response import (
     ToolCallDelta,
     UsageEvent,
 )
+from qwen_omni.tool_results import lift_tool_media
 
 __all__ = [
     "AUDIO_DELTA_KEY",
@@ -58,14 +59,13 @@ __all__ = [
     "ChatStreamAssembler",
     "IncompleteToolCallError",
     "block_to_part",
+    "image_detail_bounds",
     "force_single_tool_call",
-    "resolve_tool_choice",
     "response_raw",
     "to_omni_messages",
     "tool_calls_from_message",
 ]
 
-logger = logging.getLogger(__name__)
 
 #: ``ChatResponse.additional_kwargs`` key of a streamed reasoning piece (read by agents).
 THINKING_DELTA_KEY = "thinking_delta"
@@ -137,6 +137,50 @@ def _source(data: bytes | IOBase | None, path: Any, url: Any, kind: str) -> dict
     )
 
 
+#: ``ImageBlock.detail`` words → pixel bounds (see :func:`image_detail_bounds`)
+_DETAIL_WORDS: dict[str, dict[str, int]] = {
+    "low": {"max_pixels": 640 * 480},
+    # the model's default cap (1,280 tokens), never upscaling tiny crops
+    "high": {"min_pixels": IMAGE_BUDGET_MIN_PIXELS},
+}
+
+
+def image_detail_bounds(detail: str | None) -> dict[str, int]:
+    """Pixel bounds carried by an ``ImageBlock.detail`` (LlamaIndex has no pixel fields).
+
+    - ``None`` or ``"auto"``: none here; the LLM's ``image_budget`` applies (by default the
+      field guide's ``max_pixels=1280*720``, ``min_pixels=640*480``);
+    - ``"low"``: ``max_pixels=640*480`` (at most ~300 tokens);
+    - ``"high"``: the model's default cap (1,280 tokens), ``min_pixels=640*480``;
+    - ``"max_pixels=1003520"``, ``"min_pixels=65536,max_pixels=1003520"``: exactly those.
+
+    Raises:
+        RequestValidationError: any other value, with the accepted forms.
+    """
+    if detail is None or detail.strip().lower() in ("", "auto"):
+        return {}
+    word = detail.strip().lower()
+    if word in _DETAIL_WORDS:
+        return dict(_DETAIL_WORDS[word])
+    bounds: dict[str, int] = {}
+    for item in word.replace(";", ",").split(","):
+        key, _, value = item.partition("=")
+        key = key.strip()
+        if key in ("min_pixels", "max_pixels") and value.strip().isdigit():
+            bounds[key] = int(value)
+        else:
+            bounds = {}
+            break
+    if not bounds:
+        raise RequestValidationError(
+            f"ImageBlock.detail={detail!r} is not understood: use 'auto', 'low', 'high' or "
+            "'max_pixels=N' / 'min_pixels=M,max_pixels=N' (pixels)",
+            rule="image_detail",
+            value=detail,
+        )
+    return bounds
+
+
 def block_to_part(block: Any) -> core.Part | None:
     """One LlamaIndex content block as a core part; None for blocks that carry nothing to send.
 
@@ -147,9 +191,12 @@ def block_to_part(block: Any) -> core.Part | None:
     if isinstance(block, TextBlock):
         return core.Text(text=block.text)
     if isinstance(block, ImageBlock):
+        bounds = image_detail_bounds(block.detail)
         return core.Image(
             **_source(block.image, block.path, block.url, "image"),
             mime_type=block.image_mimetype,
+            min_pixels=bounds.get("min_pixels"),
+            max_pixels=bounds.get("max_pixels"),
         )
     if isinstance(block, AudioBlock):
         return core.Audio(
@@ -267,23 +314,9 @@ def to_omni_messages(messages: Sequence[ChatMessage]) -> list[core.Message]:
       per medium so the one-modality-per-message rule holds.
     """
     out: list[core.Message] = []
-    pending_media: list[tuple[str, core.Part]] = []
-
-    def flush() -> None:
-        for call_id, part in pending_media:
-            out.append(
-                core.Message(
-                    role="user",
-                    content=(core.Text(text=f"(media returned by tool call {call_id})"), part),
-                )
-            )
-        pending_media.clear()
-
     for message in messages:
         # ChatMessage validates its role into a MessageRole; every member is mapped above.
         role = _ROLES[MessageRole(message.role).value]
-        if role != "tool":
-            flush()
         if role == "user":
             out.append(core.Message(role="user", content=tuple(_parts(message.blocks))))
         elif role == "system":
@@ -302,57 +335,17 @@ def to_omni_messages(messages: Sequence[ChatMessage]) -> list[core.Message]:
                 or message.additional_kwargs.get("name")
                 or ""
             )
-            texts = []
-            for part in _parts(message.blocks):
-                if isinstance(part, core.Text):
-                    texts.append(part.text)
-                else:
-                    pending_media.append((call_id, part))
-            out.append(core.Message(role="tool", content="\n".join(texts), tool_call_id=call_id))
-    flush()
-    return out
+            out.append(
+                core.Message(
+                    role="tool", content=tuple(_parts(message.blocks)), tool_call_id=call_id
+                )
+            )
+    # Media in tool results follow as user messages (qwen_omni.tool_results, shared with
+    # ChatQwenOmni).
+    return lift_tool_media(out)
 
 
 # --- tools --------------------------------------------------------------------------------------
-
-
-def resolve_tool_choice(
-    tool_choice: str | dict[str, Any] | None,
-    tool_specs: Sequence[dict[str, Any]],
-    *,
-    tool_required: bool = False,
-    thinking: bool = False,
-) -> str | dict[str, Any] | None:
-    """The ``tool_choice`` to send.
-
-    DashScope documents ``"auto"``, ``"none"`` and a forced ``{"type": "function", ...}``, and
-    refuses ``"required"`` for Qwen-Omni. So ``tool_required`` with a single tool forces that
-    tool; with several it stays ``"auto"`` (the caller's ``error_on_no_tool_call`` then decides).
-    A tool name given as ``tool_choice`` forces that tool. Thinking mode allows no forced
-    choice, so there a forced choice becomes ``"auto"``.
-    """
-
-    def forced(name: str) -> dict[str, Any]:
-        return {"type": "function", "function": {"name": name}}
-
-    choice: str | dict[str, Any] | None
-    if tool_choice is None:
-        if tool_required and len(tool_specs) == 1:
-            choice = forced(tool_specs[0]["function"]["name"])
-        else:
-            choice = "auto" if tool_specs else None
-    elif isinstance(tool_choice, dict):
-        choice = tool_choice
-    elif tool_choice in ("auto", "none", "required"):
-        choice = tool_choice
-        if tool_choice == "required" and len(tool_specs) == 1:
-            choice = forced(tool_specs[0]["function"]["name"])
-    else:
-        choice = forced(tool_choice)
-    if thinking and isinstance(choice, dict):
-        logger.info("thinking mode allows no forced tool_choice; sending 'auto' instead")
-        return "auto"
-    return choice
 
 
 def _parse_kwargs(kwargs: dict[str, Any] | str) -> dict[str, Any]:
@@ -405,11 +398,11 @@ def force_single_tool_call(response: ChatResponse) -> None:
 # --- events → ChatResponse ----------------------------------------------------------------------
 
 
-def _tool_block(call: core.ToolCall) -> ToolCallBlock:
+def _tool_block(call: core.ToolCall | core.InvalidToolCall) -> ToolCallBlock:
     kwargs: dict[str, Any] | str = call.arguments
-    if call.error is None:
-        # Decoded once by the core when the call is complete (cached on the call); a partial
-        # view that does not decode yet keeps the raw string.
+    if isinstance(call, core.ToolCall):
+        # A finished call's arguments decode; a partial view that does not decode yet keeps
+        # the raw string.
         with contextlib.suppress(ValueError):
             kwargs = call.parsed_arguments()
     return ToolCallBlock(tool_call_id=call.id, tool_name=call.name, tool_kwargs=kwargs)
@@ -467,7 +460,7 @@ class ChatStreamAssembler:
         self._partial_calls = partial_calls or (lambda: list(snapshot().tool_calls))
         self._text = ""
         self._reasoning = ""
-        self._tool_calls: list[core.ToolCall] = []
+        self._tool_calls: list[core.ToolCall | core.InvalidToolCall] = []
         self._arg_chars = 0
         self._viewed_chars = 0
         self._saw_audio = False
@@ -495,7 +488,7 @@ class ChatStreamAssembler:
             errors = [
                 {"id": c.id, "name": c.name, "arguments": c.arguments, "error": c.error}
                 for c in self._tool_calls
-                if c.error is not None
+                if isinstance(c, core.InvalidToolCall)
             ]
             if final is not None and errors:
                 additional[TOOL_CALL_ERRORS_KEY] = errors
@@ -519,7 +512,7 @@ class ChatStreamAssembler:
             if not starts and self._arg_chars < 2 * self._viewed_chars:
                 return None
             self._viewed_chars = self._arg_chars
-            self._tool_calls = self._partial_calls()
+            self._tool_calls = list[core.ToolCall | core.InvalidToolCall](self._partial_calls())
             return ChatResponse(message=self._message(), delta="")
         if isinstance(event, AudioDelta):
             if not event.data:
@@ -537,7 +530,8 @@ class ChatStreamAssembler:
         final = self._snapshot()
         self._text = final.text
         self._reasoning = final.reasoning
-        self._tool_calls = list(final.tool_calls)
+        # The finished calls, then the cut-off ones (listed in tool_call_errors too).
+        self._tool_calls = [*final.tool_calls, *final.invalid_tool_calls]
         additional: dict[str, Any] = {}
         if final.usage is not None:
             additional = {

@@ -6,36 +6,28 @@ files and URLs the agent may make us read, and failures the agent can act on (a 
 a video too long, a busy service) come back as a message it can read rather than an exception.
 """
 
-import asyncio
+import inspect
 import threading
-import weakref
+from collections.abc import Callable
 from typing import Any, Optional
 
 from llama_index.core.bridge.pydantic import BaseModel
 from llama_index.core.tools.tool_spec.base import SPEC_FUNCTION_TYPE, BaseToolSpec
 
-from qwen_omni.tasks import AccessPolicy, AsyncOmniTasks, OmniTasks, get_tool, to_text
+from qwen_omni.loops import PerLoop
+from qwen_omni.tasks import TOOLS, AccessPolicy, AsyncOmniTasks, OmniTasks, ToolDef, to_text
 
 __all__ = ["QwenOmniToolSpec"]
-
-TOOL_NAMES = (
-    "analyze_video",
-    "analyze_image",
-    "analyze_audio",
-    "did_call_mention",
-    "caption_product_video",
-    "summarize_long_video",
-    "transcribe",
-)
 
 
 class QwenOmniToolSpec(BaseToolSpec):
     """Qwen-Omni tools for LlamaIndex agents: watch, look, listen, transcribe.
 
-    Tools (each sync and async): ``analyze_video``, ``analyze_image``, ``analyze_audio``,
-    ``did_call_mention``, ``caption_product_video``, ``summarize_long_video``, ``transcribe``.
-    Their descriptions and argument schemas are the ones of ``qwen_omni.tasks`` (shared with
-    the LangChain and MCP tools); each returns the text the agent should read.
+    Tools (each sync and async), generated from the core registry ``qwen_omni.tasks.TOOLS``:
+    ``analyze_video``, ``analyze_image``, ``analyze_audio``, ``did_call_mention``,
+    ``caption_product_video``, ``summarize_long_video``, ``transcribe`` (and any tool added to
+    the core). Their descriptions and argument schemas are the core's (shared with the
+    LangChain and MCP tools); each returns the text the agent should read.
 
     Examples:
         ```python
@@ -59,8 +51,8 @@ class QwenOmniToolSpec(BaseToolSpec):
             ``base_url``, ``region``, ``delivery``…).
     """
 
-    # BaseToolSpec declares this as an instance attribute; keep its shape.
-    spec_functions: list[SPEC_FUNCTION_TYPE] = [(n, f"a{n}") for n in TOOL_NAMES]  # noqa: RUF012
+    # BaseToolSpec declares this as an instance attribute; set per instance from the registry.
+    spec_functions: list[SPEC_FUNCTION_TYPE]
 
     def __init__(
         self,
@@ -69,12 +61,14 @@ class QwenOmniToolSpec(BaseToolSpec):
         model: Optional[str] = None,
         **kwargs: Any,
     ) -> None:
+        _install_tools()
+        self.spec_functions = [(t.name, f"a{t.name}") for t in TOOLS]
         self.policy = policy or AccessPolicy()
         self._settings: dict[str, Any] = {"policy": self.policy, "model": model, **kwargs}
         self._sync: Optional[OmniTasks] = None
         self._lock = threading.Lock()
         # One AsyncOmniTasks (and HTTP pool) per event loop, like the LLM's clients.
-        self._async: Any = weakref.WeakKeyDictionary()
+        self._async: PerLoop[AsyncOmniTasks] = PerLoop(lambda: AsyncOmniTasks(**self._settings))
 
     # --- runners ------------------------------------------------------------------------------
 
@@ -90,11 +84,7 @@ class QwenOmniToolSpec(BaseToolSpec):
     @property
     def async_tasks(self) -> AsyncOmniTasks:
         """The async tasks of the running event loop."""
-        loop = asyncio.get_running_loop()
-        tasks = self._async.get(loop)
-        if tasks is None:
-            tasks = self._async[loop] = AsyncOmniTasks(**self._settings)
-        return tasks
+        return self._async.get()
 
     def close(self) -> None:
         """Stop the background loop of the sync tools (async tools close with their loop)."""
@@ -104,7 +94,7 @@ class QwenOmniToolSpec(BaseToolSpec):
 
     async def aclose(self) -> None:
         """Close the HTTP pool of this event loop's async tools."""
-        tasks = self._async.pop(asyncio.get_running_loop(), None)
+        tasks = self._async.pop()
         if tasks is not None:
             await tasks.aclose()
 
@@ -120,62 +110,11 @@ class QwenOmniToolSpec(BaseToolSpec):
         self, fn_name: str, spec_functions: Optional[list[SPEC_FUNCTION_TYPE]] = None
     ) -> Optional[type[BaseModel]]:
         """The argument model of the task behind ``fn_name`` (field descriptions included)."""
-        name = fn_name[1:] if fn_name.startswith("a") and fn_name[1:] in TOOL_NAMES else fn_name
-        if name not in TOOL_NAMES:
-            raise ValueError(f"{fn_name!r} is not a Qwen-Omni tool; tools: {', '.join(TOOL_NAMES)}")
-        return get_tool(name).input_model
-
-    # --- the tools (docstrings: the registry's descriptions, set below) -----------------------
-
-    def analyze_video(self, source: str, question: str) -> str:
-        return self._run("analyze_video", source=source, question=question)
-
-    async def aanalyze_video(self, source: str, question: str) -> str:
-        return await self._arun("analyze_video", source=source, question=question)
-
-    def analyze_image(self, source: str, question: str) -> str:
-        return self._run("analyze_image", source=source, question=question)
-
-    async def aanalyze_image(self, source: str, question: str) -> str:
-        return await self._arun("analyze_image", source=source, question=question)
-
-    def analyze_audio(self, source: str, question: str) -> str:
-        return self._run("analyze_audio", source=source, question=question)
-
-    async def aanalyze_audio(self, source: str, question: str) -> str:
-        return await self._arun("analyze_audio", source=source, question=question)
-
-    def did_call_mention(self, source: str, topics: list[str]) -> str:
-        return self._run("did_call_mention", source=source, topics=topics)
-
-    async def adid_call_mention(self, source: str, topics: list[str]) -> str:
-        return await self._arun("did_call_mention", source=source, topics=topics)
-
-    def caption_product_video(self, source: str) -> str:
-        return self._run("caption_product_video", source=source)
-
-    async def acaption_product_video(self, source: str) -> str:
-        return await self._arun("caption_product_video", source=source)
-
-    def summarize_long_video(
-        self, source: str, focus: Optional[str] = None, segment_seconds: Optional[float] = None
-    ) -> str:
-        return self._run(
-            "summarize_long_video", source=source, focus=focus, segment_seconds=segment_seconds
-        )
-
-    async def asummarize_long_video(
-        self, source: str, focus: Optional[str] = None, segment_seconds: Optional[float] = None
-    ) -> str:
-        return await self._arun(
-            "summarize_long_video", source=source, focus=focus, segment_seconds=segment_seconds
-        )
-
-    def transcribe(self, source: str, language: Optional[str] = None) -> str:
-        return self._run("transcribe", source=source, language=language)
-
-    async def atranscribe(self, source: str, language: Optional[str] = None) -> str:
-        return await self._arun("transcribe", source=source, language=language)
+        by_name = {t.name: t for t in TOOLS}
+        name = fn_name[1:] if fn_name.startswith("a") and fn_name[1:] in by_name else fn_name
+        if name not in by_name:
+            raise ValueError(f"{fn_name!r} is not a Qwen-Omni tool; tools: {', '.join(by_name)}")
+        return by_name[name].input_model
 
 
 def _given(arguments: dict[str, Any]) -> dict[str, Any]:
@@ -183,10 +122,62 @@ def _given(arguments: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in arguments.items() if v is not None}
 
 
-# One source of truth for what an agent reads: the registry's description becomes the
-# docstring, which BaseToolSpec turns into the tool description.
-for _name in TOOL_NAMES:
-    _doc = get_tool(_name).description
-    getattr(QwenOmniToolSpec, _name).__doc__ = _doc
-    getattr(QwenOmniToolSpec, f"a{_name}").__doc__ = _doc
-del _name, _doc
+def _signature(tool: ToolDef) -> inspect.Signature:
+    """``(self, source: str, question: str) -> str``: the input model's fields (optional ones
+    default to None), as BaseToolSpec shows them in the tool description."""
+    params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    for name, info in tool.input_model.model_fields.items():
+        annotation = info.annotation
+        if info.is_required():
+            params.append(
+                inspect.Parameter(
+                    name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=annotation
+                )
+            )
+        else:
+            params.append(
+                inspect.Parameter(
+                    name,
+                    inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                    default=None,
+                    annotation=Optional[annotation],
+                )
+            )
+    return inspect.Signature(params, return_annotation=str)
+
+
+def _bind(tool: ToolDef, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    bound = _signature(tool).bind(None, *args, **kwargs)
+    bound.arguments.pop("self")
+    return dict(bound.arguments)
+
+
+def _methods(tool: ToolDef) -> tuple[Callable[..., str], Callable[..., Any]]:
+    """The sync and async methods of one tool (named ``name`` and ``aname``)."""
+
+    def run(self: QwenOmniToolSpec, *args: Any, **kwargs: Any) -> str:
+        return self._run(tool.name, **_bind(tool, args, kwargs))
+
+    async def arun(self: QwenOmniToolSpec, *args: Any, **kwargs: Any) -> str:
+        return await self._arun(tool.name, **_bind(tool, args, kwargs))
+
+    for method, name in ((run, tool.name), (arun, f"a{tool.name}")):
+        method.__name__ = name
+        method.__qualname__ = f"QwenOmniToolSpec.{name}"
+        # One source of truth for what an agent reads: the registry's description becomes the
+        # docstring, which BaseToolSpec turns into the tool description.
+        method.__doc__ = tool.description
+        method.__signature__ = _signature(tool)  # type: ignore[union-attr]
+    return run, arun
+
+
+def _install_tools() -> None:
+    """Give the spec a sync and an async method per tool of the registry (once each)."""
+    for tool in TOOLS:
+        if tool.name not in QwenOmniToolSpec.__dict__:
+            run, arun = _methods(tool)
+            setattr(QwenOmniToolSpec, tool.name, run)
+            setattr(QwenOmniToolSpec, f"a{tool.name}", arun)
+
+
+_install_tools()

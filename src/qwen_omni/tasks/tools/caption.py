@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from qwen_omni.tasks.analyze import LONG_HINT, SOURCE_HELP
-from qwen_omni.tasks.progress import Progress, ProgressCallback, emit
-from qwen_omni.tasks.report import RequestReport, report_for
-from qwen_omni.tasks.sources import check_duration, resolve_media
-
-if TYPE_CHECKING:
-    from qwen_omni.tasks.policy import AccessPolicy
-    from qwen_omni.tasks.toolkit import AsyncOmniTasks
+from qwen_omni.tasks.context import TaskContext
+from qwen_omni.tasks.pipeline import SOURCE_HELP, ask_about
+from qwen_omni.tasks.report import RequestReport
+from qwen_omni.tasks.tool import SOURCES_NOTE, ToolDef
 
 __all__ = [
+    "TOOL",
     "CaptionProductVideoInput",
     "CaptionResult",
     "ProductCaption",
@@ -74,32 +70,35 @@ def _prompt(schema: type[BaseModel]) -> str:
 
 
 async def run_caption(
-    tasks: AsyncOmniTasks,
+    ctx: TaskContext,
     inp: CaptionProductVideoInput,
     *,
     schema: type[CaptionT],
-    policy: AccessPolicy | None,
-    progress: ProgressCallback | None = None,
     model: str | None = None,
 ) -> CaptionResult[CaptionT]:
     """One JSON-mode request; the answer validated into ``schema``."""
-    spec = tasks.spec(model)
-    await emit(progress, Progress("prepare", 0, 1, f"checking {inp.source}"))
-    with tasks.scratch() as tmp:
-        media = await resolve_media(inp.source, expect=("video",), policy=policy, spec=spec)
-        check_duration(media.sent.source, media.kind, media.duration_s, spec, hint=LONG_HINT)
-        media = await tasks.prepare(media, spec, Path(tmp))
-        await emit(progress, Progress("request", 0, 1, f"asking {spec.name}"))
-        outcome = await tasks.ask_json([media.part], _prompt(schema), schema, model=spec.name)
-    await emit(progress, Progress("request", 1, 1, "answered"))
-    report = report_for(
-        outcome.response,
-        model=spec.name,
-        media=[media.sent],
-        region=tasks.price_region,
-        attempts=outcome.attempts,
-        extra_usage=outcome.earlier_usage,
+    answer = await ask_about(
+        ctx, inp.source, _prompt(schema), expect=("video",), model=model, schema=schema
     )
     return CaptionResult[schema](  # type: ignore[valid-type]
-        caption=outcome.value, repaired=outcome.repaired, sent=report
+        caption=answer.value, repaired=answer.repaired, sent=answer.report
     )
+
+
+async def _job(ctx: TaskContext, inp: CaptionProductVideoInput, **options: Any) -> BaseModel:
+    options.setdefault("schema", ProductCaption)
+    return await run_caption(ctx, inp, **options)
+
+
+TOOL = ToolDef(
+    name="caption_product_video",
+    description=(
+        "Write a structured marketing caption for a product video: scene_description, "
+        "product_features (list), target_audience and music_style." + SOURCES_NOTE
+    ),
+    input_model=CaptionProductVideoInput,
+    result_model=CaptionResult[ProductCaption],
+    job=_job,
+    order=50,
+    cli="caption",
+)

@@ -16,21 +16,19 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from qwen_omni.errors import APIError, ConfigurationError, QwenOmniError, error_from_status
-from qwen_omni.tasks.analyze import SOURCE_HELP
-from qwen_omni.tasks.progress import Progress, ProgressCallback, emit
+from qwen_omni.tasks.context import TaskContext, Transcriber
+from qwen_omni.tasks.pipeline import SOURCE_HELP, ask, prepare
 from qwen_omni.tasks.report import RequestReport, report_for
 from qwen_omni.tasks.sources import ResolvedMedia, check_duration, resolve_media
-
-if TYPE_CHECKING:
-    from qwen_omni.tasks.policy import AccessPolicy
-    from qwen_omni.tasks.toolkit import AsyncOmniTasks
+from qwen_omni.tasks.tool import SOURCES_NOTE, ToolDef
 
 __all__ = [
+    "TOOL",
     "ChatAsrTranscriber",
     "OmniTranscriber",
     "ParaformerTranscriber",
@@ -83,19 +81,6 @@ class TranscriptResult(BaseModel):
         return self.text
 
 
-@runtime_checkable
-class Transcriber(Protocol):
-    """Something that turns a resolved medium into a transcript."""
-
-    model: str | None
-
-    async def transcribe(
-        self, tasks: AsyncOmniTasks, media: ResolvedMedia, *, language: str | None
-    ) -> TranscriptResult:
-        """Transcribe ``media``."""
-        ...
-
-
 class OmniTranscriber:
     """Qwen-Omni, asked for a verbatim transcript (the default)."""
 
@@ -103,7 +88,7 @@ class OmniTranscriber:
         self.model = model
 
     async def transcribe(
-        self, tasks: AsyncOmniTasks, media: ResolvedMedia, *, language: str | None
+        self, tasks: TaskContext, media: ResolvedMedia, *, language: str | None
     ) -> TranscriptResult:
         model = self.model or tasks.model
         lang = f" The speech is in language '{language}'." if language else ""
@@ -112,7 +97,7 @@ class OmniTranscriber:
             + lang
             + " Output only the transcript text, without comments, timestamps or speaker labels."
         )
-        response = await tasks.ask([media.part], prompt, model=model)
+        response = await ask(tasks, [media.part], prompt, model=model)
         report = report_for(response, model=model, media=[media.sent], region=tasks.price_region)
         return TranscriptResult(
             text=response.text.strip(), engine="omni", model=model, language=language, sent=report
@@ -130,7 +115,7 @@ class ChatAsrTranscriber:
         self.model: str | None = model
 
     async def transcribe(
-        self, tasks: AsyncOmniTasks, media: ResolvedMedia, *, language: str | None
+        self, tasks: TaskContext, media: ResolvedMedia, *, language: str | None
     ) -> TranscriptResult:
         model = self.model or tasks.model
         params: dict[str, Any] = {}
@@ -167,7 +152,7 @@ class ParaformerTranscriber:
         self.poll_interval_s = poll_interval_s
         self.timeout_s = timeout_s
 
-    async def _url_for(self, tasks: AsyncOmniTasks, media: ResolvedMedia) -> tuple[str, bool]:
+    async def _url_for(self, tasks: TaskContext, media: ResolvedMedia) -> tuple[str, bool]:
         if media.url is not None and media.url[:4].lower() == "http":
             return media.url, False
         from qwen_omni.delivery import MediaDelivery
@@ -194,7 +179,7 @@ class ParaformerTranscriber:
         return out.url, out.oss_resolve
 
     async def transcribe(
-        self, tasks: AsyncOmniTasks, media: ResolvedMedia, *, language: str | None
+        self, tasks: TaskContext, media: ResolvedMedia, *, language: str | None
     ) -> TranscriptResult:
         import httpx
 
@@ -304,28 +289,43 @@ def transcriber_for(asr_model: str | None) -> Transcriber:
     return ChatAsrTranscriber(asr_model)
 
 
-async def run_transcribe(
-    tasks: AsyncOmniTasks,
-    inp: TranscribeInput,
-    *,
-    policy: AccessPolicy | None,
-    progress: ProgressCallback | None = None,
-) -> TranscriptResult:
+async def run_transcribe(ctx: TaskContext, inp: TranscribeInput) -> TranscriptResult:
     """Transcribe with the configured transcriber."""
-    transcriber = tasks.transcriber
-    spec = tasks.spec(None if isinstance(transcriber, OmniTranscriber) else transcriber.model)
-    await emit(progress, Progress("prepare", 0, 1, f"checking {inp.source}"))
-    with tasks.scratch() as tmp:
+    transcriber = ctx.transcriber
+    spec = ctx.spec(None if isinstance(transcriber, OmniTranscriber) else transcriber.model)
+    await ctx.report("prepare", 0, 1, f"checking {inp.source}")
+    with ctx.scratch() as tmp:
         media = await resolve_media(
-            inp.source, expect=("audio", "video"), policy=policy, spec=spec, needs_sound=True
+            inp.source, expect=("audio", "video"), policy=ctx.policy, spec=spec, needs_sound=True
         )
         if isinstance(transcriber, OmniTranscriber):
             check_duration(media.sent.source, media.kind, media.duration_s, spec, hint=_LONG_HINT)
-        media = await tasks.prepare(media, spec, Path(tmp), audio_only=True)
-        await emit(
-            progress,
-            Progress("request", 0, 1, f"transcribing with {transcriber.model or spec.name}"),
+        media = await prepare(ctx, media, spec, Path(tmp), audio_only=True)
+        await ctx.report("request", 0, 1, f"transcribing with {transcriber.model or spec.name}")
+        result = await transcriber.transcribe(ctx, media, language=inp.language)
+    await ctx.report("request", 1, 1, "done")
+    if not isinstance(result, TranscriptResult):
+        raise TypeError(
+            f"{type(transcriber).__name__}.transcribe returned {type(result).__name__}; a "
+            "Transcriber must return a TranscriptResult"
         )
-        result = await transcriber.transcribe(tasks, media, language=inp.language)
-    await emit(progress, Progress("request", 1, 1, "done"))
     return result
+
+
+async def _job(ctx: TaskContext, inp: TranscribeInput, **options: Any) -> BaseModel:
+    return await run_transcribe(ctx, inp, **options)
+
+
+TOOL = ToolDef(
+    name="transcribe",
+    description=(
+        "Transcribe the speech in an audio or video recording to text (verbatim). Use "
+        "analyze_audio or did_call_mention when you need understanding rather than words."
+        + SOURCES_NOTE
+    ),
+    input_model=TranscribeInput,
+    result_model=TranscriptResult,
+    job=_job,
+    order=70,
+    cli_settings=("asr_model",),
+)

@@ -13,7 +13,7 @@ import asyncio
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,16 +24,15 @@ from qwen_omni.errors import (
     PermissionDeniedError,
     QwenOmniError,
 )
-from qwen_omni.tasks.analyze import SOURCE_HELP
-from qwen_omni.tasks.progress import Progress, ProgressCallback, emit
+from qwen_omni.tasks.context import TaskContext
+from qwen_omni.tasks.pipeline import SOURCE_HELP, ask, localize, prepare, segment_stream
+from qwen_omni.tasks.refusal import TaskFailed
 from qwen_omni.tasks.report import RequestReport, report_for, total_cost
 from qwen_omni.tasks.sources import ResolvedMedia, resolve_media
-
-if TYPE_CHECKING:
-    from qwen_omni.tasks.policy import AccessPolicy
-    from qwen_omni.tasks.toolkit import AsyncOmniTasks
+from qwen_omni.tasks.tool import SOURCES_NOTE, ToolDef
 
 __all__ = [
+    "TOOL",
     "NoSegmentAnalysed",
     "SegmentSummary",
     "SummarizeLongVideoInput",
@@ -47,7 +46,7 @@ _FATAL = (ConfigurationError, AuthenticationError, PermissionDeniedError)
 MIN_SEGMENT_S = 10.0
 
 
-class NoSegmentAnalysed(QwenOmniError):
+class NoSegmentAnalysed(TaskFailed):
     """Every segment of a long video failed twice; ``errors`` holds each segment's error."""
 
     def __init__(self, message: str, *, errors: list[str]) -> None:
@@ -120,6 +119,11 @@ class SummaryResult(BaseModel):
     )
     total_cost_cny: float | None = None
     elapsed_s: float = 0.0
+    trades: list[str] = Field(
+        default_factory=list,
+        description="What segment preparation gave up so that every segment could be sent "
+        "(e.g. a bitrate cap to fit the inline limit when no upload store is configured).",
+    )
 
     def to_text(self) -> str:
         head = self.summary
@@ -172,7 +176,7 @@ def _final_prompt(segments: list[SegmentSummary], focus: str | None) -> str:
 
 
 async def _summarize_segment(
-    tasks: AsyncOmniTasks,
+    ctx: TaskContext,
     media: ResolvedMedia,
     index: int,
     total: int,
@@ -181,19 +185,21 @@ async def _summarize_segment(
     focus: str | None,
     spec: ModelSpec,
     workdir: Path,
+    *,
+    prepared: bool = False,
 ) -> SegmentSummary:
     prompt = _segment_prompt(index, total, start, end, focus)
     model = spec.name
     last: QwenOmniError | None = None
-    ready: ResolvedMedia | None = None
+    ready: ResolvedMedia | None = media if prepared else None
     for attempt in (1, 2):
         try:
             if ready is None:
                 # each segment is prepared (720p, fps preset) while others are in flight
                 folder = workdir / f"segment_{index:03d}"
                 folder.mkdir(exist_ok=True)
-                ready = await tasks.prepare(media, spec, folder)
-            response = await tasks.ask([ready.part], prompt, model=model)
+                ready = await prepare(ctx, media, spec, folder)
+            response = await ask(ctx, [ready.part], prompt, model=model)
         except _FATAL:
             raise
         except QwenOmniError as exc:
@@ -203,7 +209,7 @@ async def _summarize_segment(
         if not text:
             last = QwenOmniError("the model returned an empty summary")
             continue
-        report = report_for(response, model=model, media=[ready.sent], region=tasks.price_region)
+        report = report_for(response, model=model, media=[ready.sent], region=ctx.price_region)
         return SegmentSummary(
             index=index, start_s=start, end_s=end, status="ok", summary=text,
             attempts=attempt, sent=report,
@@ -215,56 +221,65 @@ async def _summarize_segment(
 
 
 async def run_summarize(
-    tasks: AsyncOmniTasks,
+    ctx: TaskContext,
     inp: SummarizeLongVideoInput,
     *,
-    policy: AccessPolicy | None,
-    progress: ProgressCallback | None = None,
     model: str | None = None,
     summary_model: str | None = None,
 ) -> SummaryResult:
     """Split, map (concurrently, bounded), reduce with a text model."""
     started = time.monotonic()
-    spec = tasks.spec(model)
-    final_model = summary_model or tasks.summary_model
-    seconds = tasks.segment_length(inp.segment_seconds, spec)
-    await emit(progress, Progress("prepare", 0, None, f"checking {inp.source}"))
-    with tempfile.TemporaryDirectory(prefix="qwen-omni-summary-", dir=tasks.workdir) as tmp:
+    spec = ctx.spec(model)
+    final_model = summary_model or ctx.settings.summary_model
+    seconds = ctx.segment_length(inp.segment_seconds, spec)
+    await ctx.report("prepare", 0, None, f"checking {inp.source}")
+    with tempfile.TemporaryDirectory(prefix="qwen-omni-summary-", dir=ctx.workdir) as tmp:
         workdir = Path(tmp)
-        media = await resolve_media(inp.source, expect=("video",), policy=policy, spec=spec)
-        local = await tasks.localize(media, workdir, policy=policy)
+        media = await resolve_media(inp.source, expect=("video",), policy=ctx.policy, spec=spec)
+        local = await localize(ctx, media, workdir)
         duration = local.duration_s
-        await emit(progress, Progress("prepare", 0, None, "splitting into segments"))
-        pieces = await tasks.split(local, seconds, spec, workdir)
-        total = len(pieces)
-        await emit(progress, Progress("prepare", 1, 1, f"{total} segment(s) of ≤{seconds:.0f} s"))
+        await ctx.report("prepare", 0, None, "splitting into segments")
+        stream = await segment_stream(ctx, local, seconds, spec, workdir)
+        total = len(stream.ranges)
+        await ctx.report("prepare", 1, 1, f"{total} segment(s) of ≤{seconds:.0f} s")
 
-        limit = asyncio.Semaphore(tasks.max_concurrency)
+        limit = asyncio.Semaphore(ctx.settings.max_concurrency)
         done = 0
 
         async def one(i: int) -> SegmentSummary:
             nonlocal done
-            piece = pieces[i]
-            async with limit:
-                seg = await _summarize_segment(
-                    tasks, piece.media, i, total, piece.start_s, piece.end_s, inp.focus,
-                    spec, workdir,
+            start, end = stream.ranges[i]
+            try:
+                # a segment is sent as soon as it is ready, while later ones are encoded
+                piece = await stream.pieces[i]
+            except _FATAL:
+                raise
+            except Exception as exc:  # the segment could not be prepared
+                seg = SegmentSummary(
+                    index=i, start_s=start, end_s=end, status="failed",
+                    error=f"{type(exc).__name__}: {exc}", attempts=0,
                 )  # fmt: skip
+            else:
+                async with limit:
+                    seg = await _summarize_segment(
+                        ctx, piece.media, i, total, piece.start_s, piece.end_s, inp.focus,
+                        spec, workdir, prepared=stream.prepared,
+                    )  # fmt: skip
             done += 1
             state = "done" if seg.status == "ok" else "FAILED"
-            await emit(
-                progress,
-                Progress(
-                    "segments",
-                    done,
-                    total,
-                    f"segment {i + 1}/{total} ({_clock(seg.start_s)}–{_clock(seg.end_s)}) {state}",
-                ),
+            await ctx.report(
+                "segments",
+                done,
+                total,
+                f"segment {i + 1}/{total} ({_clock(seg.start_s)}–{_clock(seg.end_s)}) {state}",
             )
             return seg
 
-        await emit(progress, Progress("segments", 0, total, f"analysing {total} segment(s)"))
-        segments = list(await asyncio.gather(*(one(i) for i in range(total))))
+        await ctx.report("segments", 0, total, f"analysing {total} segment(s)")
+        try:
+            segments = list(await asyncio.gather(*(one(i) for i in range(total))))
+        finally:
+            await stream.close()
 
     ok = [s for s in segments if s.status == "ok"]
     missing = [TimeRange(start_s=s.start_s, end_s=s.end_s) for s in segments if s.status != "ok"]
@@ -281,19 +296,19 @@ async def run_summarize(
     if total == 1:
         summary = ok[0].summary or ""
     else:
-        await emit(progress, Progress("summary", 0, 1, f"summarizing with {final_model}"))
+        await ctx.report("summary", 0, 1, f"summarizing with {final_model}")
         used_summary_model = final_model
         try:
-            response = await tasks.ask([], _final_prompt(segments, inp.focus), model=final_model)
+            response = await ask(ctx, [], _final_prompt(segments, inp.focus), model=final_model)
             summary = response.text.strip()
-            final = report_for(response, model=final_model, media=[], region=tasks.price_region)
+            final = report_for(response, model=final_model, media=[], region=ctx.price_region)
             reports.append(final)
         except _FATAL:
             raise
         except QwenOmniError as exc:
             final_error = f"{type(exc).__name__}: {exc}"
             summary = "\n".join(f"[{_clock(s.start_s)}–{_clock(s.end_s)}] {s.summary}" for s in ok)
-        await emit(progress, Progress("summary", 1, 1, "done"))
+        await ctx.report("summary", 1, 1, "done")
     return SummaryResult(
         summary=summary,
         complete=not missing,
@@ -306,4 +321,26 @@ async def run_summarize(
         final_error=final_error,
         total_cost_cny=total_cost(reports),
         elapsed_s=round(time.monotonic() - started, 3),
+        trades=list(stream.trades),
     )
+
+
+async def _job(ctx: TaskContext, inp: SummarizeLongVideoInput, **options: Any) -> BaseModel:
+    return await run_summarize(ctx, inp, **options)
+
+
+TOOL = ToolDef(
+    name="summarize_long_video",
+    description=(
+        "Summarize a long video (minutes to hours): it is split into segments (90 s by "
+        "default), each segment is analysed, and the segment summaries are combined. The "
+        "result keeps each segment's time range and summary, and says which parts are "
+        "missing if any segment failed. Optionally give a focus." + SOURCES_NOTE
+    ),
+    input_model=SummarizeLongVideoInput,
+    result_model=SummaryResult,
+    job=_job,
+    order=60,
+    cli="summarize",
+    cli_settings=("summary_model",),
+)

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from qwen_omni.tasks.analyze import LONG_HINT, SOURCE_HELP
-from qwen_omni.tasks.progress import Progress, ProgressCallback, emit
-from qwen_omni.tasks.report import RequestReport, report_for
-from qwen_omni.tasks.sources import check_duration, resolve_media
+from qwen_omni.tasks.context import TaskContext
+from qwen_omni.tasks.pipeline import SOURCE_HELP, ask_about
+from qwen_omni.tasks.report import RequestReport
+from qwen_omni.tasks.tool import SOURCES_NOTE, ToolDef
 
-if TYPE_CHECKING:
-    from qwen_omni.tasks.policy import AccessPolicy
-    from qwen_omni.tasks.toolkit import AsyncOmniTasks
-
-__all__ = ["DidCallMentionInput", "MentionAnswer", "MentionResult", "TopicMention", "run_mention"]
+__all__ = [
+    "TOOL",
+    "DidCallMentionInput",
+    "MentionAnswer",
+    "MentionResult",
+    "TopicMention",
+    "run_mention",
+]
 
 MAX_TOPICS = 20
 _CLOCK = re.compile(r"^\s*(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:\.\d+)?)\s*$")
@@ -171,44 +173,45 @@ def _prompt(topics: list[str]) -> str:
 
 
 async def run_mention(
-    tasks: AsyncOmniTasks,
-    inp: DidCallMentionInput,
-    *,
-    policy: AccessPolicy | None,
-    progress: ProgressCallback | None = None,
-    model: str | None = None,
+    ctx: TaskContext, inp: DidCallMentionInput, *, model: str | None = None
 ) -> MentionResult:
     """One request for all topics; JSON validated, repaired or re-asked once."""
-    spec = tasks.spec(model)
-    await emit(progress, Progress("prepare", 0, 1, f"checking {inp.source}"))
-    with tasks.scratch() as tmp:
-        media = await resolve_media(
-            inp.source, expect=("audio", "video"), policy=policy, spec=spec, needs_sound=True
-        )
-        check_duration(media.sent.source, media.kind, media.duration_s, spec, hint=LONG_HINT)
-        media = await tasks.prepare(media, spec, Path(tmp), audio_only=True)
-        await emit(progress, Progress("request", 0, 1, f"asking {spec.name}"))
-        outcome = await tasks.ask_json(
-            [media.part],
-            _prompt(inp.topics),
-            MentionAnswer,
-            model=spec.name,
-            check=_checker(inp.topics, media.duration_s),
-        )
-    await emit(progress, Progress("request", 1, 1, "answered"))
-    by_topic = {m.topic.strip().lower(): m for m in outcome.value.mentions}
+    answer = await ask_about(
+        ctx,
+        inp.source,
+        _prompt(inp.topics),
+        expect=("audio", "video"),
+        model=model,
+        schema=MentionAnswer,
+        check=lambda media: _checker(inp.topics, media.duration_s),
+        audio_only=True,
+        needs_sound=True,
+    )
+    by_topic = {m.topic.strip().lower(): m for m in answer.value.mentions}
     # Keep the caller's order and spelling.
     mentions = [
         by_topic[t.lower()].model_copy(update={"topic": t})
         for t in inp.topics
         if t.lower() in by_topic
     ]
-    report = report_for(
-        outcome.response,
-        model=spec.name,
-        media=[media.sent],
-        region=tasks.price_region,
-        attempts=outcome.attempts,
-        extra_usage=outcome.earlier_usage,
-    )
-    return MentionResult(mentions=mentions, repaired=outcome.repaired, sent=report)
+    return MentionResult(mentions=mentions, repaired=answer.repaired, sent=answer.report)
+
+
+async def _job(ctx: TaskContext, inp: DidCallMentionInput, **options: Any) -> BaseModel:
+    return await run_mention(ctx, inp, **options)
+
+
+TOOL = ToolDef(
+    name="did_call_mention",
+    description=(
+        "Check a call recording (audio or video) for topics: for each topic, whether it "
+        "was mentioned, a short verbatim quote as evidence, the approximate time in "
+        "seconds, and a confidence from 0 to 1. Give all topics in one call (up to 20)."
+        + SOURCES_NOTE
+    ),
+    input_model=DidCallMentionInput,
+    result_model=MentionResult,
+    job=_job,
+    order=40,
+    cli="mention",
+)
