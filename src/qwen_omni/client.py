@@ -53,9 +53,11 @@ from qwen_omni.config import Dialect, Settings, Timeouts, resolve_settings
 from qwen_omni.content import (
     Audio,
     Image,
+    InvalidToolCall,
     Message,
     Part,
     Text,
+    ToolCall,
     Video,
     VideoFrames,
 )
@@ -86,7 +88,14 @@ if TYPE_CHECKING:
     )
     from qwen_omni.media.budget import RequestEstimate
 
-__all__ = ["AsyncOmniClient", "AsyncOmniStream", "MessagesInput", "OmniClient", "OmniStream"]
+__all__ = [
+    "DEFAULT_MAX_CONCURRENCY",
+    "AsyncOmniClient",
+    "AsyncOmniStream",
+    "MessagesInput",
+    "OmniClient",
+    "OmniStream",
+]
 
 logger = logging.getLogger("qwen_omni")
 
@@ -904,6 +913,17 @@ class OmniStream:
         """The answer assembled from the events seen so far."""
         return self._builder.build()
 
+    def tool_calls(self) -> list[ToolCall | InvalidToolCall]:
+        """The tool calls so far in stream order, each judged once by the core: a call whose
+        arguments are not a complete JSON object (still streaming, or cut off) is an
+        ``InvalidToolCall``. Cheaper than ``response`` (which joins all text and audio)."""
+        return self._builder.tool_calls()
+
+    def partial_tool_calls(self) -> list[ToolCall]:
+        """The tool calls so far with their raw, possibly incomplete arguments (a progress
+        view, never to execute); each call joins the arguments so far, so ask sparingly."""
+        return self._builder.partial_tool_calls()
+
     def until_done(self) -> OmniResponse:
         """Consume the rest of the stream and return the whole answer."""
         for _ in self._events:
@@ -1120,6 +1140,17 @@ class AsyncOmniStream:
         """The answer assembled from the events seen so far."""
         return self._builder.build()
 
+    def tool_calls(self) -> list[ToolCall | InvalidToolCall]:
+        """The tool calls so far in stream order, each judged once by the core: a call whose
+        arguments are not a complete JSON object (still streaming, or cut off) is an
+        ``InvalidToolCall``. Cheaper than ``response`` (which joins all text and audio)."""
+        return self._builder.tool_calls()
+
+    def partial_tool_calls(self) -> list[ToolCall]:
+        """The tool calls so far with their raw, possibly incomplete arguments (a progress
+        view, never to execute); each call joins the arguments so far, so ask sparingly."""
+        return self._builder.partial_tool_calls()
+
     async def until_done(self) -> OmniResponse:
         """Consume the rest of the stream and return the whole answer."""
         async for _ in self._events:
@@ -1127,18 +1158,49 @@ class AsyncOmniStream:
         return self._builder.build()
 
 
+class _DefaultConcurrency:
+    """The marker of "no ``max_concurrency`` given": the documented default applies."""
+
+    def __repr__(self) -> str:
+        return f"default ({DEFAULT_MAX_CONCURRENCY})"
+
+
+#: In-flight streams per ``AsyncOmniClient`` and event loop when the caller sets no cap.
+#: DashScope limits requests per model and root account (RPM/RPS, burst growth) without
+#: publishing the numbers for Qwen-Omni (reference §9: UNCONFIRMED), and advises client-side
+#: flow control over retrying 429s; 16 keeps a burst (an agent's batch, a loader's segments)
+#: under typical per-account limits. Pass ``max_concurrency`` to choose: an int, or None for
+#: no cap. When this default makes a request wait, the client logs it once.
+DEFAULT_MAX_CONCURRENCY = 16
+_DEFAULT_CAP = _DefaultConcurrency()
+
+
 class AsyncOmniClient(_ClientBase):
     """Asynchronous Qwen-Omni client; the same arguments as ``OmniClient``, plus
-    ``max_concurrency``: at most this many requests stream at once (None: no limit).
+    ``max_concurrency``: at most this many requests stream at once per event loop (None: no
+    limit; not given: :data:`DEFAULT_MAX_CONCURRENCY`, and the first request it holds back
+    is logged as a warning, so a throttled caller learns why).
     """
 
-    def __init__(self, *, max_concurrency: int | None = 16, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        max_concurrency: int | _DefaultConcurrency | None = _DEFAULT_CAP,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
-        if max_concurrency is not None and max_concurrency < 1:
+        self._default_cap = isinstance(max_concurrency, _DefaultConcurrency)
+        cap = (
+            DEFAULT_MAX_CONCURRENCY
+            if isinstance(max_concurrency, _DefaultConcurrency)
+            else (max_concurrency)
+        )
+        if cap is not None and cap < 1:
             from qwen_omni.errors import ConfigurationError
 
-            raise ConfigurationError(f"max_concurrency must be >= 1, got {max_concurrency}")
-        self.max_concurrency = max_concurrency
+            raise ConfigurationError(f"max_concurrency must be >= 1, got {cap}")
+        self.max_concurrency: int | None = cap
+        self._said_waiting = False
         self._semaphores: dict[int, asyncio.Semaphore] = {}
         self._openai: Any = None
         self.in_flight = 0
@@ -1163,6 +1225,26 @@ class AsyncOmniClient(_ClientBase):
         if sem is None:
             sem = self._semaphores[loop_id] = asyncio.Semaphore(self.max_concurrency)
         return sem
+
+    def _waiting(self) -> None:
+        """A request waits for a free slot: say so once per client (the default cap only;
+        an explicit cap is the caller's own choice)."""
+        if self._said_waiting:
+            return
+        self._said_waiting = True
+        if self._default_cap:
+            logger.warning(
+                "AsyncOmniClient: %d requests are already streaming, so further requests wait "
+                "for a slot (the default max_concurrency=%d per client and event loop); pass "
+                "max_concurrency=N (or None for no cap) to AsyncOmniClient, ChatQwenOmni or "
+                "LangChain's batch config to choose. Said once per client.",
+                self.max_concurrency,
+                self.max_concurrency,
+            )
+        else:
+            logger.debug(
+                "AsyncOmniClient: requests wait for max_concurrency=%s", self.max_concurrency
+            )
 
     async def close(self) -> None:
         """Close the HTTP connection pool."""
@@ -1230,6 +1312,8 @@ class AsyncOmniClient(_ClientBase):
             body, headers = self._body_and_headers(req, messages, oss_resolve)
             sem = self._semaphore()
             if sem is not None:
+                if sem.locked():
+                    self._waiting()
                 await sem.acquire()
             self.in_flight += 1
             try:

@@ -27,6 +27,7 @@ __all__ = [
     "ToolCallDelta",
     "Usage",
     "UsageEvent",
+    "WAV_HEADER_BYTES",
     "WavStreamEncoder",
     "fix_streamed_wav",
     "pcm_seconds",
@@ -181,12 +182,22 @@ _UNKNOWN_LENGTH = 0xFFFFFFFF
 _ALIGN = 6
 
 
+_EMPTY_WAV: list[bytes] = []
+
+
+def _empty_wav() -> bytes:
+    # Built once: a header is needed per streamed audio chunk.
+    if not _EMPTY_WAV:
+        _EMPTY_WAV.append(pcm_to_wav(b""))
+    return _EMPTY_WAV[0]
+
+
 def wav_header(data_bytes: int | None) -> bytes:
     """The 44-byte header of a PCM16 mono 24 kHz WAV; ``None``: length unknown (streaming).
 
     Streamed WAV uses 0xFFFFFFFF in both length fields while the length is not known.
     """
-    header = bytearray(pcm_to_wav(b""))
+    header = bytearray(_empty_wav())
     if data_bytes is None:
         riff, data = _UNKNOWN_LENGTH, _UNKNOWN_LENGTH
     else:

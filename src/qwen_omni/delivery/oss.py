@@ -434,6 +434,8 @@ class OssStore:
     # --- upload ---------------------------------------------------------------------------
 
     def _digest(self, media: LocalMedia) -> str:
+        """The content's SHA-256, computed once per file version (``qwen_omni.cache.digest``:
+        the same name, and the same fast path, as the analysis cache)."""
         if media.path is None:
             return media.sha256()
         # The same digest (and fast path) as the analysis cache: one name for the upload and
