@@ -19,6 +19,7 @@ from qwen_omni.content import InvalidToolCall, ToolCall
 from qwen_omni.errors import MalformedResponseError
 from qwen_omni.response import (
     AudioDelta,
+    CacheInfo,
     Event,
     Finish,
     OmniResponse,
@@ -272,6 +273,8 @@ class ResponseBuilder:
     """Accumulates events into an ``OmniResponse``."""
 
     def __init__(self) -> None:
+        self.cache: CacheInfo | None = None
+        """Set by the client when an analysis cache was consulted."""
         self.reset()
 
     def reset(self) -> None:
@@ -281,6 +284,7 @@ class ResponseBuilder:
         self._audio: list[bytes] = []
         self._transcript: list[str] = []
         self._calls: dict[int, dict[str, Any]] = {}
+        self._judged: list[ToolCall | InvalidToolCall] | None = None
         self._response = OmniResponse()
 
     def add(self, event: Event) -> None:
@@ -305,10 +309,12 @@ class ResponseBuilder:
             self._response.request_id = event.request_id
         elif isinstance(event, Finish):
             self._response.finish_reason = event.reason
+            self._judged = None  # the verdict on a call depends on the finish reason
         elif isinstance(event, UsageEvent):
             self._response.usage = event.usage
 
     def _tool_call(self, event: ToolCallDelta) -> None:
+        self._judged = None
         # Indices are the decoder's own (unique per call), so one index is one call.
         slot = self._calls.setdefault(event.index, {"id": None, "name": "", "arguments": []})
         if event.id and not slot["id"]:
@@ -327,15 +333,38 @@ class ResponseBuilder:
     def build(self) -> OmniResponse:
         """The response so far (complete once a Finish event was added)."""
         r = self._response
+        r.cache = self.cache
         r.text = "".join(self._text)
         r.reasoning = "".join(self._reasoning)
         r.audio_pcm = b"".join(self._audio)
         r.transcript = "".join(self._transcript)
-        r.tool_calls, r.invalid_tool_calls = split_tool_calls(
-            [
-                (index, slot["id"], slot["name"], "".join(slot["arguments"]))
-                for index, slot in sorted(self._calls.items())
-            ],
-            r.finish_reason,
-        )
+        judged = self.tool_calls()
+        r.tool_calls = [c for c in judged if isinstance(c, ToolCall)]
+        r.invalid_tool_calls = [c for c in judged if isinstance(c, InvalidToolCall)]
         return r
+
+    def tool_calls(self) -> list[ToolCall | InvalidToolCall]:
+        """Every call so far in stream order, each judged once (:func:`judge_tool_call`):
+        an ``InvalidToolCall`` while (or because) its arguments are not a complete JSON
+        object. Cached until the next fragment or the finish, so asking again is free — an
+        integration can read the calls at the end without the joins of ``build()``."""
+        if self._judged is None:
+            reason = self._response.finish_reason
+            self._judged = [
+                judge_tool_call(index, slot["id"], slot["name"], "".join(slot["arguments"]), reason)
+                for index, slot in sorted(self._calls.items())
+            ]
+        return self._judged
+
+    def partial_tool_calls(self) -> list[ToolCall]:
+        """The calls so far with their raw arguments as they stand, neither decoded nor judged:
+        a view for progress displays, never to execute. Each call joins the arguments so far,
+        so ask sparingly (e.g. when they have doubled)."""
+        return [
+            ToolCall(
+                id=slot["id"] or f"call_{index}",
+                name=slot["name"],
+                arguments="".join(slot["arguments"]),
+            )
+            for index, slot in sorted(self._calls.items())
+        ]

@@ -41,6 +41,7 @@ from pydantic import ValidationError
 from qwen_omni import _wire
 from qwen_omni._sse import DEFAULT_MAX_EVENT_BYTES, StreamBody
 from qwen_omni._stream import ResponseBuilder, StreamDecoder
+from qwen_omni._version import user_agent
 from qwen_omni.catalog import (
     DATA_URI_MAX_BYTES,
     IMAGE_BUDGET_MAX_PIXELS,
@@ -52,9 +53,11 @@ from qwen_omni.config import Dialect, Settings, Timeouts, resolve_settings
 from qwen_omni.content import (
     Audio,
     Image,
+    InvalidToolCall,
     Message,
     Part,
     Text,
+    ToolCall,
     Video,
     VideoFrames,
 )
@@ -70,10 +73,13 @@ from qwen_omni.errors import (
     map_api_error,
 )
 from qwen_omni.params import RequestParams
-from qwen_omni.response import Event, OmniResponse, Started
+from qwen_omni.response import CacheInfo, Event, OmniResponse, Started
 from qwen_omni.rules import check_request
 
 if TYPE_CHECKING:
+    import os
+
+    from qwen_omni.cache import AnalysisCache, CacheStore, KeyMaterial
     from qwen_omni.delivery import (
         DeliveredMedia,
         DeliveryContext,
@@ -82,7 +88,14 @@ if TYPE_CHECKING:
     )
     from qwen_omni.media.budget import RequestEstimate
 
-__all__ = ["AsyncOmniClient", "AsyncOmniStream", "MessagesInput", "OmniClient", "OmniStream"]
+__all__ = [
+    "DEFAULT_MAX_CONCURRENCY",
+    "AsyncOmniClient",
+    "AsyncOmniStream",
+    "MessagesInput",
+    "OmniClient",
+    "OmniStream",
+]
 
 logger = logging.getLogger("qwen_omni")
 
@@ -382,6 +395,15 @@ def _check_data_uri_kind(part: Image | Audio | Video) -> None:
     _check_kind(part, found.kind, found.format)
 
 
+def _endpoint_identity(base_url: str) -> str:
+    """Who answers, for cache keys: host and path without the port (a local emulator or vLLM
+    restarted on another port is the same server; DashScope endpoints have no port)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
+    return f"{parts.hostname or ''}{parts.path.rstrip('/')}"
+
+
 def backoff_delay(attempt: int, err: QwenOmniError) -> float:
     """Seconds to wait before retry ``attempt`` (0-based): Retry-After, else full jitter."""
     if isinstance(err, RateLimitError) and err.retry_after is not None:
@@ -453,12 +475,19 @@ class _ClientBase:
         default_headers: Mapping[str, str] | None = None,
         http_client: Any = None,
         prepare: PrepareMode | bool = "auto",
+        cache: AnalysisCache | CacheStore | str | os.PathLike[str] | bool | None = None,
         max_event_bytes: int | None = None,
         image_budget: bool = True,
     ) -> None:
         self._http_client = http_client
         self.max_event_bytes = _max_event_bytes(max_event_bytes)
         self.image_budget = bool(image_budget)
+        self.cache: AnalysisCache | None = None
+        """The analysis cache consulted before sending (None: every request is sent)."""
+        if cache is not None and cache is not False:
+            from qwen_omni.cache import open_cache
+
+            self.cache = open_cache(cache)
         if prepare is True or prepare is False:
             prepare = "always" if prepare else "never"
         if prepare not in ("auto", "always", "never"):
@@ -587,6 +616,85 @@ class _ClientBase:
             if not changed:
                 return sent
             return _replace(sent, original=priced(req.messages))
+
+    def cached(
+        self, messages: MessagesInput, *, model: str | None = None, **params: Any
+    ) -> OmniResponse | None:
+        """The stored answer to this request when the analysis cache has it (counted as a hit),
+        else None. Nothing is sent; local files are hashed (or found by their fingerprint).
+        Blocking on both clients (SQLite and hashing): call it from a thread in async code."""
+        if self.cache is None:
+            return None
+        req = self._request(messages, model, dict(params))
+        builder = ResponseBuilder()
+        material = self._cache_material(req, builder)
+        if material is None or self._cache_hit(material, builder) is None:
+            return None
+        return builder.build()
+
+    def _cache_material(self, req: _Request, builder: ResponseBuilder) -> KeyMaterial | None:
+        """The cache key material of ``req``, or None when the cache is off or must not be
+        used for it (then ``builder.cache`` says why)."""
+        cache = self.cache
+        if cache is None:
+            return None
+        p = req.params
+        refusal = cache.refusal(p.temperature)
+        if refusal:
+            builder.cache = CacheInfo(key="", hit=False, note=refusal)
+            return None
+        from qwen_omni.cache import request_key
+
+        return request_key(
+            req.messages,
+            model=req.spec.name,
+            region=self.settings.region,
+            endpoint=_endpoint_identity(self.settings.base_url),
+            dialect=self.settings.dialect,
+            # The image budget changes the pixels asked for, so it is part of the question.
+            params={**p.model_dump(mode="json"), "image_budget": self.image_budget},
+            voice=(p.voice or req.spec.default_voice) if p.wants_audio else None,
+            prepare=self.prepare,
+            file_digest=cache.file_digest,
+        )
+
+    def _cache_hit(self, material: KeyMaterial, builder: ResponseBuilder) -> list[Event] | None:
+        """The replayed events of a stored answer (and ``builder.cache`` set), or None."""
+        assert self.cache is not None
+        found = self.cache.get(material.key)
+        if found is None:
+            return None
+        from qwen_omni.cache import replay_events
+
+        response, info = found
+        builder.cache = info
+        logger.info("cache hit %s: %s", material.key[:12], info.summary())
+        events = list(replay_events(response))
+        for event in events:
+            builder.add(event)
+        return events
+
+    def _cache_put(
+        self, material: KeyMaterial, req: _Request, builder: ResponseBuilder, started: float
+    ) -> None:
+        """Store the answer that just completed (never a partial one)."""
+        assert self.cache is not None
+        response = builder.build()
+        cost = None
+        if response.usage is not None:
+            from qwen_omni.tasks.report import cost_cny
+
+            media = bool(material.digests or material.volatile_urls)
+            cost = cost_cny(response.usage, req.spec, self.settings.region, multimodal_input=media)
+        stored = self.cache.put(
+            material, response, cost_cny=cost, elapsed_s=time.monotonic() - started
+        )
+        builder.cache = CacheInfo(
+            key=material.key,
+            hit=False,
+            stored=stored,
+            note="" if stored else "the answer was not complete",
+        )
 
     def _delivery_context(self, spec: ModelSpec) -> DeliveryContext:
         from qwen_omni.delivery import DeliveryContext
@@ -757,7 +865,7 @@ class _ClientBase:
             "base_url": s.base_url,
             "max_retries": 0,  # retries are ours: a stream may only retry before output
             # Streams are read raw (bounded, see _sse): a compressed stream is not asked for.
-            "default_headers": {"User-Agent": "qwen-omni/0.1", "Accept-Encoding": "identity"},
+            "default_headers": {"User-Agent": user_agent(), "Accept-Encoding": "identity"},
             **({"http_client": http_client} if http_client is not None else {}),
         }
 
@@ -805,6 +913,17 @@ class OmniStream:
         """The answer assembled from the events seen so far."""
         return self._builder.build()
 
+    def tool_calls(self) -> list[ToolCall | InvalidToolCall]:
+        """The tool calls so far in stream order, each judged once by the core: a call whose
+        arguments are not a complete JSON object (still streaming, or cut off) is an
+        ``InvalidToolCall``. Cheaper than ``response`` (which joins all text and audio)."""
+        return self._builder.tool_calls()
+
+    def partial_tool_calls(self) -> list[ToolCall]:
+        """The tool calls so far with their raw, possibly incomplete arguments (a progress
+        view, never to execute); each call joins the arguments so far, so ask sparingly."""
+        return self._builder.partial_tool_calls()
+
     def until_done(self) -> OmniResponse:
         """Consume the rest of the stream and return the whole answer."""
         for _ in self._events:
@@ -839,6 +958,10 @@ class OmniClient(_ClientBase):
             inline to the field guide's budgets, ``always`` prepares every local medium,
             ``never`` sends media as given. Either way local media is measured first, and
             what the model cannot take is refused before sending.
+        cache: an analysis cache (``qwen_omni.cache.AnalysisCache``), a path (SQLite file or
+            directory) or True (the default file): a request already answered is served
+            from it without sending (``response.from_cache``; ``response.cache`` says what was
+            saved). Answers with temperature > 0 are kept only by ``AnalysisCache(sampled=True)``.
         max_event_bytes: the largest SSE line or event accepted from the service (default
             4 MiB, or ``QWEN_OMNI_MAX_EVENT_BYTES``); more is a ``MalformedResponseError``,
             so memory stays bounded whatever the server sends. The total timeout is enforced
@@ -918,8 +1041,15 @@ class OmniClient(_ClientBase):
         return self._apply_delivery(req, delivered), oss_resolve, results
 
     def _run(self, req: _Request, builder: ResponseBuilder) -> Generator[Event, None, None]:
+        material = self._cache_material(req, builder)
+        if material is not None:
+            replay = self._cache_hit(material, builder)
+            if replay is not None:
+                yield from replay
+                return
         self._check_key()
-        deadline = time.monotonic() + self.settings.timeouts.total
+        started = time.monotonic()
+        deadline = started + self.settings.timeouts.total
         messages, oss_resolve, delivered = self._deliver(req)
         try:
             body, headers = self._body_and_headers(req, messages, oss_resolve)
@@ -928,6 +1058,9 @@ class OmniClient(_ClientBase):
             # Uploaded objects are deleted after use when the store says so (delete_after_use).
             for item in delivered:
                 self.delivery.release(item)
+        # Reached only when the stream completed: a failure raised, an early close exited.
+        if material is not None:
+            self._cache_put(material, req, builder, started)
 
     def _attempts(
         self,
@@ -1007,6 +1140,17 @@ class AsyncOmniStream:
         """The answer assembled from the events seen so far."""
         return self._builder.build()
 
+    def tool_calls(self) -> list[ToolCall | InvalidToolCall]:
+        """The tool calls so far in stream order, each judged once by the core: a call whose
+        arguments are not a complete JSON object (still streaming, or cut off) is an
+        ``InvalidToolCall``. Cheaper than ``response`` (which joins all text and audio)."""
+        return self._builder.tool_calls()
+
+    def partial_tool_calls(self) -> list[ToolCall]:
+        """The tool calls so far with their raw, possibly incomplete arguments (a progress
+        view, never to execute); each call joins the arguments so far, so ask sparingly."""
+        return self._builder.partial_tool_calls()
+
     async def until_done(self) -> OmniResponse:
         """Consume the rest of the stream and return the whole answer."""
         async for _ in self._events:
@@ -1014,18 +1158,49 @@ class AsyncOmniStream:
         return self._builder.build()
 
 
+class _DefaultConcurrency:
+    """The marker of "no ``max_concurrency`` given": the documented default applies."""
+
+    def __repr__(self) -> str:
+        return f"default ({DEFAULT_MAX_CONCURRENCY})"
+
+
+#: In-flight streams per ``AsyncOmniClient`` and event loop when the caller sets no cap.
+#: DashScope limits requests per model and root account (RPM/RPS, burst growth) without
+#: publishing the numbers for Qwen-Omni (reference §9: UNCONFIRMED), and advises client-side
+#: flow control over retrying 429s; 16 keeps a burst (an agent's batch, a loader's segments)
+#: under typical per-account limits. Pass ``max_concurrency`` to choose: an int, or None for
+#: no cap. When this default makes a request wait, the client logs it once.
+DEFAULT_MAX_CONCURRENCY = 16
+_DEFAULT_CAP = _DefaultConcurrency()
+
+
 class AsyncOmniClient(_ClientBase):
     """Asynchronous Qwen-Omni client; the same arguments as ``OmniClient``, plus
-    ``max_concurrency``: at most this many requests stream at once (None: no limit).
+    ``max_concurrency``: at most this many requests stream at once per event loop (None: no
+    limit; not given: :data:`DEFAULT_MAX_CONCURRENCY`, and the first request it holds back
+    is logged as a warning, so a throttled caller learns why).
     """
 
-    def __init__(self, *, max_concurrency: int | None = 16, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        max_concurrency: int | _DefaultConcurrency | None = _DEFAULT_CAP,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
-        if max_concurrency is not None and max_concurrency < 1:
+        self._default_cap = isinstance(max_concurrency, _DefaultConcurrency)
+        cap = (
+            DEFAULT_MAX_CONCURRENCY
+            if isinstance(max_concurrency, _DefaultConcurrency)
+            else (max_concurrency)
+        )
+        if cap is not None and cap < 1:
             from qwen_omni.errors import ConfigurationError
 
-            raise ConfigurationError(f"max_concurrency must be >= 1, got {max_concurrency}")
-        self.max_concurrency = max_concurrency
+            raise ConfigurationError(f"max_concurrency must be >= 1, got {cap}")
+        self.max_concurrency: int | None = cap
+        self._said_waiting = False
         self._semaphores: dict[int, asyncio.Semaphore] = {}
         self._openai: Any = None
         self.in_flight = 0
@@ -1050,6 +1225,26 @@ class AsyncOmniClient(_ClientBase):
         if sem is None:
             sem = self._semaphores[loop_id] = asyncio.Semaphore(self.max_concurrency)
         return sem
+
+    def _waiting(self) -> None:
+        """A request waits for a free slot: say so once per client (the default cap only;
+        an explicit cap is the caller's own choice)."""
+        if self._said_waiting:
+            return
+        self._said_waiting = True
+        if self._default_cap:
+            logger.warning(
+                "AsyncOmniClient: %d requests are already streaming, so further requests wait "
+                "for a slot (the default max_concurrency=%d per client and event loop); pass "
+                "max_concurrency=N (or None for no cap) to AsyncOmniClient, ChatQwenOmni or "
+                "LangChain's batch config to choose. Said once per client.",
+                self.max_concurrency,
+                self.max_concurrency,
+            )
+        else:
+            logger.debug(
+                "AsyncOmniClient: requests wait for max_concurrency=%s", self.max_concurrency
+            )
 
     async def close(self) -> None:
         """Close the HTTP connection pool."""
@@ -1099,13 +1294,26 @@ class AsyncOmniClient(_ClientBase):
         return self._apply_delivery(req, delivered), oss_resolve, list(results)
 
     async def _run(self, req: _Request, builder: ResponseBuilder) -> AsyncGenerator[Event, None]:
+        material = None
+        if self.cache is not None:
+            # Hashing a new file and SQLite reads block: keep them off the event loop.
+            material = await asyncio.to_thread(self._cache_material, req, builder)
+        if material is not None:
+            replay = await asyncio.to_thread(self._cache_hit, material, builder)
+            if replay is not None:
+                for event in replay:
+                    yield event
+                return
         self._check_key()
-        deadline = time.monotonic() + self.settings.timeouts.total
+        started = time.monotonic()
+        deadline = started + self.settings.timeouts.total
         messages, oss_resolve, delivered = await self._deliver(req)
         try:
             body, headers = self._body_and_headers(req, messages, oss_resolve)
             sem = self._semaphore()
             if sem is not None:
+                if sem.locked():
+                    self._waiting()
                 await sem.acquire()
             self.in_flight += 1
             try:
@@ -1118,6 +1326,8 @@ class AsyncOmniClient(_ClientBase):
         finally:
             for item in delivered:
                 await self.delivery.arelease(item)
+        if material is not None:
+            await asyncio.to_thread(self._cache_put, material, req, builder, started)
 
     async def _attempts(
         self,

@@ -97,9 +97,10 @@ def test_total_timeout_fires_on_wall_clock(serve, call, behaviour):
     with pytest.raises(APITimeoutError) as info:
         call(server, total=0.8)
     elapsed = time.monotonic() - start
-    # Without the wall-clock deadline these run for ever (keep-alives, drip) or for the 30 s
-    # first-byte timeout (silent); the slack covers a loaded machine.
-    assert elapsed < 0.8 + 1.5, f"took {elapsed:.2f} s for a 0.8 s total timeout"
+    # Without the wall-clock deadline these run for ever (keep-alives, drip), for the 30 s
+    # first-byte timeout (silent) or ~200 s (a dripped 4 KB header); the slack covers a
+    # heavily loaded machine (first-call imports, scheduling).
+    assert elapsed < 0.8 + 4.0, f"took {elapsed:.2f} s for a 0.8 s total timeout"
     assert "0.8 s" in str(info.value)
 
 
@@ -132,7 +133,7 @@ def test_total_timeout_through_langchain_and_llamaindex(serve):
         start = time.monotonic()
         with pytest.raises(APITimeoutError):
             run()
-        assert time.monotonic() - start < 0.8 + 2.0
+        assert time.monotonic() - start < 0.8 + 4.0
 
 
 # --- memory stays bounded ----------------------------------------------------------------

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextvars import ContextVar
 from functools import cached_property
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import LanguageModelInput
-from langchain_core.language_models.chat_models import (
-    BaseChatModel,
-    agenerate_from_stream,
-    generate_from_stream,
-)
+from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
 from langchain_core.output_parsers.openai_tools import (
@@ -22,17 +20,22 @@ from langchain_core.output_parsers.openai_tools import (
     PydanticToolsParser,
 )
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
+from langchain_core.runnables import Runnable, RunnableConfig, RunnableMap, RunnablePassthrough
 from langchain_core.tools import BaseTool
 from langchain_core.utils import from_env, secret_from_env
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-from langchain_qwen_omni._chunks import ChunkAssembler, finalize_audio
+from langchain_qwen_omni._chunks import ChunkAssembler, message_from_response
 from langchain_qwen_omni._messages import to_core_messages
-from langchain_qwen_omni.errors import atranslating_errors, translating_errors
+from langchain_qwen_omni.errors import (
+    atranslating_errors,
+    to_langchain_error,
+    translating_errors,
+)
 from qwen_omni.catalog import get_model
+from qwen_omni.errors import QwenOmniError
 from qwen_omni.loops import PerLoop
 from qwen_omni.rules import close_match, resolve_tool_choice
 
@@ -48,6 +51,13 @@ DEFAULT_MODEL = "qwen3-omni-flash"
 
 # Call-time keyword arguments LangChain itself may pass down; they are not request parameters.
 _LANGCHAIN_KWARGS = ("stream", "ls_structured_output_format")
+
+_UNSET: Any = object()
+#: The ``max_concurrency`` of the LangChain batch being run (tasks inherit it), else _UNSET.
+_BATCH_CONCURRENCY: ContextVar[Any] = ContextVar("qwen_omni_batch_concurrency", default=_UNSET)
+
+#: A spoken reply larger than this (PCM bytes, ~10 s) is encoded off the event loop.
+_INLINE_BUILD_BYTES = 512 * 1024
 
 StructuredOutputMethod = Literal["function_calling", "json_mode", "json_schema"]
 
@@ -163,9 +173,10 @@ class ChatQwenOmni(BaseChatModel):
             open("hello.wav", "wb").write(get_audio(msg))
 
         The reply's content is ``[{"type": "text", ...}, {"type": "audio", "base64": ...,
-        "mime_type": "audio/wav"}]``. Streamed chunks carry the audio as it arrives, each piece
-        decodable on its own (PCM16 mono 24 kHz after the 44-byte header of the first);
-        ``get_audio`` gives the WAV of merged chunks with exact lengths.
+        "mime_type": "audio/wav"}]``, built once from the core's whole answer. Streamed chunks
+        carry the audio as it arrives, one standard audio block per chunk, each a complete WAV
+        (PCM16 mono 24 kHz); merged chunks keep one block per piece (merging stays linear) and
+        ``get_audio`` joins them into one WAV.
 
     Tool calling:
         .. code-block:: python
@@ -179,6 +190,10 @@ class ChatQwenOmni(BaseChatModel):
             llm_tools = llm.bind_tools([GetWeather], tool_choice="auto")
             llm_tools.invoke("Weather in Hangzhou?").tool_calls
             # [{'name': 'GetWeather', 'args': {'city': 'Hangzhou'}, 'id': 'call_…', ...}]
+
+        Streamed, a call is announced as it starts and its arguments come whole in the last
+        chunk. A call cut off by ``max_tokens`` is never callable: it is in
+        ``invalid_tool_calls``.
 
         ``tool_choice``: ``"auto"``, ``"none"``, a tool name (forced), or ``"any"``/
         ``"required"``/``True``: with one tool, that tool is forced; with several, DashScope has
@@ -324,7 +339,11 @@ class ChatQwenOmni(BaseChatModel):
     (120 s, 900 s in all)."""
 
     max_concurrency: int | None = 16
-    """Async only: at most this many requests of this model stream at once (None: no cap)."""
+    """Async only: at most this many requests of this model stream at once per event loop
+    (None: no cap). Not set: the core's documented default
+    (``qwen_omni.client.DEFAULT_MAX_CONCURRENCY``, 16), which logs a warning the first time it
+    makes a request wait. A ``max_concurrency`` in the config of ``abatch`` /
+    ``abatch_as_completed`` is honoured as given for that batch."""
 
     streaming: bool = False
     """Make ``invoke`` stream through callbacks (the service streams either way)."""
@@ -483,16 +502,60 @@ class ChatQwenOmni(BaseChatModel):
         return OmniClient(**self._client_kwargs())
 
     @cached_property
-    def _async_clients(self) -> PerLoop[AsyncOmniClient]:
-        from qwen_omni import AsyncOmniClient
-
-        return PerLoop(
-            lambda: AsyncOmniClient(max_concurrency=self.max_concurrency, **self._client_kwargs())
-        )
+    def _async_clients(self) -> PerLoop[dict[Any, AsyncOmniClient]]:
+        # Per event loop, one client per concurrency cap in force (see _async_client).
+        return PerLoop(dict)
 
     def _async_client(self) -> AsyncOmniClient:
-        """The async client of the running event loop (an HTTP pool belongs to its loop)."""
-        return self._async_clients.get()
+        """The async client of the running event loop (an HTTP pool belongs to its loop) for
+        the concurrency cap in force: the batch's, else this model's, else the core's."""
+        from qwen_omni import AsyncOmniClient
+
+        cap: Any = _BATCH_CONCURRENCY.get()
+        if cap is _UNSET and "max_concurrency" in self.model_fields_set:
+            cap = self.max_concurrency
+        clients = self._async_clients.get()
+        client = clients.get(cap)
+        if client is None:
+            cap_kwargs = {} if cap is _UNSET else {"max_concurrency": cap}
+            client = clients[cap] = AsyncOmniClient(**cap_kwargs, **self._client_kwargs())
+        return client
+
+    async def abatch(
+        self,
+        inputs: list[LanguageModelInput],
+        config: RunnableConfig | list[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
+    ) -> list[AIMessage]:
+        """LangChain's ``abatch``; its ``max_concurrency`` also sets this model's cap on
+        streams in flight for the batch (so an explicit 64 means 64, not the default 16)."""
+        token = _BATCH_CONCURRENCY.set(_batch_cap(config))
+        try:
+            return await super().abatch(
+                inputs, config, return_exceptions=return_exceptions, **kwargs
+            )
+        finally:
+            _BATCH_CONCURRENCY.reset(token)
+
+    async def abatch_as_completed(  # type: ignore[override]
+        self,
+        inputs: Sequence[LanguageModelInput],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
+    ) -> AsyncIterator[tuple[int, AIMessage | Exception]]:
+        """LangChain's ``abatch_as_completed``, honouring its ``max_concurrency`` like
+        :meth:`abatch`."""
+        token = _BATCH_CONCURRENCY.set(_batch_cap(config))
+        try:
+            parent: Any = super().abatch_as_completed
+            async for item in parent(inputs, config, return_exceptions=return_exceptions, **kwargs):
+                yield item
+        finally:
+            _BATCH_CONCURRENCY.reset(token)
 
     # --- requests --------------------------------------------------------------------------
 
@@ -526,9 +589,12 @@ class ChatQwenOmni(BaseChatModel):
                 del params["tool_choice"]
         return model, params
 
+    def _assembler(self, model: str, params: dict[str, Any]) -> ChunkAssembler:
+        return ChunkAssembler(model=model, blocks=self._blocks(params))
+
     @staticmethod
-    def _assembler(model: str, params: dict[str, Any]) -> ChunkAssembler:
-        return ChunkAssembler(model=model, blocks="audio" in (params.get("modalities") or ()))
+    def _blocks(params: dict[str, Any]) -> bool:
+        return "audio" in (params.get("modalities") or ())
 
     @translating_errors
     def _stream(
@@ -548,7 +614,7 @@ class ChatQwenOmni(BaseChatModel):
                     if run_manager:
                         run_manager.on_llm_new_token(chunk.text, chunk=chunk)
                     yield chunk
-        last = assembler.last()
+            last = assembler.last(events.tool_calls)
         if run_manager:
             run_manager.on_llm_new_token(last.text, chunk=last)
         yield last
@@ -571,20 +637,10 @@ class ChatQwenOmni(BaseChatModel):
                     if run_manager:
                         await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
                     yield chunk
-        last = assembler.last()
+            last = assembler.last(events.tool_calls)
         if run_manager:
             await run_manager.on_llm_new_token(last.text, chunk=last)
         yield last
-
-    @staticmethod
-    def _finalized(result: ChatResult) -> ChatResult:
-        generations = []
-        for gen in result.generations:
-            message = gen.message
-            if isinstance(message, AIMessage):
-                message = finalize_audio(message)
-            generations.append(ChatGeneration(message=message, generation_info=gen.generation_info))
-        return ChatResult(generations=generations, llm_output=result.llm_output)
 
     def _generate(
         self,
@@ -593,9 +649,15 @@ class ChatQwenOmni(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        # The service only streams: the answer is the merged stream.
-        chunks = self._stream(messages, stop=stop, run_manager=run_manager, **kwargs)
-        return self._finalized(generate_from_stream(chunks))
+        # The core holds the whole answer: one message built from it, no chunk merging.
+        # (With streaming callbacks, LangChain calls _stream instead.)
+        model, params = self._request(stop, kwargs)
+        try:
+            response = self._client.complete(to_core_messages(messages), model=model, **params)
+        except QwenOmniError as exc:
+            _reraise(exc)
+        message = message_from_response(response, model=model, blocks=self._blocks(params))
+        return ChatResult(generations=[ChatGeneration(message=message)])
 
     async def _agenerate(
         self,
@@ -604,8 +666,22 @@ class ChatQwenOmni(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        chunks = self._astream(messages, stop=stop, run_manager=run_manager, **kwargs)
-        return self._finalized(await agenerate_from_stream(chunks))
+        model, params = self._request(stop, kwargs)
+        try:
+            response = await self._async_client().complete(
+                to_core_messages(messages), model=model, **params
+            )
+        except QwenOmniError as exc:
+            _reraise(exc)
+        blocks = self._blocks(params)
+        if len(response.audio_pcm) > _INLINE_BUILD_BYTES:
+            # Encoding minutes of audio takes tens of ms: not on the event loop.
+            message = await asyncio.to_thread(
+                message_from_response, response, model=model, blocks=blocks
+            )
+        else:
+            message = message_from_response(response, model=model, blocks=blocks)
+        return ChatResult(generations=[ChatGeneration(message=message)])
 
     # --- tools and structured output ---------------------------------------------------------
 
@@ -714,3 +790,20 @@ class ChatQwenOmni(BaseChatModel):
             )
             return RunnableMap(raw=llm) | with_fallback
         return llm | parser
+
+
+def _reraise(exc: QwenOmniError) -> NoReturn:
+    """A core error in LangChain's taxonomy (as the streaming paths raise it)."""
+    mapped = to_langchain_error(exc)
+    if mapped is exc:
+        raise exc
+    raise mapped from exc
+
+
+def _batch_cap(config: Any) -> Any:
+    """The ``max_concurrency`` a batch config sets (the first config's, as LangChain reads
+    it), or _UNSET."""
+    first = config[0] if isinstance(config, (list, tuple)) and config else config
+    if isinstance(first, dict) and first.get("max_concurrency") is not None:
+        return first["max_concurrency"]
+    return _UNSET

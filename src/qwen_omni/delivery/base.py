@@ -31,8 +31,6 @@ DeliveryPolicy = Literal["auto", "inline", "oss", "dashscope_temp"]
 MediaKind = Literal["image", "audio", "video"]
 DeliverablePart = Union[Image, Audio, Video]
 
-_HASH_CHUNK = 1 << 20
-
 
 @dataclass(frozen=True)
 class DeliveryContext:
@@ -185,14 +183,12 @@ class LocalMedia:
 
     def sha256(self) -> str:
         """Hex SHA-256 of the content, read in chunks (large files stay out of memory)."""
-        digest = hashlib.sha256()
         if self.data is not None:
-            digest.update(self.data)
-        else:
-            with self.open() as fh:
-                while chunk := fh.read(_HASH_CHUNK):
-                    digest.update(chunk)
-        return digest.hexdigest()
+            return hashlib.sha256(self.data).hexdigest()
+        assert self.path is not None
+        with self.path.open("rb") as fh:
+            # file_digest reads into one reused buffer (no allocation per chunk).
+            return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 @runtime_checkable

@@ -290,7 +290,6 @@ class OssStore:
         self._lock = threading.Lock()
         self._key_locks: dict[str, threading.Lock] = {}
         self._uploaded: dict[str, _Uploaded] = {}
-        self._digests: dict[tuple[str, int, int], str] = {}
         self._bucket: oss2.Bucket | None = None
         self._signer: oss2.Bucket | None = None
         self._hosts = self._owned_netlocs()
@@ -435,15 +434,15 @@ class OssStore:
     # --- upload ---------------------------------------------------------------------------
 
     def _digest(self, media: LocalMedia) -> str:
+        """The content's SHA-256, computed once per file version (``qwen_omni.cache.digest``:
+        the same name, and the same fast path, as the analysis cache)."""
         if media.path is None:
             return media.sha256()
-        stat = media.path.stat()
-        ident = (str(media.path.resolve()), stat.st_size, stat.st_mtime_ns)
-        digest = self._digests.get(ident)
-        if digest is None:
-            digest = media.sha256()
-            self._digests[ident] = digest
-        return digest
+        # The same digest (and fast path) as the analysis cache: one name for the upload and
+        # the answers about it.
+        from qwen_omni.cache.digest import file_digest
+
+        return file_digest(media.path)
 
     def key_for(self, media: LocalMedia) -> str:
         """The content-addressed key of ``media``: ``<prefix><sha256>.<ext>``."""

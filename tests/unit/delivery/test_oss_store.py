@@ -236,3 +236,33 @@ def test_loopback_store_refused_for_real_service_before_upload(tmp_path):
     s = store(endpoint="http://127.0.0.1:9000")
     with pytest.raises(MediaNotFetchableError, match=r"OSS store's endpoint.*loopback"):
         MediaDelivery("oss", oss=s, use_env=False).deliver(content.image(PNG), CTX)
+
+
+def test_the_content_digest_is_computed_once_per_file_version_across_stores(tmp_path, monkeypatch):
+    """The key needs the SHA-256 before an upload starts; a later store (another process)
+    reuses it from the checkpoint dir, and a changed file is hashed again (issue #18)."""
+    import hashlib
+    import os
+
+    path = tmp_path / "clip.wav"
+    path.write_bytes(WAV + b"\x01" * 1000)
+    calls = []
+    real = LocalMedia.sha256
+
+    def counting(self):
+        calls.append(self.path)
+        return real(self)
+
+    monkeypatch.setattr(LocalMedia, "sha256", counting)
+    ckpt = tmp_path / "ckpt"
+    media = LocalMedia.from_part(content.audio(path))
+    first = store(checkpoint_dir=ckpt).key_for(media)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() in first
+    assert store(checkpoint_dir=ckpt).key_for(LocalMedia.from_part(content.audio(path))) == first
+    assert len(calls) == 1
+    path.write_bytes(WAV + b"\x02" * 1000)  # same size, new content and time
+    os.utime(path, ns=(1, 1))
+    second = store(checkpoint_dir=ckpt).key_for(LocalMedia.from_part(content.audio(path)))
+    assert second != first
+    assert hashlib.sha256(path.read_bytes()).hexdigest() in second
+    assert len(calls) == 2

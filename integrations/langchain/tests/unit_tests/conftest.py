@@ -15,6 +15,7 @@ import pytest
 from pytest_socket import disable_socket, enable_socket
 
 from langchain_qwen_omni import ChatQwenOmni
+from qwen_omni._stream import ResponseBuilder
 from qwen_omni.config import resolve_settings
 from qwen_omni.response import Event, Finish, Started, TextDelta, Usage, UsageEvent
 
@@ -70,10 +71,42 @@ class FakeClient:
     def stream(self, messages: Any, *, model: str | None = None, **params: Any) -> Any:
         return _Stream(self._events(messages, model, params))
 
+    def complete(self, messages: Any, *, model: str | None = None, **params: Any) -> Any:
+        return _Stream(self._events(messages, model, params)).until_done()
+
+
+@dataclass
+class FakeAsyncClient:
+    """The async face of a ``FakeClient`` (same script and call record)."""
+
+    sync: FakeClient
+
+    def stream(self, messages: Any, *, model: str | None = None, **params: Any) -> Any:
+        return self.sync.stream(messages, model=model, **params)
+
+    async def complete(self, messages: Any, *, model: str | None = None, **params: Any) -> Any:
+        return self.sync.complete(messages, model=model, **params)
+
 
 class _Stream:
+    """Replays events through the core's own ResponseBuilder, as OmniStream does."""
+
     def __init__(self, events: list[Event]) -> None:
         self._events = events
+        self._builder = ResponseBuilder()
+
+    def _feed(self) -> Iterator[Event]:
+        for event in self._events:
+            self._builder.add(event)
+            yield event
+
+    def tool_calls(self) -> list[Any]:
+        return self._builder.tool_calls()
+
+    def until_done(self) -> Any:
+        for _ in self._feed():
+            pass
+        return self._builder.build()
 
     def __enter__(self) -> _Stream:
         return self
@@ -82,7 +115,7 @@ class _Stream:
         return None
 
     def __iter__(self) -> Iterator[Event]:
-        return iter(self._events)
+        return self._feed()
 
     async def __aenter__(self) -> _Stream:
         return self
@@ -91,7 +124,7 @@ class _Stream:
         return None
 
     async def _agen(self) -> AsyncIterator[Event]:
-        for event in self._events:
+        for event in self._feed():
             yield event
 
     def __aiter__(self) -> AsyncIterator[Event]:
@@ -101,7 +134,7 @@ class _Stream:
 def _install(model: ChatQwenOmni, fake: FakeClient) -> ChatQwenOmni:
     """Route ``model``'s sync and async requests to ``fake``."""
     model.__dict__["_client"] = fake
-    model.__dict__["_async_client"] = lambda: fake
+    model.__dict__["_async_client"] = lambda: FakeAsyncClient(fake)
     return model
 
 

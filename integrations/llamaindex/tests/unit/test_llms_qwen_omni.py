@@ -565,3 +565,96 @@ def test_token_counting_handler_reads_usage(sx):
     list(llm.stream_chat([ChatMessage(role="user", content="hi")]))
     assert counter.prompt_llm_token_count == 22
     assert counter.completion_llm_token_count == 14
+
+
+# --- cut-off and shared-index tool calls (#12), linear tool-call streaming (#18) ---------------
+
+
+def transfer(to: str, amount: int) -> str:
+    """Send money."""
+    raise AssertionError("a cut-off call must never run")
+
+
+def _cut_off(reason: str | None) -> list:
+    from qwen_omni.response import Finish, Started, ToolCallDelta
+
+    events = [
+        Started("chatcmpl-5", "qwen3-omni-flash", "req-5"),
+        ToolCallDelta(0, "t1", "transfer", '{"to":"alice",'),
+        ToolCallDelta(0, None, None, '"amount":1000000'),
+    ]
+    return [*events, Finish(reason)] if reason else events
+
+
+def test_a_tool_call_cut_off_by_max_tokens_is_an_error_never_a_call(sx):
+    from llama_index.llms.qwen_omni.utils import IncompleteToolCallError
+
+    llm = QwenOmni(client=sx.Client(_cut_off("length")))
+    tool = FunctionTool.from_defaults(transfer)
+    resp = llm.chat_with_tools([tool], user_msg="pay alice")
+    with pytest.raises(IncompleteToolCallError, match="max_tokens") as info:
+        llm.get_tool_calls_from_response(resp, error_on_no_tool_call=False)
+    assert info.value.calls[0]["arguments"] == '{"to":"alice","amount":1000000'
+    # The streamed path ends the same way; earlier chunks were only views.
+    chunks = list(llm.stream_chat_with_tools([tool], user_msg="pay alice"))
+    with pytest.raises(IncompleteToolCallError):
+        llm.get_tool_calls_from_response(chunks[-1], error_on_no_tool_call=False)
+    with pytest.raises(IncompleteToolCallError):
+        llm.predict_and_call([tool], user_msg="pay alice")
+
+
+def test_a_stream_that_ends_mid_arguments_never_yields_a_call(sx):
+    from llama_index.llms.qwen_omni.utils import IncompleteToolCallError
+
+    # (Over the wire the core raises StreamInterrupted for a stream without a finish reason;
+    # this scripted stream reaches the assembler's end anyway, as a partial answer would.)
+    llm = QwenOmni(client=sx.Client(_cut_off(None)))
+    resp = llm.chat_with_tools([FunctionTool.from_defaults(transfer)], user_msg="pay alice")
+    with pytest.raises(IncompleteToolCallError, match="cut off"):
+        llm.get_tool_calls_from_response(resp, error_on_no_tool_call=False)
+
+
+def test_two_tool_calls_sharing_an_index_stay_two(sx):
+    """Wire index 0 twice with different ids: the core's decoder numbers them 0 and 1."""
+    from qwen_omni._stream import StreamDecoder
+
+    def chunk(delta=None, finish=None):
+        choice = {"index": 0, "delta": delta or {}, "finish_reason": finish}
+        return {"id": "chatcmpl-6", "model": "qwen3-omni-flash", "choices": [choice]}
+
+    def call(call_id, name, args):
+        fn = {"name": name, "arguments": args}
+        return {"tool_calls": [{"index": 0, "id": call_id, "type": "function", "function": fn}]}
+
+    decoder = StreamDecoder()
+    events = [
+        e
+        for c in (
+            chunk(call("call_1", "analyze_video", '{"video": "a.mp4", "question": "?"}')),
+            chunk(call("call_2", "transcribe", '{"audio": "b.wav"}')),
+            chunk(finish="tool_calls"),
+        )
+        for e in decoder.feed(c)
+    ]
+    llm = QwenOmni(client=sx.Client(events))
+    tools = [FunctionTool.from_defaults(analyze_video), FunctionTool.from_defaults(transcribe)]
+    resp = llm.chat_with_tools(tools, user_msg="x", allow_parallel_tool_calls=True)
+    calls = llm.get_tool_calls_from_response(resp)
+    assert [(c.tool_id, c.tool_name) for c in calls] == [
+        ("call_1", "analyze_video"),
+        ("call_2", "transcribe"),
+    ]
+    assert calls[1].tool_kwargs == {"audio": "b.wav"}
+
+
+def test_streamed_tool_arguments_are_viewed_a_logarithmic_number_of_times(sx):
+    """Partial views come when a call starts or its arguments doubled: 10,000 fragments give
+    a few dozen chunks, each a linear join, so the whole stream stays linear."""
+    fragments = ['{"audio": "'] + ["ab"] * 10_000 + ['"}']
+    llm = QwenOmni(client=sx.Client(sx.tools(("c1", "transcribe", fragments))))
+    chunks = list(
+        llm.stream_chat_with_tools([FunctionTool.from_defaults(transcribe)], user_msg="x")
+    )
+    assert 2 <= len(chunks) <= 20
+    (call,) = llm.get_tool_calls_from_response(chunks[-1])
+    assert call.tool_kwargs == {"audio": "ab" * 10_000}

@@ -301,7 +301,7 @@ def test_force_single_tool_call_keeps_the_first():
 
 def _assemble(events):
     builder = ResponseBuilder()
-    assembler = ChatStreamAssembler(builder.build)
+    assembler = ChatStreamAssembler(builder.build, builder.partial_tool_calls)
     chunks = []
     for event in events:
         builder.add(event)
@@ -387,7 +387,7 @@ def test_started_and_finish_add_no_chunks():
 
 def test_empty_audio_delta_adds_no_chunk():
     builder = ResponseBuilder()
-    assembler = ChatStreamAssembler(builder.build)
+    assembler = ChatStreamAssembler(builder.build, builder.partial_tool_calls)
     assert assembler.on_event(AudioDelta(b"", "x", None)) is None
     assert assembler.on_event(ReasoningDelta("r")) is not None
     assert assembler.on_event(TextDelta("t")).delta == "t"

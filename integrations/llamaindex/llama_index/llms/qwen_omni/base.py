@@ -389,7 +389,7 @@ class QwenOmni(FunctionCallingLLM):
     @staticmethod
     def _chunks(stream: OmniStream) -> ChatResponseGen:
         with stream:
-            assembler = ChatStreamAssembler(lambda: stream.response)
+            assembler = ChatStreamAssembler(lambda: stream.response, stream.partial_tool_calls)
             for event in stream:
                 chunk = assembler.on_event(event)
                 if chunk is not None:
@@ -399,7 +399,7 @@ class QwenOmni(FunctionCallingLLM):
     @staticmethod
     async def _achunks(stream: AsyncOmniStream) -> ChatResponseAsyncGen:
         async with stream:
-            assembler = ChatStreamAssembler(lambda: stream.response)
+            assembler = ChatStreamAssembler(lambda: stream.response, stream.partial_tool_calls)
             async for event in stream:
                 chunk = assembler.on_event(event)
                 if chunk is not None:

@@ -12,6 +12,7 @@ built, with a ``RequestValidationError`` that names the rule and the fix.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Sequence
 from io import IOBase
@@ -54,7 +55,9 @@ from qwen_omni.tool_results import lift_tool_media
 __all__ = [
     "AUDIO_DELTA_KEY",
     "THINKING_DELTA_KEY",
+    "TOOL_CALL_ERRORS_KEY",
     "ChatStreamAssembler",
+    "IncompleteToolCallError",
     "block_to_part",
     "image_detail_bounds",
     "force_single_tool_call",
@@ -66,6 +69,21 @@ __all__ = [
 
 #: ``ChatResponse.additional_kwargs`` key of a streamed reasoning piece (read by agents).
 THINKING_DELTA_KEY = "thinking_delta"
+#: ``ChatMessage.additional_kwargs`` key of the tool calls of a finished answer that were cut
+#: off (``[{"id", "name", "arguments", "error"}]``): never executed.
+TOOL_CALL_ERRORS_KEY = "tool_call_errors"
+
+
+class IncompleteToolCallError(ValueError):
+    """A tool call of the answer was cut off (``finish_reason="length"`` or a stream that
+    ended mid-arguments), so it is not executed. ``calls`` lists them with their raw
+    arguments and why."""
+
+    def __init__(self, message: str, calls: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.calls = calls
+
+
 #: ``ChatResponse.additional_kwargs`` key of a streamed piece of the spoken reply (raw PCM16
 #: mono 24 kHz bytes); the whole reply arrives as an ``AudioBlock`` in the last chunk.
 AUDIO_DELTA_KEY = "audio_delta"
@@ -343,7 +361,17 @@ def _parse_kwargs(kwargs: dict[str, Any] | str) -> dict[str, Any]:
 
 
 def tool_calls_from_message(message: ChatMessage) -> list[ToolSelection]:
-    """``ToolSelection``s for the ``ToolCallBlock``s of a message (partial JSON tolerated)."""
+    """``ToolSelection``s for the ``ToolCallBlock``s of a message (partial JSON tolerated in
+    a streaming chunk's view).
+
+    Raises:
+        IncompleteToolCallError: the message is a finished answer with a tool call whose
+            arguments were cut off (listed in ``additional_kwargs["tool_call_errors"]``):
+            it must never run; raise ``max_tokens`` and ask again.
+    """
+    errors = message.additional_kwargs.get(TOOL_CALL_ERRORS_KEY)
+    if errors:
+        raise IncompleteToolCallError("; ".join(str(e.get("error")) for e in errors), errors)
     return [
         ToolSelection(
             tool_id=block.tool_call_id or f"call_{n}",
@@ -370,14 +398,13 @@ def force_single_tool_call(response: ChatResponse) -> None:
 # --- events → ChatResponse ----------------------------------------------------------------------
 
 
-def _tool_block(call: core.ToolCall) -> ToolCallBlock:
+def _tool_block(call: core.ToolCall | core.InvalidToolCall) -> ToolCallBlock:
     kwargs: dict[str, Any] | str = call.arguments
-    try:
-        parsed = json.loads(call.arguments) if call.arguments.strip() else {}
-    except json.JSONDecodeError:
-        parsed = None  # still streaming: keep the raw string
-    if isinstance(parsed, dict):
-        kwargs = parsed
+    if isinstance(call, core.ToolCall):
+        # A finished call's arguments decode; a partial view that does not decode yet keeps
+        # the raw string.
+        with contextlib.suppress(ValueError):
+            kwargs = call.parsed_arguments()
     return ToolCallBlock(tool_call_id=call.id, tool_name=call.name, tool_kwargs=kwargs)
 
 
@@ -407,17 +434,35 @@ def response_raw(response: OmniResponse) -> dict[str, Any]:
 class ChatStreamAssembler:
     """Turns the events of one core stream into cumulative ``ChatResponse`` chunks.
 
-    ``snapshot`` returns the core's view of the answer so far (``OmniStream.response``); tool
-    calls and the final audio are read from it, so fragment joining lives in the core only.
     Every chunk carries the whole message so far plus the new piece: ``delta`` for text,
     ``additional_kwargs["thinking_delta"]`` for reasoning, ``["audio_delta"]`` for PCM.
+
+    Tool calls are joined by the core only. While their arguments stream, a chunk shows the
+    calls so far (raw argument text) only when a call starts or the arguments have doubled
+    since the last view: partial views stay available (agents' progress events, streaming
+    structured output) at a total cost linear in the arguments, where a view per fragment
+    re-joined and re-parsed the growing JSON each time (quadratic). The last chunk carries
+    the calls decoded once by the core; a call that was cut off is listed under
+    ``additional_kwargs["tool_call_errors"]`` and :func:`tool_calls_from_message` refuses it.
+
+    Args:
+        snapshot: the core's whole answer (``OmniStream.response``), read once at the end.
+        partial_calls: the core's raw view of the calls so far
+            (``OmniStream.partial_tool_calls``); default: from ``snapshot``.
     """
 
-    def __init__(self, snapshot: Callable[[], OmniResponse]) -> None:
+    def __init__(
+        self,
+        snapshot: Callable[[], OmniResponse],
+        partial_calls: Callable[[], list[core.ToolCall]] | None = None,
+    ) -> None:
         self._snapshot = snapshot
+        self._partial_calls = partial_calls or (lambda: list(snapshot().tool_calls))
         self._text = ""
         self._reasoning = ""
-        self._tool_calls: list[core.ToolCall] = []
+        self._tool_calls: list[core.ToolCall | core.InvalidToolCall] = []
+        self._arg_chars = 0
+        self._viewed_chars = 0
         self._saw_audio = False
 
     def _message(self, final: OmniResponse | None = None) -> ChatMessage:
@@ -440,6 +485,13 @@ class ChatStreamAssembler:
                 }
                 for call in self._tool_calls
             ]
+            errors = [
+                {"id": c.id, "name": c.name, "arguments": c.arguments, "error": c.error}
+                for c in self._tool_calls
+                if isinstance(c, core.InvalidToolCall)
+            ]
+            if final is not None and errors:
+                additional[TOOL_CALL_ERRORS_KEY] = errors
         return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=additional)
 
     def on_event(self, event: Event) -> ChatResponse | None:
@@ -455,13 +507,12 @@ class ChatStreamAssembler:
                 additional_kwargs={THINKING_DELTA_KEY: event.text},
             )
         if isinstance(event, ToolCallDelta):
-            # Mid-stream, calls still arriving are shown as they are (LlamaIndex shows partial
-            # calls while streaming); the last chunk keeps only the calls the core judged whole.
-            snap = self._snapshot()
-            self._tool_calls = list(snap.tool_calls) + [
-                core.ToolCall(id=c.id, name=c.name, arguments=c.arguments)
-                for c in snap.invalid_tool_calls
-            ]
+            self._arg_chars += len(event.arguments)
+            starts = event.name is not None or event.id is not None
+            if not starts and self._arg_chars < 2 * self._viewed_chars:
+                return None
+            self._viewed_chars = self._arg_chars
+            self._tool_calls = list[core.ToolCall | core.InvalidToolCall](self._partial_calls())
             return ChatResponse(message=self._message(), delta="")
         if isinstance(event, AudioDelta):
             if not event.data:
@@ -479,7 +530,8 @@ class ChatStreamAssembler:
         final = self._snapshot()
         self._text = final.text
         self._reasoning = final.reasoning
-        self._tool_calls = list(final.tool_calls)
+        # The finished calls, then the cut-off ones (listed in tool_call_errors too).
+        self._tool_calls = [*final.tool_calls, *final.invalid_tool_calls]
         additional: dict[str, Any] = {}
         if final.usage is not None:
             additional = {
