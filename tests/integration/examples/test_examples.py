@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.integration
+# The first test's setup runs every example (two at a time): a minute on a quiet machine, far
+# more on a loaded one; the per-test default (300 s) would cut it off there.
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(1500)]
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[3] / "examples").glob("*.py"))
 
