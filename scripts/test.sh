@@ -3,6 +3,8 @@
 # emulator, the integrations' standard suites; live tests skip without DASHSCOPE_API_KEY).
 # Extra arguments go to pytest, e.g. `bash scripts/test.sh -k wire`.
 source "$(dirname "${BASH_SOURCE[0]}")/_uv.sh"
+# the packaging test builds the wheels and installs them into clean venvs with this uv
+export QWEN_OMNI_UV="${UV[*]}"
 echo "== ruff"; "${UV[@]}" run --no-sync ruff check .
 echo "== mypy"; "${UV[@]}" run --no-sync mypy
 echo "== pytest"

@@ -66,6 +66,11 @@ _SSE_HEADERS = [
 ]
 
 
+def _model_of(body: Any) -> str:
+    """The ``model`` of a request body (for per-model rate limits), "" when absent."""
+    return str(body.get("model") or "") if isinstance(body, dict) else ""
+
+
 @dataclass
 class _Call:
     """One request to a simple (non-streaming) endpoint."""
@@ -399,6 +404,8 @@ class ModelApp:
             api_key = self._api_key(headers)
             if api_key is None:
                 raise status_error(401, request_id=request_id)
+            if not self.state.chat_allowed(api_key, _model_of(record.body)):
+                raise status_error(429, request_id=request_id, retry_after=1.0)
             fault = self._take_fault(headers, "chat", request_id)
             if fault is not None:
                 record.fault = fault.header_value()

@@ -8,6 +8,7 @@ a lock; single assignments (``responder``, ``fault_rates``) are atomic in CPytho
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -86,6 +87,10 @@ class EmulatorState:
         self.log = RequestLog(config.log_size)
         self.responder: Responder | None = None
         self.fault_rates: FaultRates | None = None
+        self.rate_limit: tuple[int, float] | None = None
+        """``(requests, window_s)``: more chat requests than this per API key and model within
+        any ``window_s`` seconds get 429 ``limit_requests`` (DashScope's RPS/RPM limits)."""
+        self.chat_times: dict[tuple[str, str], deque[float]] = {}
         self.hosted: dict[str, HostedMedia] = {}
         self.routes: dict[str, str] = {}
         self._replies: deque[Reply] = deque()
@@ -110,6 +115,22 @@ class EmulatorState:
     def pending_replies(self) -> int:
         with self._lock:
             return len(self._replies)
+
+    def chat_allowed(self, api_key: str, model: str) -> bool:
+        """Count a chat request against ``rate_limit``; False when it is over the limit."""
+        limit = self.rate_limit
+        if limit is None:
+            return True
+        count, window_s = limit
+        now = time.monotonic()
+        with self._lock:
+            times = self.chat_times.setdefault((api_key, model), deque())
+            while times and now - times[0] >= window_s:
+                times.popleft()
+            if len(times) >= count:
+                return False
+            times.append(now)
+            return True
 
     # --- realtime ---------------------------------------------------------------------------
 
@@ -169,5 +190,7 @@ class EmulatorState:
         self.realtime_log.clear()
         self.responder = None
         self.fault_rates = None
+        self.rate_limit = None
+        self.chat_times.clear()
         self.hosted.clear()
         self.log.clear()

@@ -7,6 +7,7 @@ Quick start::
     print(client.complete([video("clip.mp4"), "Describe this clip."]).text)
 """
 
+from qwen_omni._version import __version__
 from qwen_omni.catalog import ModelSpec, get_model, known_models
 from qwen_omni.client import AsyncOmniClient, AsyncOmniStream, OmniClient, OmniStream
 from qwen_omni.config import REGIONS, Settings, Timeouts, resolve_settings
@@ -68,8 +69,6 @@ from qwen_omni.response import (
     Usage,
     UsageEvent,
 )
-
-__version__ = "0.1.0"
 
 __all__ = [
     "REGIONS",

@@ -19,6 +19,7 @@ from qwen_omni.content import InvalidToolCall, ToolCall
 from qwen_omni.errors import MalformedResponseError
 from qwen_omni.response import (
     AudioDelta,
+    CacheInfo,
     Event,
     Finish,
     OmniResponse,
@@ -272,6 +273,8 @@ class ResponseBuilder:
     """Accumulates events into an ``OmniResponse``."""
 
     def __init__(self) -> None:
+        self.cache: CacheInfo | None = None
+        """Set by the client when an analysis cache was consulted."""
         self.reset()
 
     def reset(self) -> None:
@@ -330,6 +333,7 @@ class ResponseBuilder:
     def build(self) -> OmniResponse:
         """The response so far (complete once a Finish event was added)."""
         r = self._response
+        r.cache = self.cache
         r.text = "".join(self._text)
         r.reasoning = "".join(self._reasoning)
         r.audio_pcm = b"".join(self._audio)

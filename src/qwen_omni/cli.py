@@ -56,10 +56,50 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 T = TypeVar("T")
 
+
+def check_model(name: str | None) -> str | None:
+    """``--model``: a catalog id, or an id the catalog does not know (a new model, a dated
+    snapshot) with a warning; a near miss of a known id is refused with "did you mean"."""
+    if name is None:
+        return None
+    import difflib
+
+    from qwen_omni.catalog import MODELS, known_models
+
+    if name in MODELS:
+        return name
+    known = known_models()
+    snapshot = any(name.startswith(k + "-") for k in known)
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.8)
+    if close and not snapshot:
+        raise typer.BadParameter(
+            f"unknown model {name!r}; did you mean {' or '.join(repr(c) for c in close)}? "
+            "(`qwen-omni models` lists the catalog)"
+        )
+    err.print(
+        f"[yellow]{_clean(name)} is not in the catalog: sent as given, checked with the "
+        "generic rules (`qwen-omni models` lists the known ones).[/]",
+        markup=True,
+    )
+    return name
+
+
 # Options shared by the model commands.
-ModelOpt = typer.Option(None, "--model", help="Model id (default qwen3-omni-flash).")
+ModelOpt = typer.Option(
+    None, "--model", help="Model id (default qwen3-omni-flash).", callback=check_model
+)
 EmulatorOpt = typer.Option(
     None, "--emulator/--live", help="Force the local emulator, or forbid falling back to it."
+)
+CacheOpt = typer.Option(
+    False,
+    "--cache",
+    help="Reuse answers already paid for (same media bytes, same question) and keep new ones.",
+)
+CachePathOpt = typer.Option(
+    None,
+    "--cache-path",
+    help="The analysis cache: an SQLite file or a directory (default ~/.cache/qwen-omni).",
 )
 
 
@@ -80,6 +120,28 @@ BaseUrlOpt = typer.Option(
     None, "--base-url", help="Any OpenAI-compatible endpoint.", callback=_check_base_url
 )
 JsonOpt = typer.Option(False, "--json", help="Print one JSON object (for scripts).")
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from qwen_omni._version import __version__
+
+        out.print(f"qwen-omni {__version__}", markup=False)
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_show_version,
+        is_eager=True,
+        help="Print the version and exit.",
+    ),
+) -> None:
+    """Qwen-Omni for agents: analyze video, audio and images; plan costs; run the emulator
+    and the MCP server. Without DASHSCOPE_API_KEY, model commands use the local emulator."""
 
 
 def exit_code_for(exc: BaseException) -> int:
@@ -154,8 +216,52 @@ def _exit_codes(*, as_json: bool) -> Iterator[None]:
         raise typer.Exit(130) from None
 
 
+class Status:
+    """One status line on stderr saying what is happening now (checking, preparing,
+    uploading, asking the model, segment 3/8…), with a bar when the amount of work is known.
+
+    It is a progress callback; :meth:`stop` removes it for good. Nothing may be printed to
+    the terminal while it is live (rich redraws it over the text), so the answer's first
+    words call :meth:`stop` before they are printed.
+    """
+
+    def __init__(self, *, disabled: bool = False) -> None:
+        self._bar = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=err,
+            transient=True,
+            disable=disabled,
+        )
+        self._task = self._bar.add_task("starting", total=None)
+        self._stopped = False
+
+    def __call__(self, p: Any) -> None:
+        """Show a :class:`~qwen_omni.tasks.Progress` event: its message replaces the label."""
+        if self._stopped:
+            return
+        # Messages name the user's file: "[" in a file name is text, not markup.
+        label = _clean(p.message or p.stage)
+        self._bar.update(self._task, description=label, completed=p.done, total=p.total)
+
+    def __enter__(self) -> Status:
+        self._bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """Remove the status line (idempotent): from now on the terminal is the answer's."""
+        if not self._stopped:
+            self._stopped = True
+            self._bar.stop()
+
+
 def _run_task(
-    work: Callable[[Any, Callable[[Any], None]], Awaitable[T]],
+    work: Callable[[Any, Status], Awaitable[T]],
     *,
     model: str | None,
     emulator: bool | None,
@@ -167,32 +273,15 @@ def _run_task(
     from qwen_omni.tasks import AsyncOmniTasks
 
     with _exit_codes(as_json=as_json):
-        bar = Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            console=err,
-            transient=True,
-            disable=as_json,
-        )
-        bars: dict[str, Any] = {}
-
-        def on_progress(p: Any) -> None:
-            # Messages name the user's file: "[" in a file name is text, not markup.
-            message = _clean(p.message or p.stage)
-            if p.stage not in bars:
-                bars[p.stage] = bar.add_task(message, total=p.total)
-            bar.update(bars[p.stage], completed=p.done, total=p.total, description=message)
-
+        status = Status(disabled=as_json)
         with connection(emulator=emulator, base_url=base_url, notice_to_stderr=as_json) as conn:
 
             async def go() -> T:
                 kwargs = {**conn, **(tasks_kwargs or {})}
                 async with AsyncOmniTasks(model=model, **kwargs) as tasks:
-                    return await work(tasks, on_progress)
+                    return await work(tasks, status)
 
-            with bar:
+            with status:
                 return asyncio.run(go())
 
 
@@ -217,12 +306,17 @@ def _kind_of(source: str) -> str:
     return probe(path).kind
 
 
+def print_answer(text: str, *, end: str = "\n") -> None:
+    """Print the model's text as it is (``[...]`` is not Rich markup, ``:x:`` no emoji code),
+    configured secrets masked."""
+    out.print(redact(text), end=end, markup=False, emoji=False)
+
+
 def _print_result(result: Any, *, as_json: bool) -> None:
     if as_json:
         _print_json(result.model_dump_json())
     else:
-        # Model text is printed as text: "[/x]" in an answer is not Rich markup.
-        out.print(redact(result.to_text()), markup=False)
+        print_answer(result.to_text())
 
 
 @app.command()
@@ -242,6 +336,8 @@ def analyze(
     prepare: bool = typer.Option(
         True, "--prepare/--as-is", help="Resize and resample to the cost budget before sending."
     ),
+    cache: bool = CacheOpt,
+    cache_path: Path | None = CachePathOpt,
 ) -> None:
     """Ask Qwen-Omni a question about a video, audio clip or image; stream the answer."""
     if save_audio is not None:
@@ -252,13 +348,14 @@ def analyze(
     except QwenOmniError as exc:
         raise _fail(exc, as_json=as_json) from exc
 
-    def on_text(text: str) -> None:
-        if not as_json:
-            out.print(text, end="", markup=False)
+    async def work(tasks: Any, status: Status) -> Any:
+        def on_text(text: str) -> None:
+            if not as_json:
+                status.stop()  # the status line would be redrawn over the answer
+                print_answer(text, end="")
 
-    async def work(tasks: Any, progress: Callable[[Any], None]) -> Any:
         method = getattr(tasks, f"analyze_{kind}")
-        return await method(source, question, progress=progress, on_text=on_text)
+        return await method(source, question, progress=status, on_text=on_text)
 
     result = _run_task(
         work,
@@ -266,7 +363,7 @@ def analyze(
         emulator=emulator,
         base_url=base_url,
         as_json=as_json,
-        tasks_kwargs={"prepare": prepare},
+        tasks_kwargs={"prepare": prepare, **_cache_kwargs(cache, cache_path)},
     )
     if as_json:
         _print_json(result.model_dump_json())
@@ -282,6 +379,19 @@ def analyze(
     tokens = f"{usage.input_tokens:,} tokens in, {usage.output_tokens:,} out" if usage else ""
     cost = f" · ~{sent.cost_cny:.4f} CNY" if sent.cost_cny is not None else ""
     err.print(f"[dim]{_clean(f'{sent.model} · {media} · {tokens}{cost}')}[/]")
+    if cache:
+        err.print(f"[dim]cache: {_open_cache(cache_path).stats().summary()}[/]")
+
+
+def _open_cache(path: Path | None) -> Any:
+    """The CLI's analysis cache. Asking for ``--cache`` is the opt-in to reuse sampled answers."""
+    from qwen_omni.cache import AnalysisCache
+
+    return AnalysisCache(path, sampled=True)
+
+
+def _cache_kwargs(cache: bool, path: Path | None) -> dict[str, Any]:
+    return {"cache": _open_cache(path)} if cache or path is not None else {}
 
 
 def _save_target_problem(path: Path) -> str | None:
@@ -328,7 +438,7 @@ def _analyze_spoken(
                 with client.stream([builder(source), question], **params) as stream:
                     for event in stream:
                         if isinstance(event, TextDelta) and not as_json:
-                            out.print(event.text, end="", markup=False)
+                            print_answer(event.text, end="")
                 response = stream.response
         save_error: str | None = None
         if response.audio_pcm:
@@ -427,8 +537,8 @@ def _tool_command(tool: Any) -> Callable[..., None]:
         arguments = {k: values[k] for k in fields if values.get(k) is not None}
         settings = {k: values[k] for k in tool.cli_settings if values.get(k)}
 
-        async def work(tasks: Any, progress: Callable[[Any], None]) -> Any:
-            return await getattr(tasks, tool.name)(**arguments, progress=progress)
+        async def work(tasks: Any, status: Status) -> Any:
+            return await getattr(tasks, tool.name)(**arguments, progress=status)
 
         result = _run_task(
             work,
@@ -462,22 +572,65 @@ add_tool_commands()
 
 @app.command()
 def plan(
-    source: Path = typer.Argument(..., help="A local media file."),
-    model: str = typer.Option("qwen3-omni-flash", "--model", help="Model to plan for."),
+    source: str = typer.Argument(..., help="A local media file, or an http(s) URL of one."),
+    model: str = typer.Option(
+        "qwen3-omni-flash", "--model", help="Model to plan for.", callback=check_model
+    ),
     region: str = typer.Option("beijing", help="Price region: beijing or singapore."),
     as_json: bool = JsonOpt,
 ) -> None:
-    """What would be sent, bytes, tokens, cost and split, without sending anything."""
+    """What would be sent, bytes, tokens, cost and split, without sending anything.
+
+    A URL is downloaded to a temporary file to be measured (nothing goes to the model).
+    """
+    import tempfile
+
+    from qwen_omni.content import is_url
     from qwen_omni.media import plan_media
 
     try:
-        result = plan_media(source, model=model, region=_check_region(region))
+        region = _check_region(region)
+        with tempfile.TemporaryDirectory(prefix="qwen-omni-plan-") as tmp:
+            if is_url(source):
+                result = _plan_url(source, Path(tmp), model=model, region=region)
+            else:
+                result = plan_media(Path(source).expanduser(), model=model, region=region)
     except QwenOmniError as exc:
         raise _fail(exc, as_json=as_json) from exc
     if as_json:
         _print_json(json.dumps(_plan_dict(result)))
     else:
-        out.print(result.summary(), markup=False)
+        print_answer(result.summary())
+
+
+def _plan_url(url: str, workdir: Path, *, model: str, region: str) -> Any:
+    """Plan a URL: download it (the user's own URL: no agent policy), measure the copy, and
+    report it under the URL, noting that the service fetches URLs itself."""
+    import dataclasses
+    from urllib.parse import urlsplit
+
+    from qwen_omni.errors import MediaNotFetchableError
+    from qwen_omni.media import plan_media
+    from qwen_omni.tasks.fetch import download
+    from qwen_omni.tasks.pipeline import _UNCHECKED
+    from qwen_omni.tasks.policy import AccessRefused
+
+    if urlsplit(url).scheme.lower() not in ("http", "https"):
+        raise MediaNotFetchableError(
+            f"{url}: only http(s) URLs can be planned (download it and plan the file)",
+            source=url,
+        )
+    name = Path(urlsplit(url).path).name or "media"
+    target = workdir / name
+    try:
+        with err.status(f"downloading {url} to measure it"):
+            asyncio.run(download(url, target, _UNCHECKED))
+    except AccessRefused as exc:  # the agent policy's wording; here it is the user's URL
+        message = f"could not download it to measure it: {exc}"
+        raise MediaNotFetchableError(message, source=url) from exc
+    result = plan_media(target, model=model, region=region)
+    note = "a URL: sent as is, the service fetches it (inline size limits do not apply)"
+    return dataclasses.replace(result, source=url, notes=(note, *result.notes))
 
 
 def _check_region(region: str) -> str:
@@ -612,6 +765,96 @@ def models() -> None:
             f"{'tools' if spec.tools else 'no tools':8}  {'speech' if spec.audio_output else ''}"
             + ("  realtime only (qwen-omni talk)" if spec.api == "realtime" else "")
         )
+
+
+cache_app = typer.Typer(help="The analysis cache: what it holds and what it saved.")
+app.add_typer(cache_app, name="cache")
+
+
+@cache_app.command("stats")
+def cache_stats(cache_path: Path | None = CachePathOpt, as_json: bool = JsonOpt) -> None:
+    """Answers stored, their size, hits and what the hits saved (tokens, CNY)."""
+    stats = _open_cache(cache_path).stats()
+    if as_json:
+        _print_json(json.dumps(stats.__dict__))
+    else:
+        out.print(stats.summary())
+
+
+@cache_app.command("clear")
+def cache_clear(
+    cache_path: Path | None = CachePathOpt,
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+) -> None:
+    """Forget every stored answer."""
+    cache = _open_cache(cache_path)
+    if not yes and not typer.confirm(f"Forget every answer in {cache.store.location}?"):
+        raise typer.Exit(1)
+    out.print(f"removed {cache.clear():,} answers from {cache.store.location}")
+
+
+@app.command()
+def ingest(
+    folder: Path = typer.Argument(
+        ..., help="A folder of media files, or a manifest (.txt/.csv/.jsonl)."
+    ),
+    out_path: Path = typer.Option(..., "--out", help="Where to write the rows (Parquet)."),
+    prompt: str | None = typer.Option(None, help="The question asked of every file."),
+    address: str | None = typer.Option(
+        None, "--address", help="An existing Ray cluster (default: start a local one)."
+    ),
+    rpm: float = typer.Option(60.0, help="Requests per minute across the cluster."),
+    tpm: float | None = typer.Option(None, help="Tokens per minute across the cluster."),
+    max_in_flight: int = typer.Option(16, help="Requests streaming at once across the cluster."),
+    budget: float | None = typer.Option(None, "--budget", help="Stop sending at this many CNY."),
+    concurrency: int = typer.Option(2, help="Ray actors (one client each)."),
+    cache_path: Path | None = CachePathOpt,
+    no_cache: bool = typer.Option(False, "--no-cache", help="Send every file, keep nothing."),
+    model: str | None = ModelOpt,
+    emulator: bool | None = EmulatorOpt,
+    base_url: str | None = BaseUrlOpt,
+) -> None:
+    """Analyse every file of a folder on Ray (local or --address), within rate limits and a
+    budget; re-runs pay only for new or changed files (the analysis cache)."""
+    try:
+        import ray
+
+        from qwen_omni.cache import AnalysisCache
+        from qwen_omni.ray import RateLimit, init_ray
+        from qwen_omni.ray import ingest as run_ingest
+    except ImportError as exc:
+        raise _fail(
+            ImportError(f"{exc}: install the Ray extra: pip install 'qwen-omni[ray]'"),
+            as_json=False,
+        ) from exc
+    try:
+        with connection(emulator=emulator, base_url=base_url, notice_to_stderr=True) as conn:
+            started_here = not ray.is_initialized()
+            if started_here:
+                init_ray(address)
+            try:
+                result = run_ingest(
+                    folder,
+                    out=out_path,
+                    prompt=prompt,
+                    model=model,
+                    rate_limit=RateLimit(rpm=rpm, tpm=tpm, max_in_flight=max_in_flight),
+                    concurrency=concurrency,
+                    cache=False if no_cache else AnalysisCache(cache_path),
+                    budget_cny=budget,
+                    on_progress=lambda p: err.print(f"[dim]{p.summary()}[/]"),
+                    **conn,
+                )
+            finally:
+                if started_here:
+                    ray.shutdown()
+    except QwenOmniError as exc:
+        raise _fail(exc, as_json=False) from exc
+    except (ValueError, OSError) as exc:
+        raise _fail(exc, as_json=False) from exc
+    out.print(f"{result.status}: {result.progress.summary()}; rows in {out_path}")
+    if result.progress.budget_exhausted:
+        raise typer.Exit(3)
 
 
 @app.command("emulator")

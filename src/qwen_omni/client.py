@@ -41,6 +41,7 @@ from pydantic import ValidationError
 from qwen_omni import _wire
 from qwen_omni._sse import DEFAULT_MAX_EVENT_BYTES, StreamBody
 from qwen_omni._stream import ResponseBuilder, StreamDecoder
+from qwen_omni._version import user_agent
 from qwen_omni.catalog import (
     DATA_URI_MAX_BYTES,
     IMAGE_BUDGET_MAX_PIXELS,
@@ -72,10 +73,13 @@ from qwen_omni.errors import (
     map_api_error,
 )
 from qwen_omni.params import RequestParams
-from qwen_omni.response import Event, OmniResponse, Started
+from qwen_omni.response import CacheInfo, Event, OmniResponse, Started
 from qwen_omni.rules import check_request
 
 if TYPE_CHECKING:
+    import os
+
+    from qwen_omni.cache import AnalysisCache, CacheStore, KeyMaterial
     from qwen_omni.delivery import (
         DeliveredMedia,
         DeliveryContext,
@@ -391,6 +395,15 @@ def _check_data_uri_kind(part: Image | Audio | Video) -> None:
     _check_kind(part, found.kind, found.format)
 
 
+def _endpoint_identity(base_url: str) -> str:
+    """Who answers, for cache keys: host and path without the port (a local emulator or vLLM
+    restarted on another port is the same server; DashScope endpoints have no port)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
+    return f"{parts.hostname or ''}{parts.path.rstrip('/')}"
+
+
 def backoff_delay(attempt: int, err: QwenOmniError) -> float:
     """Seconds to wait before retry ``attempt`` (0-based): Retry-After, else full jitter."""
     if isinstance(err, RateLimitError) and err.retry_after is not None:
@@ -462,12 +475,19 @@ class _ClientBase:
         default_headers: Mapping[str, str] | None = None,
         http_client: Any = None,
         prepare: PrepareMode | bool = "auto",
+        cache: AnalysisCache | CacheStore | str | os.PathLike[str] | bool | None = None,
         max_event_bytes: int | None = None,
         image_budget: bool = True,
     ) -> None:
         self._http_client = http_client
         self.max_event_bytes = _max_event_bytes(max_event_bytes)
         self.image_budget = bool(image_budget)
+        self.cache: AnalysisCache | None = None
+        """The analysis cache consulted before sending (None: every request is sent)."""
+        if cache is not None and cache is not False:
+            from qwen_omni.cache import open_cache
+
+            self.cache = open_cache(cache)
         if prepare is True or prepare is False:
             prepare = "always" if prepare else "never"
         if prepare not in ("auto", "always", "never"):
@@ -596,6 +616,85 @@ class _ClientBase:
             if not changed:
                 return sent
             return _replace(sent, original=priced(req.messages))
+
+    def cached(
+        self, messages: MessagesInput, *, model: str | None = None, **params: Any
+    ) -> OmniResponse | None:
+        """The stored answer to this request when the analysis cache has it (counted as a hit),
+        else None. Nothing is sent; local files are hashed (or found by their fingerprint).
+        Blocking on both clients (SQLite and hashing): call it from a thread in async code."""
+        if self.cache is None:
+            return None
+        req = self._request(messages, model, dict(params))
+        builder = ResponseBuilder()
+        material = self._cache_material(req, builder)
+        if material is None or self._cache_hit(material, builder) is None:
+            return None
+        return builder.build()
+
+    def _cache_material(self, req: _Request, builder: ResponseBuilder) -> KeyMaterial | None:
+        """The cache key material of ``req``, or None when the cache is off or must not be
+        used for it (then ``builder.cache`` says why)."""
+        cache = self.cache
+        if cache is None:
+            return None
+        p = req.params
+        refusal = cache.refusal(p.temperature)
+        if refusal:
+            builder.cache = CacheInfo(key="", hit=False, note=refusal)
+            return None
+        from qwen_omni.cache import request_key
+
+        return request_key(
+            req.messages,
+            model=req.spec.name,
+            region=self.settings.region,
+            endpoint=_endpoint_identity(self.settings.base_url),
+            dialect=self.settings.dialect,
+            # The image budget changes the pixels asked for, so it is part of the question.
+            params={**p.model_dump(mode="json"), "image_budget": self.image_budget},
+            voice=(p.voice or req.spec.default_voice) if p.wants_audio else None,
+            prepare=self.prepare,
+            file_digest=cache.file_digest,
+        )
+
+    def _cache_hit(self, material: KeyMaterial, builder: ResponseBuilder) -> list[Event] | None:
+        """The replayed events of a stored answer (and ``builder.cache`` set), or None."""
+        assert self.cache is not None
+        found = self.cache.get(material.key)
+        if found is None:
+            return None
+        from qwen_omni.cache import replay_events
+
+        response, info = found
+        builder.cache = info
+        logger.info("cache hit %s: %s", material.key[:12], info.summary())
+        events = list(replay_events(response))
+        for event in events:
+            builder.add(event)
+        return events
+
+    def _cache_put(
+        self, material: KeyMaterial, req: _Request, builder: ResponseBuilder, started: float
+    ) -> None:
+        """Store the answer that just completed (never a partial one)."""
+        assert self.cache is not None
+        response = builder.build()
+        cost = None
+        if response.usage is not None:
+            from qwen_omni.tasks.report import cost_cny
+
+            media = bool(material.digests or material.volatile_urls)
+            cost = cost_cny(response.usage, req.spec, self.settings.region, multimodal_input=media)
+        stored = self.cache.put(
+            material, response, cost_cny=cost, elapsed_s=time.monotonic() - started
+        )
+        builder.cache = CacheInfo(
+            key=material.key,
+            hit=False,
+            stored=stored,
+            note="" if stored else "the answer was not complete",
+        )
 
     def _delivery_context(self, spec: ModelSpec) -> DeliveryContext:
         from qwen_omni.delivery import DeliveryContext
@@ -766,7 +865,7 @@ class _ClientBase:
             "base_url": s.base_url,
             "max_retries": 0,  # retries are ours: a stream may only retry before output
             # Streams are read raw (bounded, see _sse): a compressed stream is not asked for.
-            "default_headers": {"User-Agent": "qwen-omni/0.1", "Accept-Encoding": "identity"},
+            "default_headers": {"User-Agent": user_agent(), "Accept-Encoding": "identity"},
             **({"http_client": http_client} if http_client is not None else {}),
         }
 
@@ -859,6 +958,10 @@ class OmniClient(_ClientBase):
             inline to the field guide's budgets, ``always`` prepares every local medium,
             ``never`` sends media as given. Either way local media is measured first, and
             what the model cannot take is refused before sending.
+        cache: an analysis cache (``qwen_omni.cache.AnalysisCache``), a path (SQLite file or
+            directory) or True (the default file): a request already answered is served
+            from it without sending (``response.from_cache``; ``response.cache`` says what was
+            saved). Answers with temperature > 0 are kept only by ``AnalysisCache(sampled=True)``.
         max_event_bytes: the largest SSE line or event accepted from the service (default
             4 MiB, or ``QWEN_OMNI_MAX_EVENT_BYTES``); more is a ``MalformedResponseError``,
             so memory stays bounded whatever the server sends. The total timeout is enforced
@@ -938,8 +1041,15 @@ class OmniClient(_ClientBase):
         return self._apply_delivery(req, delivered), oss_resolve, results
 
     def _run(self, req: _Request, builder: ResponseBuilder) -> Generator[Event, None, None]:
+        material = self._cache_material(req, builder)
+        if material is not None:
+            replay = self._cache_hit(material, builder)
+            if replay is not None:
+                yield from replay
+                return
         self._check_key()
-        deadline = time.monotonic() + self.settings.timeouts.total
+        started = time.monotonic()
+        deadline = started + self.settings.timeouts.total
         messages, oss_resolve, delivered = self._deliver(req)
         try:
             body, headers = self._body_and_headers(req, messages, oss_resolve)
@@ -948,6 +1058,9 @@ class OmniClient(_ClientBase):
             # Uploaded objects are deleted after use when the store says so (delete_after_use).
             for item in delivered:
                 self.delivery.release(item)
+        # Reached only when the stream completed: a failure raised, an early close exited.
+        if material is not None:
+            self._cache_put(material, req, builder, started)
 
     def _attempts(
         self,
@@ -1181,8 +1294,19 @@ class AsyncOmniClient(_ClientBase):
         return self._apply_delivery(req, delivered), oss_resolve, list(results)
 
     async def _run(self, req: _Request, builder: ResponseBuilder) -> AsyncGenerator[Event, None]:
+        material = None
+        if self.cache is not None:
+            # Hashing a new file and SQLite reads block: keep them off the event loop.
+            material = await asyncio.to_thread(self._cache_material, req, builder)
+        if material is not None:
+            replay = await asyncio.to_thread(self._cache_hit, material, builder)
+            if replay is not None:
+                for event in replay:
+                    yield event
+                return
         self._check_key()
-        deadline = time.monotonic() + self.settings.timeouts.total
+        started = time.monotonic()
+        deadline = started + self.settings.timeouts.total
         messages, oss_resolve, delivered = await self._deliver(req)
         try:
             body, headers = self._body_and_headers(req, messages, oss_resolve)
@@ -1202,6 +1326,8 @@ class AsyncOmniClient(_ClientBase):
         finally:
             for item in delivered:
                 await self.delivery.arelease(item)
+        if material is not None:
+            await asyncio.to_thread(self._cache_put, material, req, builder, started)
 
     async def _attempts(
         self,

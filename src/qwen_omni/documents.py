@@ -138,6 +138,8 @@ class MediaSegment:
     segment_path: Path | None = None
     #: the source's local file when it is the caller's own path (not a temporary copy)
     source_path: Path | None = None
+    #: SHA-256 of the source's bytes (the analysis cache's and OSS uploads' digest), when read
+    media_sha256: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -156,13 +158,19 @@ class MediaSegment:
 
     @property
     def doc_id(self) -> str:
-        """A stable id: the source, with a media fragment (``#t=30.000,60.000``) for a segment.
+        """A stable id: the source, with a media fragment (``#t=30.000,60.000``) for a segment
+        and the first 16 hex digits of the media digest (``sha256=…``) when known, so a changed
+        file under the same name gets new ids and an unchanged one keeps its ids (docstore
+        upserts then skip it).
 
-        The one place document ids are made (a content digest can be added here).
+        The one place document ids are made.
         """
-        if self.start_s is None or self.end_s is None:
-            return self.source
-        return f"{self.source}#t={self.start_s:.3f},{self.end_s:.3f}"
+        fragments = []
+        if self.start_s is not None and self.end_s is not None:
+            fragments.append(f"t={self.start_s:.3f},{self.end_s:.3f}")
+        if self.media_sha256:
+            fragments.append(f"sha256={self.media_sha256[:16]}")
+        return f"{self.source}#{'&'.join(fragments)}" if fragments else self.source
 
 
 def _caller_policy() -> Any:
@@ -332,6 +340,8 @@ class MediaDocuments:
         speech: OmniResponse | None = None,
     ) -> MediaSegment:
         """The :class:`MediaSegment` of ``piece`` from its answer (and transcript answer)."""
+        from qwen_omni.cache.digest import file_digest
+
         usage = [r.usage for r in (response, speech) if r is not None and r.usage is not None]
         kept = self.segments_dir is not None and piece.path != plan.local
         return MediaSegment(
@@ -351,6 +361,7 @@ class MediaDocuments:
             transcript_model=(speech.model or self.asr_model or model) if speech else None,
             segment_path=piece.path if kept else None,
             source_path=None if plan.temporary else plan.local,
+            media_sha256=file_digest(plan.local),  # fast path: hashed once per file version
         )
 
     # --- drivers ----------------------------------------------------------------------------

@@ -6,7 +6,13 @@ with its description, input schema and output schema; a call validates the argum
 the access policy (the same :class:`~qwen_omni.tasks.AccessPolicy` as every other agent path)
 and answers with the result as text plus structured content, or, for a refusal, an error
 result whose text tells the agent what to do instead. Progress of long tools (segments of
-``summarize_long_video``) goes out as MCP progress notifications when the client asks.
+``summarize_long_video``) goes out as MCP progress notifications when the client asks, with
+``total`` whenever the amount of work is known (see :class:`ProgressScale`).
+
+Local files: the directories given with ``--root`` (or ``QWEN_OMNI_TOOL_ROOTS``); when none
+is given, the client's roots (``roots/list``, asked at each tool call so that a change is seen
+at once, as the reference filesystem server does); when the client has none either, no local
+files. Paths outside the roots are refused either way.
 
 Streamable HTTP binds to loopback only unless ``allow_remote=True``; it keeps the SDK's DNS
 rebinding protection (Host and Origin checked against loopback names).
@@ -21,7 +27,9 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from qwen_omni.errors import (
@@ -43,7 +51,15 @@ from qwen_omni.tasks import (
 if TYPE_CHECKING:
     from mcp.server.lowlevel.server import Server
 
-__all__ = ["DEFAULT_HTTP_PORT", "SERVER_NAME", "build_server", "main", "serve", "serve_async"]
+__all__ = [
+    "DEFAULT_HTTP_PORT",
+    "SERVER_NAME",
+    "ProgressScale",
+    "build_server",
+    "main",
+    "serve",
+    "serve_async",
+]
 
 logger = logging.getLogger("qwen_omni.mcp")
 
@@ -65,6 +81,88 @@ def _schema(model_schema: dict[str, Any]) -> dict[str, Any]:
     schema = dict(model_schema)
     schema.setdefault("type", "object")
     return schema
+
+
+class ProgressScale:
+    """Task :class:`~qwen_omni.tasks.Progress` events → MCP ``(progress, total)`` pairs.
+
+    MCP requires ``progress`` to increase with every notification; a task reports per stage
+    (prepare, then segments 0..n, then the summary), and a concurrent task may return to an
+    earlier stage (a segment prepared while others are analysed). Stages are laid end to end
+    in the order they first appear: each starts where the ones before it end, ``progress`` is
+    that offset plus the units done, and ``total`` is the sum of every stage seen so far when
+    this event's stage has a known total (None otherwise). An event that does not advance (a
+    new message, an earlier stage) moves ``progress`` up by a thousandth so that it still
+    increases.
+    """
+
+    STEP = 0.001
+
+    def __init__(self) -> None:
+        self._base: dict[str, float] = {}
+        self._span: dict[str, float] = {}
+        self._last = -1.0
+
+    def __call__(self, event: Progress) -> tuple[float, float | None]:
+        """The ``(progress, total)`` to send for ``event``."""
+        if event.stage not in self._base:
+            self._base[event.stage] = sum(self._span.values())
+            self._span[event.stage] = 0.0
+        span = max(self._span[event.stage], float(event.done), float(event.total or 0))
+        self._span[event.stage] = span
+        value = self._base[event.stage] + event.done
+        if value <= self._last:
+            value = self._last + self.STEP
+        self._last = value
+        total = None if event.total is None else max(sum(self._span.values()), value)
+        return round(value, 6), None if total is None else round(total, 6)
+
+
+def _file_roots(roots: Any) -> list[Path]:
+    """The local directories among the client's roots (``file://`` URIs; others ignored)."""
+    from urllib.parse import unquote, urlsplit
+
+    found = []
+    for root in roots:
+        parts = urlsplit(str(root.uri))
+        if parts.scheme == "file" and parts.netloc in ("", "localhost"):
+            found.append(Path(unquote(parts.path)))
+    return found
+
+
+#: the first protocol revision where a server asks the client through the tool call's result
+#: (``InputRequiredResult``) instead of a request of its own mid-call
+INPUT_REQUIRED_PROTOCOL = "2026-07-28"
+
+
+async def _client_roots(ctx: Any, params: Any) -> list[Path] | Any | None:
+    """The client's local roots; None when it declares no roots capability or cannot answer.
+
+    Two protocol eras: up to 2025-11-25 the server sends ``roots/list`` mid-call; from
+    2026-07-28 the first call answers ``InputRequiredResult`` asking for the roots and the
+    client calls again with them in ``input_responses`` (that result is returned here, for
+    the caller to send).
+    """
+    import mcp.types as types
+
+    session = ctx.session
+    if not session.check_client_capability(types.ClientCapabilities(roots=types.RootsCapability())):
+        return None
+    if str(ctx.protocol_version or "") >= INPUT_REQUIRED_PROTOCOL:  # ISO dates compare as text
+        answer = (params.input_responses or {}).get("roots")
+        if answer is None:
+            return types.InputRequiredResult(input_requests={"roots": types.ListRootsRequest()})
+        return _file_roots(answer.roots) if isinstance(answer, types.ListRootsResult) else None
+    try:
+        with warnings.catch_warnings():
+            # the 2026-07-28 protocol deprecates roots (SEP-2577); hosts of today still
+            # announce them, and the reference filesystem server relies on them
+            warnings.simplefilter("ignore")
+            listed = await session.list_roots()
+    except Exception as exc:  # a client that cannot answer: no roots, as if it had none
+        logger.warning("could not list the client's roots: %s", exc)
+        return None
+    return _file_roots(listed.roots)
 
 
 def _tool_listing(tool: ToolDef) -> Any:
@@ -91,6 +189,7 @@ def build_server(
     policy: AccessPolicy | None = None,
     tools: Sequence[str] | None = None,
     name: str = SERVER_NAME,
+    client_roots: bool = True,
     **tasks_kwargs: Any,
 ) -> Server:
     """A low-level MCP ``Server`` serving the tools.
@@ -101,6 +200,8 @@ def build_server(
         policy: the access policy (only when ``tasks`` is None; default: no local files).
         tools: names of the tools to serve (default: all).
         name: the server name announced to clients.
+        client_roots: when the policy has no roots, adopt the client's roots (asked at each
+            call); False keeps local files disabled.
     """
     import mcp.types as types
     from mcp.server.lowlevel.server import Server
@@ -117,11 +218,26 @@ def build_server(
     by_name = {t.name: t for t in chosen}
     listing = [_tool_listing(t) for t in chosen]
     served_tasks = tasks
+    adopt_roots = client_roots and not tasks.policy.roots
+
+    async def tasks_for(ctx: Any, params: Any) -> AsyncOmniTasks | types.InputRequiredResult:
+        """The tasks for one call: with the client's roots when we adopt them (or the
+        question for them, in the 2026-07-28 protocol)."""
+        if not adopt_roots:
+            return served_tasks
+        roots = await _client_roots(ctx, params)
+        if isinstance(roots, types.InputRequiredResult):
+            return roots
+        if not roots:
+            return served_tasks
+        return served_tasks.with_policy(served_tasks.policy.with_roots(*roots))
 
     async def list_tools(ctx: Any, params: Any) -> types.ListToolsResult:
         return types.ListToolsResult(tools=listing)
 
-    async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
+    async def call_tool(
+        ctx: Any, params: types.CallToolRequestParams
+    ) -> types.CallToolResult | types.InputRequiredResult:
         tool = by_name.get(params.name)
         if tool is None:
             return types.CallToolResult(
@@ -133,18 +249,20 @@ def build_server(
                 ],
                 is_error=True,
             )
-        sent = 0
+        scale = ProgressScale()
 
         async def progress(event: Progress) -> None:
-            nonlocal sent
-            sent += 1
+            value, total = scale(event)
             count = f" {event.done}/{event.total}" if event.total else ""
             await ctx.session.report_progress(
-                float(sent), None, f"[{event.stage}{count}] {event.message}"
+                value, total, f"[{event.stage}{count}] {event.message}"
             )
 
+        call_tasks = await tasks_for(ctx, params)
+        if isinstance(call_tasks, types.InputRequiredResult):
+            return call_tasks
         try:
-            result = await tool.arun(served_tasks, params.arguments or {}, progress=progress)
+            result = await tool.arun(call_tasks, params.arguments or {}, progress=progress)
         except (ConfigurationError, AuthenticationError, PermissionDeniedError) as exc:
             # the operator must act; the agent can only tell the user
             logger.error("tool %s: server configuration problem: %s", tool.name, exc)
@@ -172,16 +290,15 @@ def build_server(
             is_error=False,
         )
 
-    from importlib.metadata import PackageNotFoundError, version
+    from qwen_omni._version import __version__
 
-    try:
-        server_version = version("qwen-omni")
-    except PackageNotFoundError:  # running from a source tree
-        server_version = "0.0.0"
     return Server(
         name,
-        version=server_version,
-        instructions=instructions(chosen) + " Access policy: " + tasks.policy.describe(),
+        version=__version__,
+        instructions=instructions(chosen)
+        + " Access policy: "
+        + tasks.policy.describe()
+        + (" Local files: under the client's roots, when it has any." if adopt_roots else ""),
         on_list_tools=list_tools,
         on_call_tool=call_tool,
     )
@@ -281,7 +398,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--port", type=int, default=DEFAULT_HTTP_PORT)
     parser.add_argument(
-        "--root", action="append", default=[], help="allow local files under this directory"
+        "--root",
+        action="append",
+        default=[],
+        help="allow local files under this directory (default: the client's roots)",
+    )
+    parser.add_argument(
+        "--no-client-roots",
+        action="store_true",
+        help="without --root, do not adopt the client's roots (no local files)",
     )
     parser.add_argument("--max-bytes", type=int, default=None, help="largest file or download")
     parser.add_argument(
@@ -337,6 +462,7 @@ def main(argv: list[str] | None = None) -> int:
             policy=policy,
             tools=args.tool,
             allow_remote=args.allow_remote,
+            client_roots=not args.no_client_roots,
             **tasks_kwargs,
         )
     except QwenOmniError as exc:

@@ -17,6 +17,7 @@ __all__ = [
     "AUDIO_SAMPLE_RATE",
     "AUDIO_SAMPLE_WIDTH",
     "AudioDelta",
+    "CacheInfo",
     "Event",
     "Finish",
     "OmniResponse",
@@ -246,6 +247,42 @@ class WavStreamEncoder:
         return out
 
 
+@dataclass(frozen=True, slots=True)
+class CacheInfo:
+    """What the analysis cache did for one response.
+
+    Attributes:
+        key: the cache key (64 hex digits).
+        hit: True when the answer came from the cache (nothing was sent).
+        stored: True when this (fresh, complete) answer was stored.
+        saved_tokens, saved_cny, saved_seconds: what the original request cost (the hit's
+            saving); ``saved_cny`` is None without list prices.
+        cached_at: when the answer was first received (epoch seconds).
+        note: why an answer was not stored, when it was not.
+    """
+
+    key: str
+    hit: bool
+    stored: bool = False
+    saved_tokens: int = 0
+    saved_cny: float | None = None
+    saved_seconds: float = 0.0
+    cached_at: float | None = None
+    note: str = ""
+
+    def summary(self) -> str:
+        """One line for people: "from cache (saved …)" or what happened instead."""
+        if self.hit:
+            cny = f", {self.saved_cny:.4f} CNY" if self.saved_cny is not None else ""
+            return (
+                f"from cache (saved {self.saved_tokens:,} tokens{cny}, "
+                f"{self.saved_seconds:.1f} s)"
+            )
+        if self.stored:
+            return "stored in cache"
+        return f"not cached: {self.note}" if self.note else "not cached"
+
+
 @dataclass
 class OmniResponse:
     """A whole answer, assembled from the stream.
@@ -266,6 +303,7 @@ class OmniResponse:
         audio_pcm: the spoken reply as raw PCM16 mono 24 kHz ("" when none).
         transcript: the spoken reply's transcript when sent separately.
         audio_id: the id of the spoken reply.
+        cache: what the analysis cache did (None when the client has no cache).
     """
 
     text: str = ""
@@ -280,6 +318,12 @@ class OmniResponse:
     audio_pcm: bytes = b""
     transcript: str = ""
     audio_id: str | None = None
+    cache: CacheInfo | None = None
+
+    @property
+    def from_cache(self) -> bool:
+        """True when this answer came from the analysis cache (nothing was sent or paid)."""
+        return self.cache is not None and self.cache.hit
 
     @property
     def audio_wav(self) -> bytes | None:

@@ -5,6 +5,7 @@
   analyze_audio, did_call_mention, caption_product_video, summarize_long_video, transcribe.
 - :class:`QwenOmniMediaLoader`: media → one ``Document`` per segment.
 - :func:`get_audio`: the WAV bytes of a spoken reply.
+- :class:`QwenOmniMediaCache`: wraps any LangChain LLM cache so media is keyed by its bytes.
 
 .. code-block:: python
 
@@ -17,7 +18,10 @@
     ]}])
 """
 
+from importlib import metadata as _metadata
+
 from langchain_qwen_omni._chunks import get_audio
+from langchain_qwen_omni.caches import QwenOmniMediaCache
 from langchain_qwen_omni.chat_models import ChatQwenOmni
 from langchain_qwen_omni.document_loaders import QwenOmniMediaLoader
 from langchain_qwen_omni.toolkits import QwenOmniToolkit
@@ -32,9 +36,13 @@ from langchain_qwen_omni.tools import (
     TranscribeTool,
 )
 
-__version__ = "0.1.0"
+try:  # the version lives once, in pyproject.toml
+    __version__ = _metadata.version("langchain-qwen-omni")
+except _metadata.PackageNotFoundError:  # a source tree that is not installed
+    __version__ = "0+unknown"
 
 __all__ = [
+    "QwenOmniMediaCache",
     "AnalyzeAudioTool",
     "AnalyzeImageTool",
     "AnalyzeVideoTool",

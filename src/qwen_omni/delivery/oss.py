@@ -15,7 +15,6 @@ service a signed GET URL.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import mimetypes
 import os
@@ -291,7 +290,6 @@ class OssStore:
         self._lock = threading.Lock()
         self._key_locks: dict[str, threading.Lock] = {}
         self._uploaded: dict[str, _Uploaded] = {}
-        self._digests: dict[tuple[str, int, int], str] = {}
         self._bucket: oss2.Bucket | None = None
         self._signer: oss2.Bucket | None = None
         self._hosts = self._owned_netlocs()
@@ -436,44 +434,15 @@ class OssStore:
     # --- upload ---------------------------------------------------------------------------
 
     def _digest(self, media: LocalMedia) -> str:
-        """The content's SHA-256, computed once per file version: remembered in memory and,
-        next to the upload checkpoints, across processes (hashing 1 GiB costs ~2 s, which
-        would otherwise come before every upload of the same file: the key needs it)."""
+        """The content's SHA-256, computed once per file version (``qwen_omni.cache.digest``:
+        the same name, and the same fast path, as the analysis cache)."""
         if media.path is None:
             return media.sha256()
-        stat = media.path.stat()
-        ident = (str(media.path.resolve()), stat.st_size, stat.st_mtime_ns)
-        digest = self._digests.get(ident)
-        if digest is None:
-            digest = self._stored_digest(ident, stat)
-        if digest is None:
-            digest = media.sha256()
-            self._store_digest(ident, stat, digest)
-        self._digests[ident] = digest
-        return digest
+        # The same digest (and fast path) as the analysis cache: one name for the upload and
+        # the answers about it.
+        from qwen_omni.cache.digest import file_digest
 
-    def _digest_file(self, ident: tuple[str, int, int], stat: os.stat_result) -> Path:
-        # A file version is its path, device, inode, size and modification time (ns): a
-        # rewrite changes the time (or the inode, for editors that replace the file).
-        name = hashlib.sha256(repr((*ident, stat.st_dev, stat.st_ino)).encode()).hexdigest()
-        return self.checkpoint_dir / "digests" / name
-
-    def _stored_digest(self, ident: tuple[str, int, int], stat: os.stat_result) -> str | None:
-        try:
-            text = self._digest_file(ident, stat).read_text().strip()
-        except OSError:
-            return None
-        return text if len(text) == 64 and all(c in "0123456789abcdef" for c in text) else None
-
-    def _store_digest(self, ident: tuple[str, int, int], stat: os.stat_result, digest: str) -> None:
-        target = self._digest_file(ident, stat)
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(digest)
-            tmp.replace(target)  # atomic: a reader sees all of it or nothing
-        except OSError as exc:  # a read-only checkpoint dir only costs the next hash
-            logger.debug("could not remember the digest of %s: %s", ident[0], exc)
+        return file_digest(media.path)
 
     def key_for(self, media: LocalMedia) -> str:
         """The content-addressed key of ``media``: ``<prefix><sha256>.<ext>``."""

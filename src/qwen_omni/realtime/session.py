@@ -378,6 +378,16 @@ class AsyncRealtimeSession:
             ) from exc
         self._last_send = time.monotonic()
 
+    @property
+    def connection(self) -> Any:
+        """The current ``websockets`` client connection (None when not connected)."""
+        return self._ws
+
+    async def send_event(self, kind: str, **fields: Any) -> None:
+        """Send any client event as is (``conversation.item.retrieve``…): the escape hatch for
+        events this class has no method for."""
+        await self._send(kind, **fields)
+
     async def append_audio(self, pcm16k: bytes) -> None:
         """Append one packet of PCM16 mono 16 kHz (``input_audio_buffer.append``)."""
         await self._send("input_audio_buffer.append", audio=base64.b64encode(pcm16k).decode())

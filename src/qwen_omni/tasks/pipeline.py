@@ -265,10 +265,14 @@ async def prepare(
     """Prepare a local medium with :mod:`qwen_omni.media` (field-guide budgets): images to
     at most 1280×720, video to 720p at the motion preset's fps, audio to mono MP3; with
     ``audio_only`` a video's sound track alone. URLs, media that already fit and
-    ``settings.prepare=False`` go as they are. Outputs are written under ``workdir``."""
+    ``settings.prepare=False`` go as they are. Outputs are written under ``workdir``; the
+    progress listener hears what is happening now (encoding can take a while)."""
     if not ctx.settings.prepare or media.path is None:
         return media
     from qwen_omni import media as qm
+
+    what = "extracting the sound track of" if audio_only else "preparing"
+    await ctx.report("prepare", 0, 1, f"{what} {media.sent.source}")
 
     path = media.path
     if media.kind == "video" and audio_only:

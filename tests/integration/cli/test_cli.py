@@ -104,3 +104,89 @@ def test_plan_sends_nothing(qwen_omni_emulator, against):
 def test_models_lists_the_catalog():
     result = runner.invoke(app, ["models"])
     assert result.exit_code == 0 and "qwen3-omni-flash" in result.stdout
+
+
+def test_version_is_the_distribution_version():
+    from importlib.metadata import version
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"qwen-omni {version('qwen-omni')}"
+
+
+def test_misspelled_command_suggests_the_right_one():
+    result = runner.invoke(app, ["anlyze", SAMPLE])
+    assert result.exit_code == 2
+    assert "Did you mean 'analyze'" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["analyze", "mention", "plan"])
+def test_misspelled_model_suggests_the_catalog_id(no_key, command):
+    args = {"analyze": [SAMPLE], "mention": [SAMPLE, "pricing"], "plan": [SAMPLE]}[command]
+    result = runner.invoke(app, [command, *args, "--model", "qwen3-omni-flsh"])
+    assert result.exit_code == 2, result.output
+    words = " ".join(result.stderr.replace("│", " ").split())  # rich boxes and wraps errors
+    assert "did you mean 'qwen3-omni-flash'" in words
+
+
+def test_unknown_but_new_model_is_sent_with_a_warning(qwen_omni_emulator, against):
+    # a dated snapshot of a known model is not a typo: it goes out (here the emulator, like the
+    # service, does not know it: 404), and the user was told it is not in the catalog
+    result = runner.invoke(
+        app, ["analyze", SAMPLE, "x", "--model", "qwen3-omni-flash-2099-01-01", *against]
+    )
+    assert result.exit_code == 4, result.output
+    assert "not in the catalog" in result.stderr
+    assert "NotFoundError" in result.stderr and "qwen3-omni-flash-2099-01-01" in result.stderr
+
+
+@pytest.fixture
+def media_site():
+    """examples/media over plain HTTP on 127.0.0.1 (stands for the user's own media server)."""
+    import functools
+    import http.server
+    import threading
+
+    folder = Path(SAMPLE).parent
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+
+    class Quiet(handler.func):  # type: ignore[name-defined]
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder))
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_plan_a_url_downloads_and_measures_it(media_site):
+    url = f"{media_site}/sample.mp4"
+    by_url = runner.invoke(app, ["plan", url, "--json"])
+    local = runner.invoke(app, ["plan", SAMPLE, "--json"])
+    assert by_url.exit_code == 0, by_url.output
+    planned, reference = json.loads(by_url.stdout), json.loads(local.stdout)
+    assert planned["source"] == url  # not mangled into "http:/127.0.0.1…"
+    assert planned["as_is"]["tokens"] == reference["as_is"]["tokens"]
+    assert planned["as_is"]["bytes"] == Path(SAMPLE).stat().st_size
+    assert any("service fetches it" in note for note in planned["notes"])
+    text = runner.invoke(app, ["plan", url])
+    assert text.stdout.startswith(f"{url}: video for qwen3-omni-flash")
+
+
+def test_plan_a_missing_url_is_bad_input(media_site):
+    result = runner.invoke(app, ["plan", f"{media_site}/nope.mp4"])
+    assert result.exit_code == 2, result.output
+    assert "nope.mp4" in result.stderr and "404" in result.stderr
+
+
+def test_answer_text_with_brackets_is_printed_verbatim(qwen_omni_emulator, against):
+    # rich markup would swallow "[qwen3-omni-flash; …]" or "[bold]": answers are plain text
+    qwen_omni_emulator.script(Reply.text("See [bold]this[/bold] and [x; y] and :smile:"))
+    result = runner.invoke(app, ["analyze", SAMPLE, "x", *against])
+    assert result.exit_code == 0, result.output
+    assert "See [bold]this[/bold] and [x; y] and :smile:" in result.stdout

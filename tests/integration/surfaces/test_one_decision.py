@@ -354,5 +354,8 @@ def test_media_documents_are_the_same_through_every_surface(
     assert li[0].metadata["file_name"] == "talk.mp4"
     # One id per segment, made in one place.
     assert [d.id for d in lc] == [d.id_ for d in li] == [s.doc_id for s in core]
-    assert core[1].doc_id == f"{source}#t={ranges[1][0]:.3f},{ranges[1][1]:.3f}"
+    digest = core[1].media_sha256
+    assert digest is not None and len(digest) == 64
+    start, end = ranges[1]
+    assert core[1].doc_id == f"{source}#t={start:.3f},{end:.3f}&sha256={digest[:16]}"
     assert len(qwen_omni_emulator.requests.chat()) == 3 * len(core)

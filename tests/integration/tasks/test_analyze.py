@@ -56,7 +56,9 @@ async def test_progress_is_reported(tasks, media):
         events.append(event)
 
     await tasks.analyze_audio(str(media.call), "Tone?", progress=on_progress)
-    assert [e.stage for e in events] == ["prepare", "request", "request"]
+    assert [e.stage for e in events] == ["prepare", "prepare", "request", "request"]
+    # each message says what is happening now
+    assert [e.message.split()[0] for e in events] == ["checking", "preparing", "asking", "answered"]
     assert events[-1].done == events[-1].total == 1
 
 

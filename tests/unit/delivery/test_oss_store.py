@@ -239,21 +239,23 @@ def test_loopback_store_refused_for_real_service_before_upload(tmp_path):
 
 
 def test_the_content_digest_is_computed_once_per_file_version_across_stores(tmp_path, monkeypatch):
-    """The key needs the SHA-256 before an upload starts; a later store (another process)
-    reuses it from the checkpoint dir, and a changed file is hashed again (issue #18)."""
+    """The key needs the SHA-256 before an upload starts; a later store reuses it (the one
+    digest memo shared with the analysis cache), and a changed file is hashed again (#18)."""
     import hashlib
     import os
+
+    from qwen_omni.cache import digest as digest_module
 
     path = tmp_path / "clip.wav"
     path.write_bytes(WAV + b"\x01" * 1000)
     calls = []
-    real = LocalMedia.sha256
+    real = digest_module._hash_file
 
-    def counting(self):
-        calls.append(self.path)
-        return real(self)
+    def counting(p):
+        calls.append(p)
+        return real(p)
 
-    monkeypatch.setattr(LocalMedia, "sha256", counting)
+    monkeypatch.setattr(digest_module, "_hash_file", counting)
     ckpt = tmp_path / "ckpt"
     media = LocalMedia.from_part(content.audio(path))
     first = store(checkpoint_dir=ckpt).key_for(media)

@@ -6,6 +6,7 @@ EXPECTED_ALL = [
     "AnalyzeVideoTool",
     "CaptionProductVideoTool",
     "ChatQwenOmni",
+    "QwenOmniMediaCache",
     "DidCallMentionTool",
     "QwenOmniMediaLoader",
     "QwenOmniTool",

@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import logging
 import threading
+from importlib import metadata as _metadata
 
 from livekit.agents import Plugin
 from livekit.plugins.qwen_omni.realtime import RealtimeModel, RealtimeSession
 
 __all__ = ["RealtimeModel", "RealtimeSession", "__version__"]
 
-__version__ = "0.1.0"
+try:  # the version lives once, in pyproject.toml
+    __version__ = _metadata.version("livekit-plugins-qwen-omni")
+except _metadata.PackageNotFoundError:  # a source tree that is not installed
+    __version__ = "0+unknown"
 
 logger = logging.getLogger("livekit.plugins.qwen_omni")
 

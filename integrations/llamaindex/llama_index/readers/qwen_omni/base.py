@@ -64,8 +64,17 @@ _NO_EMBED = (
     "request_id",
     "transcript",
     "transcript_model",
+    "media_sha256",
 )
-_NO_LLM = ("file_path", "segment_count", "duration", "model", "request_id", "transcript_model")
+_NO_LLM = (
+    "file_path",
+    "segment_count",
+    "duration",
+    "model",
+    "request_id",
+    "transcript_model",
+    "media_sha256",
+)
 
 
 def to_document(segment: MediaSegment, extra_info: Optional[dict[str, Any]] = None) -> Document:
@@ -88,6 +97,10 @@ def to_document(segment: MediaSegment, extra_info: Optional[dict[str, Any]] = No
         )
     if segment.request_id:
         metadata["request_id"] = segment.request_id
+    if segment.media_sha256:
+        # In the metadata, so the Document's hash changes with the media bytes (LlamaIndex
+        # hashes a path-only MediaResource by its path string).
+        metadata["media_sha256"] = segment.media_sha256
     if segment.transcript is not None:
         metadata["transcript_model"] = segment.transcript_model
     if segment.segment_path is not None:

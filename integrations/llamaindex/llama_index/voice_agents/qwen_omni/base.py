@@ -67,7 +67,7 @@ class QwenOmniVoiceAgentWebsocket(BaseVoiceAgentWebsocket):
     async def aconnect(self) -> None:
         """Open and configure the session."""
         await self.session.connect()
-        self.ws = self.session._ws
+        self.ws = self.session.connection
 
     async def send(self, data: Any) -> None:
         """Audio bytes (PCM16 mono 16 kHz) or a client event dict."""
@@ -76,7 +76,7 @@ class QwenOmniVoiceAgentWebsocket(BaseVoiceAgentWebsocket):
             return
         if isinstance(data, dict):
             fields = {k: v for k, v in data.items() if k not in ("type", "event_id")}
-            await self.session._send(str(data["type"]), **fields)
+            await self.session.send_event(str(data["type"]), **fields)
             return
         raise TypeError(f"send takes audio bytes or an event dict, not {type(data).__name__}")
 
