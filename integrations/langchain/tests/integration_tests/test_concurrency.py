@@ -19,7 +19,7 @@ async def _batch_peak(model: ChatQwenOmni, n: int, config: Any) -> int:
     async def sample() -> None:
         nonlocal peak
         while not stop.is_set():
-            clients = model._async_clients.get(asyncio.get_running_loop()) or {}
+            clients = model._async_clients.get()
             peak = max(peak, sum(c.in_flight for c in clients.values()))
             await asyncio.sleep(0.002)
 
