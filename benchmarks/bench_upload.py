@@ -163,8 +163,8 @@ def main() -> int:
     import oss2
 
     from qwen_omni import content
-    from qwen_omni.delivery import DeliveryContext, LocalMedia, MediaDelivery, OssStore
     from qwen_omni.cache.digest import _default_memo as digest_memo
+    from qwen_omni.delivery import DeliveryContext, LocalMedia, MediaDelivery, OssStore
 
     load_before = os.getloadavg()
     workdir = Path(tempfile.mkdtemp(prefix="bench-upload-"))
