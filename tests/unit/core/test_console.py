@@ -14,7 +14,10 @@ SAMPLE = str(Path(__file__).resolve().parents[3] / "examples" / "media" / "sampl
     ("missing", "extra"), [("typer", "cli"), ("rich", "cli")]
 )
 def test_missing_optional_module_names_the_extra(monkeypatch, capsys, missing, extra):
-    monkeypatch.setitem(sys.modules, missing, None)  # import raises ModuleNotFoundError
+    # import raises ModuleNotFoundError, for its submodules too (they may be loaded already)
+    for name in [m for m in sys.modules if m == missing or m.startswith(missing + ".")]:
+        monkeypatch.setitem(sys.modules, name, None)
+    monkeypatch.setitem(sys.modules, missing, None)
     for name in list(sys.modules):
         if name == "qwen_omni.cli":
             monkeypatch.delitem(sys.modules, name)
