@@ -35,7 +35,12 @@ SAMPLE = ROOT / "examples" / "media" / "sample.mp4"
 def _uv() -> list[str]:
     """The uv the test command uses (scripts/_uv.sh exports it), else one on PATH or in .tools."""
     if os.environ.get("QWEN_OMNI_UV"):
-        return shlex.split(os.environ["QWEN_OMNI_UV"])
+        command = shlex.split(os.environ["QWEN_OMNI_UV"])
+        # scripts/_uv.sh may name it relative to the repository (.tools/bin/uv); the venv
+        # steps run elsewhere
+        if (ROOT / command[0]).exists():
+            command[0] = str(ROOT / command[0])
+        return command
     found = shutil.which("uv") or (ROOT / ".tools" / "bin" / "uv")
     if not Path(found).exists():
         pytest.fail("uv not found: run through scripts/test.sh, which installs it")
