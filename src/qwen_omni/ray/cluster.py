@@ -32,6 +32,18 @@ def init_ray(address: str | None = None, *, num_cpus: int | None = None, attempt
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     if address is not None:
         return ray.init(address=address, log_to_driver=False)
+    # Under `uv run`, Ray 2.60 starts every worker through `uv run` again, in a copy of the
+    # working directory (its uv hook): a relative uv path or a project that does not resolve
+    # offline then leaves workers that never register. A local cluster's workers run this
+    # interpreter's environment anyway, so the hook is turned off for it (read at call time).
+    from ray._private import ray_constants
+
+    ray_constants.RAY_ENABLE_UV_RUN_RUNTIME_ENV = False
+    # Ray maps 127.0.0.1 to the machine's outward address ("remotely reachable"); a local
+    # ingestion cluster stays on loopback, as Ray's own single-node mode does (the flag is read
+    # at call time here and from the environment by the processes the cluster starts).
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    ray_constants.ENABLE_RAY_CLUSTER = False
     original = parameter.RayParams.__init__
     original_start = services.start_ray_process
     listen_port = _free_port()

@@ -165,3 +165,16 @@ def test_a_429_pauses_and_the_row_still_succeeds(ray_cluster, emulator, tmp_path
     assert result.limiter["rate_limited"] >= 1
     statuses = [r.status for r in _chat(emulator)]
     assert statuses.count(429) == 1 and statuses.count(200) == 3
+
+
+def test_the_local_cluster_stays_on_loopback(ray_cluster) -> None:
+    """Ray maps 127.0.0.1 to the machine's outward address unless told otherwise; the local
+    ingestion cluster, its workers included, must listen and talk on loopback only."""
+    import ray
+
+    @ray.remote
+    def where() -> str:
+        return ray.util.get_node_ip_address()
+
+    assert ray.util.get_node_ip_address() == "127.0.0.1"
+    assert ray.get(where.remote(), timeout=120) == "127.0.0.1"
