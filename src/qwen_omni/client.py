@@ -877,7 +877,29 @@ def _request_id(response: Any) -> str | None:
     return headers.get("x-request-id") or headers.get("x-dashscope-request-id")
 
 
-class OmniStream:
+class _StreamViews:
+    """What a stream (sync or async) shows of the answer so far, from its one builder."""
+
+    _builder: ResponseBuilder
+
+    @property
+    def response(self) -> OmniResponse:
+        """The answer assembled from the events seen so far."""
+        return self._builder.build()
+
+    def tool_calls(self) -> list[ToolCall | InvalidToolCall]:
+        """The tool calls so far in stream order, each judged once by the core: a call whose
+        arguments are not a complete JSON object (still streaming, or cut off) is an
+        ``InvalidToolCall``. Cheaper than ``response`` (which joins all text and audio)."""
+        return self._builder.tool_calls()
+
+    def partial_tool_calls(self) -> list[ToolCall]:
+        """The tool calls so far with their raw, possibly incomplete arguments (a progress
+        view, never to execute); each call joins the arguments so far, so ask sparingly."""
+        return self._builder.partial_tool_calls()
+
+
+class OmniStream(_StreamViews):
     """A response as it streams: iterate for events; ``response`` is what arrived so far.
 
     Use it as a context manager (or call ``close()``) to release the connection early.
@@ -907,22 +929,6 @@ class OmniStream:
     def close(self) -> None:
         """Stop reading and release the connection."""
         self._events.close()
-
-    @property
-    def response(self) -> OmniResponse:
-        """The answer assembled from the events seen so far."""
-        return self._builder.build()
-
-    def tool_calls(self) -> list[ToolCall | InvalidToolCall]:
-        """The tool calls so far in stream order, each judged once by the core: a call whose
-        arguments are not a complete JSON object (still streaming, or cut off) is an
-        ``InvalidToolCall``. Cheaper than ``response`` (which joins all text and audio)."""
-        return self._builder.tool_calls()
-
-    def partial_tool_calls(self) -> list[ToolCall]:
-        """The tool calls so far with their raw, possibly incomplete arguments (a progress
-        view, never to execute); each call joins the arguments so far, so ask sparingly."""
-        return self._builder.partial_tool_calls()
 
     def until_done(self) -> OmniResponse:
         """Consume the rest of the stream and return the whole answer."""
@@ -1112,7 +1118,7 @@ class OmniClient(_ClientBase):
                 builder.reset()
 
 
-class AsyncOmniStream:
+class AsyncOmniStream(_StreamViews):
     """An async response stream: ``async for`` events; ``response`` is what arrived so far."""
 
     def __init__(self, client: AsyncOmniClient, req: _Request) -> None:
@@ -1134,22 +1140,6 @@ class AsyncOmniStream:
     async def aclose(self) -> None:
         """Stop reading and release the connection."""
         await self._events.aclose()
-
-    @property
-    def response(self) -> OmniResponse:
-        """The answer assembled from the events seen so far."""
-        return self._builder.build()
-
-    def tool_calls(self) -> list[ToolCall | InvalidToolCall]:
-        """The tool calls so far in stream order, each judged once by the core: a call whose
-        arguments are not a complete JSON object (still streaming, or cut off) is an
-        ``InvalidToolCall``. Cheaper than ``response`` (which joins all text and audio)."""
-        return self._builder.tool_calls()
-
-    def partial_tool_calls(self) -> list[ToolCall]:
-        """The tool calls so far with their raw, possibly incomplete arguments (a progress
-        view, never to execute); each call joins the arguments so far, so ask sparingly."""
-        return self._builder.partial_tool_calls()
 
     async def until_done(self) -> OmniResponse:
         """Consume the rest of the stream and return the whole answer."""
