@@ -17,19 +17,6 @@ SAMPLE = str(Path(__file__).resolve().parents[3] / "examples" / "media" / "sampl
 runner = CliRunner()
 
 
-@pytest.fixture
-def no_key(monkeypatch):
-    monkeypatch.delenv("DASHSCOPE_API_KEY", raising=False)
-    monkeypatch.delenv("QWEN_OMNI_BASE_URL", raising=False)
-
-
-@pytest.fixture
-def against(qwen_omni_emulator, monkeypatch):
-    """CLI arguments pointing at the test's emulator, as if it were the real service."""
-    monkeypatch.setenv("DASHSCOPE_API_KEY", qwen_omni_emulator.api_key)
-    return ["--base-url", qwen_omni_emulator.base_url]
-
-
 def test_main_job_on_the_emulator_says_so_first(no_key):
     result = runner.invoke(app, ["analyze", SAMPLE, "What happens?"])
     assert result.exit_code == 0, result.output

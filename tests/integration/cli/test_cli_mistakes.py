@@ -20,12 +20,6 @@ SAMPLE = str(Path(__file__).resolve().parents[3] / "examples" / "media" / "sampl
 runner = CliRunner()
 
 
-@pytest.fixture
-def against(qwen_omni_emulator, monkeypatch):
-    monkeypatch.setenv("DASHSCOPE_API_KEY", qwen_omni_emulator.api_key)
-    return ["--base-url", qwen_omni_emulator.base_url]
-
-
 def _clean(result) -> str:
     output = result.output
     assert "Traceback" not in output, output

@@ -16,12 +16,6 @@ SAMPLE = str(Path(__file__).resolve().parents[3] / "examples" / "media" / "sampl
 runner = CliRunner()
 
 
-@pytest.fixture
-def against(qwen_omni_emulator, monkeypatch):
-    monkeypatch.setenv("DASHSCOPE_API_KEY", qwen_omni_emulator.api_key)
-    return ["--base-url", qwen_omni_emulator.base_url]
-
-
 def test_talk_over_a_video_prints_transcripts_and_saves_the_reply(
     qwen_omni_emulator, against, tmp_path
 ):
